@@ -1,0 +1,157 @@
+//! Stage 7, cluster: verified links to clusters.
+//!
+//! In: the [`Matches`] (units of exact copies, near links, template links) and the fingerprints.
+//! Out: [`Cluster`]s in report order: duplicate clusters (union-find over units joined by near
+//! links; `exact` when all members are exact copies of the representative, else `near`) and
+//! `template` clusters (union-find over template links), each with its members and every member's
+//! verified similarity to the representative.
+//!
+//! A cluster's representative is its first member in report order. The similarity of a
+//! duplicate-cluster member is the Jaccard similarity of its shingle set and the representative's
+//! (1.0 for exact copies); in a template cluster it is the Jaccard similarity of the
+//! figure-masked shingle sets.
+
+use rayon::prelude::*;
+
+use crate::fingerprint::{Fingerprint, jaccard};
+use crate::matching::Matches;
+
+/// What joins a cluster's members.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Kind {
+    /// Every member is an exact copy of the representative.
+    Exact,
+    /// Exact and near copies.
+    Near,
+    /// Alike but for their figures: not duplicates.
+    Template,
+}
+
+/// One cluster.
+#[derive(Debug, Clone)]
+pub struct Cluster {
+    /// How the members are joined.
+    pub kind: Kind,
+    /// `(paragraph id, similarity to the representative)`, in report order; the first member is
+    /// the representative.
+    pub members: Vec<(u32, f64)>,
+}
+
+impl Cluster {
+    /// The representative's paragraph id.
+    pub fn representative(&self) -> u32 {
+        self.members[0].0
+    }
+}
+
+/// Union-find with path halving; the root of a set is its smallest element, which keeps the
+/// result independent of the order links arrive in.
+struct DisjointSets(Vec<u32>);
+
+impl DisjointSets {
+    fn new(n: usize) -> Self {
+        DisjointSets((0..n as u32).collect())
+    }
+
+    fn find(&mut self, mut x: u32) -> u32 {
+        while self.0[x as usize] != x {
+            let parent = self.0[x as usize];
+            self.0[x as usize] = self.0[parent as usize];
+            x = parent;
+        }
+        x
+    }
+
+    fn union(&mut self, a: u32, b: u32) {
+        let (ra, rb) = (self.find(a), self.find(b));
+        let (low, high) = (ra.min(rb), ra.max(rb));
+        self.0[high as usize] = low;
+    }
+
+    /// The sets with more than one element, each sorted, ordered by their smallest element.
+    fn groups(mut self) -> Vec<Vec<u32>> {
+        let n = self.0.len();
+        let mut by_root: Vec<Vec<u32>> = vec![Vec::new(); n];
+        for x in 0..n as u32 {
+            let root = self.find(x);
+            by_root[root as usize].push(x);
+        }
+        by_root.into_iter().filter(|g| g.len() > 1).collect()
+    }
+}
+
+/// Builds the clusters, sorted by representative, duplicate clusters before template clusters.
+pub fn build_clusters(m: &Matches, fps: &[Fingerprint]) -> Vec<Cluster> {
+    let mut duplicates = DisjointSets::new(m.units.len());
+    for &(a, b) in &m.near {
+        duplicates.union(a, b);
+    }
+    let mut unit_groups: Vec<(Vec<u32>, bool)> = duplicates
+        .groups()
+        .into_iter()
+        .map(|g| (g, false))
+        .collect();
+    // A unit of exact copies that no near link touches is an exact cluster of its own.
+    let mut linked = vec![false; m.units.len()];
+    for (group, _) in &unit_groups {
+        group.iter().for_each(|&u| linked[u as usize] = true);
+    }
+    unit_groups.extend(
+        (0..m.units.len() as u32)
+            .filter(|&u| !linked[u as usize] && m.units[u as usize].len() > 1)
+            .map(|u| (vec![u], false)),
+    );
+
+    let mut templates = DisjointSets::new(m.units.len());
+    for &(a, b) in &m.templates {
+        templates.union(a, b);
+    }
+    unit_groups.extend(templates.groups().into_iter().map(|g| (g, true)));
+
+    let mut clusters: Vec<Cluster> = unit_groups
+        .into_par_iter()
+        .map(|(group, template)| cluster_of(m, fps, &group, template))
+        .collect();
+    clusters.sort_by_key(|c| (c.representative(), c.kind));
+    clusters
+}
+
+fn cluster_of(m: &Matches, fps: &[Fingerprint], group: &[u32], template: bool) -> Cluster {
+    // Units are numbered by their first paragraph, so the group's first unit holds the
+    // representative.
+    let rep_unit = group[0];
+    let rep = &fps[m.units[rep_unit as usize][0] as usize];
+    let rep_masked = template.then(|| rep.masked_shingles());
+    let mut members: Vec<(u32, f64)> = Vec::new();
+    for &u in group {
+        let paragraphs = &m.units[u as usize];
+        let fp = &fps[paragraphs[0] as usize];
+        let similarity = match &rep_masked {
+            _ if u == rep_unit => 1.0,
+            Some(rep_masked) => jaccard(&fp.masked_shingles(), rep_masked),
+            None => jaccard(&fp.shingles, &rep.shingles),
+        };
+        members.extend(paragraphs.iter().map(|&p| (p, similarity)));
+    }
+    members.sort_by_key(|&(p, _)| p);
+    let kind = match (template, group.len()) {
+        (true, _) => Kind::Template,
+        (false, 1) => Kind::Exact,
+        (false, _) => Kind::Near,
+    };
+    Cluster { kind, members }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn disjoint_sets_group_by_smallest_member() {
+        let mut sets = DisjointSets::new(6);
+        sets.union(4, 2);
+        sets.union(5, 4);
+        sets.union(1, 3);
+        assert_eq!(sets.groups(), vec![vec![1, 3], vec![2, 4, 5]]);
+    }
+}

@@ -1,0 +1,421 @@
+//! `dedup`: find exact, near-duplicate and templated paragraphs in a corpus of text files.
+//!
+//! The pipeline runs in one direction, one module per stage:
+//! [`walk`] → [`read`] → [`segment`] → [`normalize`] → [`fingerprint`] → [`matching`] →
+//! [`cluster`] → [`report`]. [`run`] drives it for a [`Config`] and returns an [`Outcome`] whose
+//! [`Outcome::exit_code`] is the process's exit status. Stages 2–5 run in parallel per file and
+//! stage 6 per band and per candidate block; results are merged in path order, so the report's
+//! bytes never depend on the thread count.
+
+#![deny(missing_docs)]
+
+pub mod cluster;
+pub mod fingerprint;
+pub mod matching;
+pub mod normalize;
+pub mod read;
+pub mod report;
+pub mod segment;
+pub mod utf8;
+pub mod walk;
+
+use std::fmt;
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+
+use crate::fingerprint::{Fingerprint, Fingerprinter, Params, banding_for, candidate_probability};
+use crate::matching::MatchParams;
+use crate::segment::Span;
+use crate::walk::WalkOptions;
+
+/// Exit status: the run finished and no CI rule was broken.
+pub const EXIT_OK: i32 = 0;
+/// Exit status: a CI rule given on the command line was broken.
+pub const EXIT_RULE_BROKEN: i32 = 1;
+/// Exit status: an error (bad arguments, an unreadable input, a failed write).
+pub const EXIT_ERROR: i32 = 2;
+
+/// Default words per shingle.
+pub const DEFAULT_SHINGLE: usize = 3;
+/// Default Jaccard threshold.
+pub const DEFAULT_THRESHOLD: f64 = 0.5;
+/// Default minimum number of tokens for near matching.
+pub const DEFAULT_MIN_WORDS: usize = 8;
+/// Default LSH bucket cap.
+pub const DEFAULT_BUCKET_CAP: usize = 200;
+
+/// Everything a run needs, already checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Files and directories to read.
+    pub inputs: Vec<PathBuf>,
+    /// Where to write the report; `None` or `-` is stdout.
+    pub output: Option<PathBuf>,
+    /// Pretty-print the JSON even when it is not going to a terminal.
+    pub pretty: bool,
+    /// How to walk the inputs.
+    pub walk: WalkOptions,
+    /// Words per shingle (k ≥ 1).
+    pub shingle: usize,
+    /// Jaccard threshold, in (0, 1].
+    pub threshold: f64,
+    /// Paragraphs with fewer tokens are matched exactly only.
+    pub min_words: usize,
+    /// Look for exact duplicates only.
+    pub exact_only: bool,
+    /// Mask figures: paragraphs alike but for their figures count as duplicates.
+    pub ignore_figures: bool,
+    /// LSH buckets larger than this are compared against their first paragraph only.
+    pub bucket_cap: usize,
+    /// Worker threads; 0 picks one per core.
+    pub threads: usize,
+    /// No summary line and no warnings on stderr (errors are still printed).
+    pub quiet: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            inputs: Vec::new(),
+            output: None,
+            pretty: false,
+            walk: WalkOptions::default(),
+            shingle: DEFAULT_SHINGLE,
+            threshold: DEFAULT_THRESHOLD,
+            min_words: DEFAULT_MIN_WORDS,
+            exact_only: false,
+            ignore_figures: false,
+            bucket_cap: DEFAULT_BUCKET_CAP,
+            threads: 0,
+            quiet: false,
+        }
+    }
+}
+
+/// A path and what went wrong with it; reported in `errors` or `warnings`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Problem {
+    /// The path as reached from the arguments.
+    pub path: String,
+    /// What happened.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem with `path`.
+    pub fn new(path: &Path, message: impl Into<String>) -> Self {
+        Problem {
+            path: path.to_string_lossy().into_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}: {}", self.path, self.message)
+    }
+}
+
+/// A failure that stops the run before a report is written.
+#[derive(Debug)]
+pub enum Error {
+    /// The thread pool could not be started.
+    Threads(rayon::ThreadPoolBuildError),
+    /// The report could not be written.
+    Output(io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Threads(e) => write!(f, "cannot start worker threads: {e}"),
+            Error::Output(e) => write!(f, "cannot write the report: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The report as written.
+    pub report: report::Report,
+}
+
+impl Outcome {
+    /// The process exit status: [`EXIT_ERROR`] when any input could not be read, else
+    /// [`EXIT_OK`].
+    pub fn exit_code(&self) -> i32 {
+        if self.report.errors.is_empty() {
+            EXIT_OK
+        } else {
+            EXIT_ERROR
+        }
+    }
+}
+
+/// One file of the corpus.
+#[derive(Debug, Clone)]
+pub struct FileEntry {
+    /// The path used to open it.
+    pub path: PathBuf,
+    /// The path as printed in the report.
+    pub display: String,
+    /// Its size when it was read.
+    pub size: u64,
+    /// Skipped as binary.
+    pub binary: bool,
+}
+
+/// One paragraph of the corpus.
+#[derive(Debug, Clone, Copy)]
+pub struct Paragraph {
+    /// Index of its file in [`Corpus::files`].
+    pub file: u32,
+    /// 0-based index in its file.
+    pub index: u32,
+    /// Where it is in the file.
+    pub span: Span,
+}
+
+impl Paragraph {
+    /// Its length in bytes.
+    pub fn len(&self) -> u64 {
+        (self.span.end - self.span.start) as u64
+    }
+
+    /// Whether it is empty (never: paragraphs hold a non-blank character).
+    pub fn is_empty(&self) -> bool {
+        self.span.end == self.span.start
+    }
+}
+
+/// Everything read from the inputs, in report order (path, then line).
+#[derive(Debug, Default)]
+pub struct Corpus {
+    /// Files read or skipped, sorted by path.
+    pub files: Vec<FileEntry>,
+    /// Paragraphs of all files; a paragraph's id is its index here.
+    pub paragraphs: Vec<Paragraph>,
+    /// One fingerprint per paragraph.
+    pub fingerprints: Vec<Fingerprint>,
+    /// Paragraphs under `min_words`.
+    pub short_paragraphs: usize,
+}
+
+/// Writes `dedup: <message>` to stderr, ignoring failures (a closed stderr must not panic).
+pub fn message(args: fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "dedup: {args}");
+}
+
+/// What reading, segmenting and fingerprinting one file gave.
+enum Scanned {
+    Text {
+        size: u64,
+        spans: Vec<Span>,
+        fingerprints: Vec<Fingerprint>,
+        valid_utf8: bool,
+    },
+    Binary {
+        size: u64,
+    },
+    Failed(io::Error),
+}
+
+fn scan(path: &Path, fingerprinter: &Fingerprinter, ignore_figures: bool) -> Scanned {
+    let read = match read::read(path) {
+        Ok(read) => read,
+        Err(e) => return Scanned::Failed(e),
+    };
+    match read {
+        read::Read::Binary { size } => Scanned::Binary { size },
+        read::Read::Text {
+            bytes,
+            text_start,
+            valid_utf8,
+        } => {
+            let spans = segment::segment(&bytes, text_start);
+            let fingerprints = spans
+                .iter()
+                .map(|s| {
+                    let tokens = normalize::normalize(&bytes[s.start..s.end], ignore_figures);
+                    fingerprinter.fingerprint(&tokens)
+                })
+                .collect();
+            Scanned::Text {
+                size: bytes.len() as u64,
+                spans,
+                fingerprints,
+                valid_utf8,
+            }
+        }
+    }
+}
+
+/// The normalization steps, as listed in the report's settings.
+fn normalization_steps(ignore_figures: bool) -> Vec<&'static str> {
+    let mut steps = vec![
+        "tokens are runs of letters, digits and marks; all other characters separate",
+        "number separators , . / : and dashes kept between digits",
+        "unicode NFKC",
+        "lowercase (ß to ss, final sigma to sigma)",
+    ];
+    if ignore_figures {
+        steps.push("figures masked as 0");
+    }
+    steps
+}
+
+/// Runs the whole pipeline and writes the report.
+pub fn run(config: &Config) -> Result<Outcome, Error> {
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(config.threads)
+        .build()
+        .map_err(Error::Threads)?;
+    pool.install(|| run_in_pool(config))
+}
+
+fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
+    let (paths, mut errors) = walk::walk(&config.inputs, &config.walk);
+    let (bands, rows) = banding_for(config.threshold);
+    let fingerprinter = Fingerprinter::new(Params {
+        shingle: config.shingle,
+        min_words: config.min_words,
+        bands,
+        rows,
+        ignore_figures: config.ignore_figures,
+        exact_only: config.exact_only,
+    });
+
+    let scanned: Vec<Scanned> = paths
+        .par_iter()
+        .map(|p| scan(p, &fingerprinter, config.ignore_figures))
+        .collect();
+
+    let mut corpus = Corpus::default();
+    let mut warnings = Vec::new();
+    for (path, scanned) in paths.iter().zip(scanned) {
+        let file = corpus.files.len() as u32;
+        let mut entry = FileEntry {
+            path: path.clone(),
+            display: path.to_string_lossy().into_owned(),
+            size: 0,
+            binary: false,
+        };
+        match scanned {
+            Scanned::Failed(e) => {
+                errors.push(Problem::new(path, e.to_string()));
+                continue;
+            }
+            Scanned::Binary { size } => {
+                entry.size = size;
+                entry.binary = true;
+            }
+            Scanned::Text {
+                size,
+                spans,
+                fingerprints,
+                valid_utf8,
+            } => {
+                entry.size = size;
+                if !valid_utf8 {
+                    warnings.push(Problem::new(
+                        path,
+                        "invalid UTF-8, decoded with U+FFFD replacement characters",
+                    ));
+                }
+                for (index, span) in spans.into_iter().enumerate() {
+                    corpus.paragraphs.push(Paragraph {
+                        file,
+                        index: index as u32,
+                        span,
+                    });
+                }
+                corpus.short_paragraphs += fingerprints
+                    .iter()
+                    .filter(|f| (f.words as usize) < config.min_words)
+                    .count();
+                corpus.fingerprints.extend(fingerprints);
+            }
+        }
+        corpus.files.push(entry);
+    }
+
+    let matches = matching::find_matches(
+        &corpus.fingerprints,
+        MatchParams {
+            threshold: config.threshold,
+            bucket_cap: config.bucket_cap,
+        },
+    );
+    let clusters = cluster::build_clusters(&matches, &corpus.fingerprints);
+
+    let settings = report::Settings {
+        inputs: config
+            .inputs
+            .iter()
+            .map(|p| p.to_string_lossy().into_owned())
+            .collect(),
+        shingle: config.shingle,
+        threshold: config.threshold,
+        min_words: config.min_words,
+        short_paragraphs: "fewer than min_words tokens: matched exactly only",
+        signature: bands * rows,
+        bands,
+        rows,
+        candidate_recall_at_threshold: candidate_probability(config.threshold, bands, rows),
+        bucket_cap: config.bucket_cap,
+        exact_only: config.exact_only,
+        figures: if config.ignore_figures {
+            "ignored"
+        } else {
+            "templates"
+        },
+        normalization: normalization_steps(config.ignore_figures),
+        extensions: config.walk.extensions.clone(),
+        hidden: config.walk.hidden,
+        follow: config.walk.follow,
+    };
+    let report = report::build(&corpus, &matches, &clusters, settings, warnings, errors);
+
+    for problem in &report.errors {
+        message(format_args!("{problem}"));
+    }
+    if !config.quiet {
+        for problem in &report.warnings {
+            message(format_args!("warning: {problem}"));
+        }
+        if paths.is_empty() {
+            message(format_args!("no files found under the given paths"));
+        }
+    }
+
+    match report::write(&report, config.output.as_deref(), config.pretty) {
+        Ok(()) => {}
+        // A closed stdout (`dedup corpus | head`) ends the run quietly.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(Error::Output(e)),
+    }
+
+    if !config.quiet {
+        let s = &report.summary;
+        message(format_args!(
+            "{} files, {} paragraphs: {} clusters ({} exact, {} near, {} template), \
+             {} redundant copies, {:.1}% of paragraph bytes duplicated",
+            s.files,
+            s.paragraphs,
+            s.clusters,
+            s.exact_clusters,
+            s.near_clusters,
+            s.template_clusters,
+            s.duplicate_paragraphs,
+            s.duplicate_ratio * 100.0
+        ));
+    }
+    Ok(Outcome { report })
+}

@@ -1,0 +1,133 @@
+//! The `dedup` command: parses the arguments, runs the pipeline, maps the outcome to an exit code.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::Parser;
+use clap::builder::TypedValueParser;
+use dedup::walk::WalkOptions;
+use dedup::{Config, EXIT_ERROR, message};
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0  the run finished and no CI rule was broken
+  1  a CI rule given on the command line was broken
+  2  an error: bad arguments, an unreadable input, a failed write
+     (an error wins over a broken rule)
+
+The report goes to stdout (or -o FILE); messages and the summary line go to stderr.";
+
+/// Find exact, near-duplicate and templated paragraphs in a corpus and write one JSON cluster
+/// report.
+#[derive(Debug, Parser)]
+#[command(name = "dedup", version, after_help = AFTER_HELP)]
+struct Args {
+    /// Files and directories to read (directories recursively).
+    #[arg(required = true, value_name = "PATH")]
+    paths: Vec<PathBuf>,
+
+    /// Write the report to FILE (atomically: a temporary file renamed into place); `-` is stdout.
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    output: Option<PathBuf>,
+
+    /// Pretty-print the JSON (the default on a terminal).
+    #[arg(long, help_heading = "Output")]
+    pretty: bool,
+
+    /// No summary line and no warnings on stderr; errors are still printed.
+    #[arg(short, long, help_heading = "Output")]
+    quiet: bool,
+
+    /// Jaccard similarity of word shingles at which two paragraphs are near duplicates.
+    #[arg(short, long, default_value_t = dedup::DEFAULT_THRESHOLD, value_parser = parse_threshold, help_heading = "Matching")]
+    threshold: f64,
+
+    /// Words per shingle.
+    #[arg(long, default_value_t = dedup::DEFAULT_SHINGLE, value_parser = clap::value_parser!(u16).range(1..=16).map(usize::from), help_heading = "Matching")]
+    shingle: usize,
+
+    /// Paragraphs with fewer words are matched exactly only.
+    #[arg(long, default_value_t = dedup::DEFAULT_MIN_WORDS, value_name = "N", help_heading = "Matching")]
+    min_words: usize,
+
+    /// Look for exact duplicates only (no shingles, no MinHash).
+    #[arg(long, help_heading = "Matching")]
+    exact_only: bool,
+
+    /// Mask figures: paragraphs alike but for their numbers count as duplicates instead of
+    /// templates.
+    #[arg(long, help_heading = "Matching")]
+    ignore_figures: bool,
+
+    /// Read only files with this extension (repeat or separate with commas); files named on
+    /// the command line are always read.
+    #[arg(
+        short,
+        long = "ext",
+        value_name = "EXT",
+        value_delimiter = ',',
+        help_heading = "Input"
+    )]
+    extensions: Vec<String>,
+
+    /// Read hidden files and directories.
+    #[arg(long, help_heading = "Input")]
+    hidden: bool,
+
+    /// Follow symbolic links.
+    #[arg(long, help_heading = "Input")]
+    follow: bool,
+
+    /// Worker threads (0: one per core). The report is the same for any number.
+    #[arg(short = 'j', long, default_value_t = 0, value_name = "N")]
+    threads: usize,
+}
+
+fn parse_threshold(s: &str) -> Result<f64, String> {
+    let t: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if t > 0.0 && t <= 1.0 {
+        Ok(t)
+    } else {
+        Err("must be greater than 0 and at most 1".into())
+    }
+}
+
+impl Args {
+    fn into_config(self) -> Config {
+        Config {
+            inputs: self.paths,
+            output: self.output,
+            pretty: self.pretty,
+            walk: WalkOptions {
+                extensions: self
+                    .extensions
+                    .into_iter()
+                    .map(|e| e.trim_start_matches('.').to_owned())
+                    .collect(),
+                hidden: self.hidden,
+                follow: self.follow,
+            },
+            shingle: self.shingle,
+            threshold: self.threshold,
+            min_words: self.min_words,
+            exact_only: self.exact_only,
+            ignore_figures: self.ignore_figures,
+            threads: self.threads,
+            quiet: self.quiet,
+            ..Config::default()
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    // clap exits with status 2 on bad arguments, as our exit codes want.
+    let config = Args::parse().into_config();
+    let code = match dedup::run(&config) {
+        Ok(outcome) => outcome.exit_code(),
+        Err(e) => {
+            message(format_args!("{e}"));
+            EXIT_ERROR
+        }
+    };
+    ExitCode::from(code as u8)
+}

@@ -1,0 +1,243 @@
+//! Stage 4, normalize: paragraph bytes to word tokens, for matching only (never for display).
+//!
+//! In: the bytes of one paragraph as they stand in the file (invalid UTF-8 reads as U+FFFD).
+//! Out: [`Tokens`], the normalized tokens in order, each with its byte range in the input and a
+//! flag saying whether it is a figure.
+//!
+//! The rule, also written in the README:
+//! 1. A token is a maximal run of letters, digits and combining marks. Every other character
+//!    (white space, punctuation, quotes, apostrophes, dashes, symbols) separates tokens, so
+//!    `Baghdadi’s` is `baghdadi s` and `U.S.-backed` is `u s backed`, whatever quote or dash
+//!    style the file uses.
+//! 2. Inside numbers the separators stay: `,` `.` `/` `:` and any dash between two digits are
+//!    part of the token, so `1,500`, `6-5/16`, `3.5` and `10:30` are one token each; dashes are
+//!    folded to `-` (`1,500–2,500` is `1,500-2,500`).
+//! 3. Each token is put in Unicode NFKC (full-width letters, ligatures and superscripts become
+//!    plain ones) and lowercased (Unicode lowercase mapping, with `ß` folded to `ss` and final
+//!    `ς` to `σ`).
+//! 4. A figure is a token that contains a digit. With `ignore_figures`, every figure becomes the
+//!    token `0`, so figures never tell paragraphs apart.
+
+use std::ops::Range;
+
+use unicode_normalization::UnicodeNormalization;
+use unicode_normalization::char::is_combining_mark;
+
+use crate::utf8;
+
+/// The token written in place of every figure when figures are masked.
+pub const FIGURE_MASK: &str = "0";
+
+/// The normalized tokens of one paragraph.
+#[derive(Debug, Default, Clone, PartialEq, Eq)]
+pub struct Tokens {
+    /// The normalized tokens joined by single spaces.
+    pub text: String,
+    /// One entry per token, in order.
+    pub tokens: Vec<Token>,
+}
+
+/// One normalized token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Token {
+    /// Where the token's normalized form sits in [`Tokens::text`].
+    pub norm: Range<usize>,
+    /// Where the token came from in the paragraph's bytes.
+    pub source: Range<usize>,
+    /// Whether the token is a figure (contains a digit).
+    pub figure: bool,
+}
+
+impl Tokens {
+    /// Number of tokens.
+    pub fn len(&self) -> usize {
+        self.tokens.len()
+    }
+
+    /// Whether the paragraph has no tokens at all (only punctuation or symbols).
+    pub fn is_empty(&self) -> bool {
+        self.tokens.is_empty()
+    }
+
+    /// The normalized text of token `i`.
+    pub fn word(&self, i: usize) -> &str {
+        &self.text[self.tokens[i].norm.clone()]
+    }
+
+    /// The normalized tokens as string slices.
+    pub fn words(&self) -> impl Iterator<Item = &str> + '_ {
+        (0..self.len()).map(|i| self.word(i))
+    }
+}
+
+fn is_word_char(c: char) -> bool {
+    c.is_alphanumeric() || is_combining_mark(c)
+}
+
+fn is_dash(c: char) -> bool {
+    matches!(
+        c,
+        '-' | '\u{2010}'..='\u{2015}' | '\u{2212}' | '\u{FE58}' | '\u{FE63}' | '\u{FF0D}'
+    )
+}
+
+/// Separators that stay inside a number when a digit stands on both sides.
+fn is_number_separator(c: char) -> bool {
+    matches!(c, ',' | '.' | '/' | ':') || is_dash(c)
+}
+
+/// Splits `bytes` into normalized tokens.
+pub fn normalize(bytes: &[u8], ignore_figures: bool) -> Tokens {
+    let mut out = Tokens::default();
+    let chars: Vec<(usize, char, usize)> = utf8::chars(bytes).collect();
+    let mut raw = String::new();
+    let mut i = 0;
+    while i < chars.len() {
+        if !is_word_char(chars[i].1) {
+            i += 1;
+            continue;
+        }
+        let start = chars[i].0;
+        raw.clear();
+        let mut end = start;
+        while i < chars.len() {
+            let (offset, c, len) = chars[i];
+            let inside_number = is_number_separator(c)
+                && i > 0
+                && chars[i - 1].1.is_numeric()
+                && chars.get(i + 1).is_some_and(|next| next.1.is_numeric());
+            if is_word_char(c) {
+                raw.push(c);
+            } else if inside_number {
+                raw.push(if is_dash(c) { '-' } else { c });
+            } else {
+                break;
+            }
+            end = offset + len;
+            i += 1;
+        }
+        push_token(&mut out, &raw, start..end, ignore_figures);
+    }
+    out
+}
+
+/// Normalizes one raw token and appends it. NFKC can turn one source token into text that is
+/// not a single word (a ligature with a space in it); such output is split again.
+fn push_token(out: &mut Tokens, raw: &str, source: Range<usize>, ignore_figures: bool) {
+    let mut folded = String::with_capacity(raw.len());
+    if raw.is_ascii() {
+        folded.push_str(raw);
+        folded.make_ascii_lowercase();
+    } else {
+        for c in raw.nfkc() {
+            match c {
+                'ß' | 'ẞ' => folded.push_str("ss"),
+                'ς' => folded.push('σ'),
+                _ => folded.extend(c.to_lowercase()),
+            }
+        }
+    }
+    let pieces = folded.split(|c: char| !is_word_char(c) && !is_number_separator(c));
+    for piece in pieces.filter(|p| p.chars().any(is_word_char)) {
+        let figure = piece.chars().any(|c| c.is_numeric());
+        let word = if figure && ignore_figures {
+            FIGURE_MASK
+        } else {
+            piece
+        };
+        if !out.text.is_empty() {
+            out.text.push(' ');
+        }
+        let begin = out.text.len();
+        out.text.push_str(word);
+        out.tokens.push(Token {
+            norm: begin..out.text.len(),
+            source: source.clone(),
+            figure,
+        });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn words(s: &str) -> Vec<String> {
+        normalize(s.as_bytes(), false)
+            .words()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    #[test]
+    fn case_quotes_and_punctuation() {
+        assert_eq!(
+            words("“Baghdadi’s death,” she said — U.S.-backed!"),
+            ["baghdadi", "s", "death", "she", "said", "u", "s", "backed"]
+        );
+        assert_eq!(words("Baghdadi's"), words("BAGHDADI’S"));
+    }
+
+    #[test]
+    fn white_space_of_any_kind_collapses() {
+        assert_eq!(words("a\u{00A0}\u{2003}b \t\n c"), ["a", "b", "c"]);
+        assert_eq!(normalize("  a   b ".as_bytes(), false).text, "a b");
+    }
+
+    #[test]
+    fn nfkc_and_case_folding() {
+        assert_eq!(
+            words("ＦＵＬＬ ﬁnance Straße ΟΔΟΣ"),
+            ["full", "finance", "strasse", "οδοσ"]
+        );
+        // A precomposed and a decomposed é are the same token.
+        assert_eq!(words("caf\u{e9}"), words("cafe\u{301}"));
+    }
+
+    #[test]
+    fn numbers_keep_their_separators() {
+        assert_eq!(
+            words("1,500–2,500 fighters, 6-5/16 at 10:30, 3.5 pct."),
+            [
+                "1,500-2,500",
+                "fighters",
+                "6-5/16",
+                "at",
+                "10:30",
+                "3.5",
+                "pct"
+            ]
+        );
+        // A separator only joins digits: "2017." ends the number, "19-year-old" splits.
+        assert_eq!(
+            words("in 2017. A 19-year-old"),
+            ["in", "2017", "a", "19", "year", "old"]
+        );
+    }
+
+    #[test]
+    fn figures_are_flagged_and_can_be_masked() {
+        let t = normalize(b"Qtly div 10 cts vs 9 cts G7", false);
+        let flags: Vec<bool> = t.tokens.iter().map(|t| t.figure).collect();
+        assert_eq!(flags, [false, false, true, false, false, true, false, true]);
+        assert_eq!(
+            normalize(b"Qtly div 10 cts vs 9 cts", true).text,
+            "qtly div 0 cts vs 0 cts"
+        );
+    }
+
+    #[test]
+    fn source_ranges_point_into_the_input() {
+        let input = "«Émile» said 1,500";
+        let t = normalize(input.as_bytes(), false);
+        let sources: Vec<&str> = t.tokens.iter().map(|t| &input[t.source.clone()]).collect();
+        assert_eq!(sources, ["Émile", "said", "1,500"]);
+    }
+
+    #[test]
+    fn punctuation_only_and_invalid_bytes() {
+        assert!(normalize("— * —".as_bytes(), false).is_empty());
+        // Invalid UTF-8 reads as U+FFFD, which separates like any other symbol.
+        assert_eq!(normalize(b"ab\xffcd", false).text, "ab cd");
+    }
+}

@@ -1,0 +1,409 @@
+//! Stage 8, report: clusters to the JSON report (format version 1), written once.
+//!
+//! In: the corpus (files, paragraphs, fingerprints), the matches, the clusters, the problems met,
+//! and the settings of the run. Out: a [`Report`], and [`write`] to put it on stdout or,
+//! atomically, into a file.
+//!
+//! The representatives' original text is read again from their files here, so no paragraph text
+//! is held in memory while matching. Everything is sorted before it is written: clusters by their
+//! representative's (path, line), members by (path, line); the bytes of the report never depend on
+//! the thread count or on timing. Field names are the contract in DESIGN.md.
+
+use std::collections::BTreeMap;
+use std::io::{self, IsTerminal, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::Serialize;
+use xxhash_rust::xxh3::xxh3_64;
+
+use crate::cluster::{Cluster, Kind};
+use crate::matching::Matches;
+use crate::{Corpus, Problem};
+
+/// The format version written in every report.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// The whole report.
+#[derive(Debug, Serialize)]
+pub struct Report {
+    /// Report format version.
+    pub version: u32,
+    /// The tool that wrote it.
+    pub tool: Tool,
+    /// Every effective parameter of the run.
+    pub settings: Settings,
+    /// Counts over the whole corpus.
+    pub summary: Summary,
+    /// Exact, near and template clusters.
+    pub clusters: Vec<ClusterReport>,
+    /// One entry per file read or skipped.
+    pub files: Vec<FileReport>,
+    /// Files read with a problem that did not stop them being read (invalid UTF-8).
+    pub warnings: Vec<Problem>,
+    /// Paths that could not be read; the rest of the corpus is still reported.
+    pub errors: Vec<Problem>,
+}
+
+/// Name and version of the tool.
+#[derive(Debug, Serialize)]
+pub struct Tool {
+    /// Always `dedup`.
+    pub name: &'static str,
+    /// The crate version.
+    pub version: &'static str,
+}
+
+/// The effective parameters.
+#[derive(Debug, Serialize)]
+pub struct Settings {
+    /// The PATH arguments as given.
+    pub inputs: Vec<String>,
+    /// Words per shingle.
+    pub shingle: usize,
+    /// Jaccard threshold for near duplicates and templates.
+    pub threshold: f64,
+    /// Paragraphs with fewer tokens are matched exactly only.
+    pub min_words: usize,
+    /// What happens to short paragraphs.
+    pub short_paragraphs: &'static str,
+    /// MinHash values per paragraph (bands × rows).
+    pub signature: usize,
+    /// LSH bands.
+    pub bands: usize,
+    /// MinHash values per band.
+    pub rows: usize,
+    /// Probability that a pair exactly at the threshold becomes a candidate.
+    pub candidate_recall_at_threshold: f64,
+    /// Band buckets larger than this are compared against their first paragraph only.
+    pub bucket_cap: usize,
+    /// Whether only exact duplicates were looked for.
+    pub exact_only: bool,
+    /// `templates` (paragraphs alike but for their figures are template clusters) or `ignored`
+    /// (figures masked, such paragraphs are duplicates).
+    pub figures: &'static str,
+    /// The normalization steps, in order.
+    pub normalization: Vec<&'static str>,
+    /// Extension filter; empty means every file.
+    pub extensions: Vec<String>,
+    /// Whether hidden files were read.
+    pub hidden: bool,
+    /// Whether symbolic links were followed.
+    pub follow: bool,
+}
+
+/// Counts over the corpus.
+#[derive(Debug, Default, Serialize)]
+pub struct Summary {
+    /// Files read.
+    pub files: usize,
+    /// Files skipped as binary.
+    pub files_skipped: usize,
+    /// Paragraphs read.
+    pub paragraphs: usize,
+    /// Bytes of all paragraphs read.
+    pub bytes: u64,
+    /// Paragraphs under `min_words`, matched exactly only.
+    pub short_paragraphs: usize,
+    /// All clusters.
+    pub clusters: usize,
+    /// Clusters of exact copies.
+    pub exact_clusters: usize,
+    /// Clusters with at least one near copy.
+    pub near_clusters: usize,
+    /// Clusters of paragraphs alike but for their figures.
+    pub template_clusters: usize,
+    /// Redundant copies: members of exact and near clusters other than the representative.
+    pub duplicate_paragraphs: usize,
+    /// Original bytes of the redundant copies.
+    pub duplicate_bytes: u64,
+    /// `duplicate_bytes / bytes`.
+    pub duplicate_ratio: f64,
+    /// Candidate pairs verified on their shingle sets.
+    pub candidate_pairs: usize,
+    /// LSH buckets over the bucket cap.
+    pub oversized_buckets: usize,
+    /// Entries in `warnings`.
+    pub warnings: usize,
+    /// Entries in `errors`.
+    pub errors: usize,
+}
+
+/// One cluster.
+#[derive(Debug, Serialize)]
+pub struct ClusterReport {
+    /// Stable id derived from the representative's normalized text.
+    pub id: String,
+    /// `exact`, `near` or `template`.
+    pub kind: &'static str,
+    /// Number of members.
+    pub size: usize,
+    /// Tokens in the representative.
+    pub words: u32,
+    /// The representative's original text.
+    pub text: String,
+    /// The members, representative first.
+    pub members: Vec<Member>,
+}
+
+/// A paragraph in a cluster.
+#[derive(Debug, Serialize)]
+pub struct Member {
+    /// The file, as reached from the arguments.
+    pub path: String,
+    /// 0-based index of the paragraph in its file.
+    pub paragraph: u32,
+    /// 1-based first line.
+    pub line: u32,
+    /// 1-based last line, inclusive.
+    pub end_line: u32,
+    /// Byte offset of the paragraph in the file.
+    pub start: usize,
+    /// Byte offset just past the paragraph.
+    pub end: usize,
+    /// Verified Jaccard similarity to the representative.
+    pub similarity: f64,
+}
+
+/// One file.
+#[derive(Debug, Serialize)]
+pub struct FileReport {
+    /// The file, as reached from the arguments.
+    pub path: String,
+    /// Paragraphs in the file.
+    pub paragraphs: usize,
+    /// Bytes of those paragraphs.
+    pub bytes: u64,
+    /// Paragraphs of this file that are redundant copies.
+    pub duplicate_paragraphs: usize,
+    /// Their bytes.
+    pub duplicate_bytes: u64,
+    /// `duplicate_bytes / bytes` (0 for a file without paragraphs).
+    pub duplicate_ratio: f64,
+    /// Why the file was not read (`binary`), when it was skipped.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub skipped: Option<&'static str>,
+}
+
+fn ratio(part: u64, whole: u64) -> f64 {
+    if whole == 0 {
+        0.0
+    } else {
+        part as f64 / whole as f64
+    }
+}
+
+fn kind_name(kind: Kind) -> &'static str {
+    match kind {
+        Kind::Exact => "exact",
+        Kind::Near => "near",
+        Kind::Template => "template",
+    }
+}
+
+/// Builds the report. Reading the representatives' text again may add errors.
+pub fn build(
+    corpus: &Corpus,
+    matches: &Matches,
+    clusters: &[Cluster],
+    settings: Settings,
+    warnings: Vec<Problem>,
+    mut errors: Vec<Problem>,
+) -> Report {
+    let reps: Vec<u32> = clusters.iter().map(Cluster::representative).collect();
+    let (texts, reread_errors) = representative_texts(corpus, &reps);
+    errors.extend(reread_errors);
+
+    let mut summary = Summary {
+        files: corpus.files.iter().filter(|f| !f.binary).count(),
+        files_skipped: corpus.files.iter().filter(|f| f.binary).count(),
+        paragraphs: corpus.paragraphs.len(),
+        bytes: corpus.paragraphs.iter().map(|p| p.len()).sum(),
+        short_paragraphs: corpus.short_paragraphs,
+        clusters: clusters.len(),
+        candidate_pairs: matches.candidate_pairs,
+        oversized_buckets: matches.oversized_buckets,
+        warnings: warnings.len(),
+        errors: errors.len(),
+        ..Summary::default()
+    };
+    let mut file_duplicates = vec![(0usize, 0u64); corpus.files.len()];
+    for cluster in clusters {
+        match cluster.kind {
+            Kind::Exact => summary.exact_clusters += 1,
+            Kind::Near => summary.near_clusters += 1,
+            Kind::Template => {
+                summary.template_clusters += 1;
+                continue;
+            }
+        }
+        for &(id, _) in &cluster.members[1..] {
+            let p = &corpus.paragraphs[id as usize];
+            summary.duplicate_paragraphs += 1;
+            summary.duplicate_bytes += p.len();
+            let entry = &mut file_duplicates[p.file as usize];
+            entry.0 += 1;
+            entry.1 += p.len();
+        }
+    }
+    summary.duplicate_ratio = ratio(summary.duplicate_bytes, summary.bytes);
+
+    let member = |id: u32, similarity: f64| {
+        let p = &corpus.paragraphs[id as usize];
+        Member {
+            path: corpus.files[p.file as usize].display.clone(),
+            paragraph: p.index,
+            line: p.span.line,
+            end_line: p.span.end_line,
+            start: p.span.start,
+            end: p.span.end,
+            similarity,
+        }
+    };
+    let cluster_reports = clusters
+        .iter()
+        .map(|c| {
+            let rep = c.representative();
+            let fp = &corpus.fingerprints[rep as usize];
+            let id = match c.kind {
+                Kind::Template => {
+                    let mut key = fp.masked.to_le_bytes().to_vec();
+                    key.extend_from_slice(b"template");
+                    xxh3_64(&key)
+                }
+                _ => fp.exact as u64,
+            };
+            ClusterReport {
+                id: format!("{id:016x}"),
+                kind: kind_name(c.kind),
+                size: c.members.len(),
+                words: fp.words,
+                text: texts.get(&rep).cloned().unwrap_or_default(),
+                members: c.members.iter().map(|&(id, s)| member(id, s)).collect(),
+            }
+        })
+        .collect();
+
+    let mut paragraphs_per_file = vec![(0usize, 0u64); corpus.files.len()];
+    for p in &corpus.paragraphs {
+        let entry = &mut paragraphs_per_file[p.file as usize];
+        entry.0 += 1;
+        entry.1 += p.len();
+    }
+    let files = corpus
+        .files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| {
+            let (paragraphs, bytes) = paragraphs_per_file[i];
+            let (duplicate_paragraphs, duplicate_bytes) = file_duplicates[i];
+            FileReport {
+                path: f.display.clone(),
+                paragraphs,
+                bytes,
+                duplicate_paragraphs,
+                duplicate_bytes,
+                duplicate_ratio: ratio(duplicate_bytes, bytes),
+                skipped: f.binary.then_some("binary"),
+            }
+        })
+        .collect();
+
+    Report {
+        version: FORMAT_VERSION,
+        tool: Tool {
+            name: "dedup",
+            version: env!("CARGO_PKG_VERSION"),
+        },
+        settings,
+        summary,
+        clusters: cluster_reports,
+        files,
+        warnings,
+        errors,
+    }
+}
+
+/// Reads the representatives' text from their files, each file once. A file that can no longer
+/// be read, or whose size changed since it was fingerprinted, is an error.
+fn representative_texts(corpus: &Corpus, reps: &[u32]) -> (BTreeMap<u32, String>, Vec<Problem>) {
+    let mut by_file: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for &rep in reps {
+        by_file
+            .entry(corpus.paragraphs[rep as usize].file)
+            .or_default()
+            .push(rep);
+    }
+    let results: Vec<Result<Vec<(u32, String)>, Problem>> = by_file
+        .into_par_iter()
+        .map(|(file, ids)| {
+            let entry = &corpus.files[file as usize];
+            let bytes = std::fs::read(&entry.path)
+                .map_err(|e| Problem::new(&entry.path, format!("reading again: {e}")))?;
+            if bytes.len() as u64 != entry.size {
+                return Err(Problem::new(&entry.path, "file changed while it was read"));
+            }
+            Ok(ids
+                .into_iter()
+                .map(|id| {
+                    let span = corpus.paragraphs[id as usize].span;
+                    (
+                        id,
+                        String::from_utf8_lossy(&bytes[span.start..span.end]).into_owned(),
+                    )
+                })
+                .collect())
+        })
+        .collect();
+    let mut texts = BTreeMap::new();
+    let mut problems = Vec::new();
+    for result in results {
+        match result {
+            Ok(pairs) => texts.extend(pairs),
+            Err(problem) => problems.push(problem),
+        }
+    }
+    (texts, problems)
+}
+
+/// Writes the report as one JSON document ending in a newline: to `output`, through a temporary
+/// file in the same directory renamed into place, or to stdout when `output` is `None` or `-`.
+/// Pretty-printed when `pretty`, or when stdout is a terminal.
+pub fn write(report: &Report, output: Option<&Path>, pretty: bool) -> io::Result<()> {
+    match output {
+        Some(path) if path != Path::new("-") => {
+            let dir = match path.parent() {
+                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+                _ => PathBuf::from("."),
+            };
+            // Like any new file: 0666 less the umask, not the temporary file's private 0600.
+            let mut temp = tempfile::Builder::new()
+                .prefix(".dedup-report")
+                .permissions(std::fs::Permissions::from_mode(0o666))
+                .tempfile_in(&dir)?;
+            let mut out = io::BufWriter::new(temp.as_file_mut());
+            write_json(&mut out, report, pretty)?;
+            out.into_inner().map_err(io::IntoInnerError::into_error)?;
+            temp.as_file().sync_all()?;
+            temp.persist(path).map_err(|e| e.error)?;
+            Ok(())
+        }
+        _ => {
+            let stdout = io::stdout();
+            let pretty = pretty || stdout.is_terminal();
+            let mut out = io::BufWriter::new(stdout.lock());
+            write_json(&mut out, report, pretty)
+        }
+    }
+}
+
+fn write_json(out: &mut impl Write, report: &Report, pretty: bool) -> io::Result<()> {
+    if pretty {
+        serde_json::to_writer_pretty(&mut *out, report)?;
+    } else {
+        serde_json::to_writer(&mut *out, report)?;
+    }
+    out.write_all(b"\n")?;
+    out.flush()
+}
