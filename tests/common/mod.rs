@@ -1,0 +1,146 @@
+//! Helpers for the integration tests: run the real binary, parse its report, find paragraphs.
+
+#![allow(dead_code)] // Each test binary uses its own subset of these helpers.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output};
+
+use serde_json::Value;
+
+/// The binary under test.
+pub fn dedup() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_dedup"));
+    cmd.env_remove("NO_COLOR").env_remove("RAYON_NUM_THREADS");
+    cmd
+}
+
+/// A bundled fixture.
+pub fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(name)
+}
+
+/// What one run gave.
+pub struct Run {
+    pub code: i32,
+    pub stdout: Vec<u8>,
+    pub stderr: String,
+}
+
+impl Run {
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.stdout).unwrap_or_else(|e| {
+            panic!(
+                "stdout is not one JSON document ({e}); stderr:\n{}",
+                self.stderr
+            )
+        })
+    }
+}
+
+impl From<Output> for Run {
+    fn from(out: Output) -> Self {
+        Run {
+            code: out.status.code().expect("dedup was killed by a signal"),
+            stdout: out.stdout,
+            stderr: String::from_utf8_lossy(&out.stderr).into_owned(),
+        }
+    }
+}
+
+/// Runs `dedup` with `args` in `dir`.
+pub fn run_in(dir: &Path, args: &[&str]) -> Run {
+    dedup()
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("cannot start dedup")
+        .into()
+}
+
+/// Runs `dedup` with `args` from the crate root.
+pub fn run(args: &[&str]) -> Run {
+    run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
+}
+
+/// The file name at the end of a member's path.
+pub fn file_name(member: &Value) -> String {
+    let path = member["path"].as_str().expect("member path");
+    Path::new(path)
+        .file_name()
+        .expect("file name")
+        .to_string_lossy()
+        .into_owned()
+}
+
+/// For every `FILE:LINE` label, the indexes of the clusters whose member contains that line
+/// (`line..=end_line`), looking only at clusters whose kind passes `kinds`.
+pub struct ClusterIndex {
+    members: Vec<(String, u64, u64, usize)>,
+}
+
+impl ClusterIndex {
+    pub fn new(report: &Value, kinds: &[&str]) -> Self {
+        let mut members = Vec::new();
+        for (i, cluster) in report["clusters"].as_array().unwrap().iter().enumerate() {
+            if !kinds.contains(&cluster["kind"].as_str().unwrap()) {
+                continue;
+            }
+            for m in cluster["members"].as_array().unwrap() {
+                members.push((
+                    file_name(m),
+                    m["line"].as_u64().unwrap(),
+                    m["end_line"].as_u64().unwrap(),
+                    i,
+                ));
+            }
+        }
+        ClusterIndex { members }
+    }
+
+    /// Clusters holding the paragraph labelled `FILE:LINE`.
+    pub fn clusters_of(&self, label: &str) -> Vec<usize> {
+        let (file, line) = label.rsplit_once(':').expect("label is FILE:LINE");
+        let line: u64 = line.parse().expect("line number");
+        self.members
+            .iter()
+            .filter(|(f, first, last, _)| f == file && (*first..=*last).contains(&line))
+            .map(|m| m.3)
+            .collect()
+    }
+
+    /// Whether the two labelled paragraphs share a cluster.
+    pub fn together(&self, a: &str, b: &str) -> bool {
+        let theirs = self.clusters_of(b);
+        self.clusters_of(a).iter().any(|c| theirs.contains(c))
+    }
+}
+
+/// Writes `files` (relative path → content) under `dir`, in the given order.
+pub fn write_tree(dir: &Path, files: &[(&str, &[u8])]) {
+    for (name, content) in files {
+        let path = dir.join(name);
+        std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+        std::fs::write(path, content).unwrap();
+    }
+}
+
+/// Cluster kinds by representative `FILE:LINE`, for readable failure messages.
+pub fn describe(report: &Value) -> BTreeMap<String, Vec<String>> {
+    let mut out = BTreeMap::new();
+    for c in report["clusters"].as_array().unwrap() {
+        let members: Vec<String> = c["members"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|m| format!("{}:{}", file_name(m), m["line"]))
+            .collect();
+        out.insert(
+            format!("{} {}", c["kind"].as_str().unwrap(), members[0]),
+            members,
+        );
+    }
+    out
+}
