@@ -1,0 +1,62 @@
+//! Same input, same bytes out: for any thread count, any file creation order, any argument order.
+
+mod common;
+
+use common::{fixture, run, run_in, write_tree};
+
+#[test]
+fn thread_count_does_not_change_the_report() {
+    let one = run(&["-j1", "fixtures/seeds"]);
+    let two = run(&["-j2", "fixtures/seeds"]);
+    let four = run(&["-j4", "fixtures/seeds"]);
+    assert_eq!(one.code, 0);
+    assert!(!one.stdout.is_empty());
+    assert_eq!(one.stdout, two.stdout, "-j1 and -j2 differ");
+    assert_eq!(one.stdout, four.stdout, "-j1 and -j4 differ");
+}
+
+#[test]
+fn file_creation_order_does_not_change_the_report() {
+    let mut seeds: Vec<(String, Vec<u8>)> = std::fs::read_dir(fixture("seeds"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                format!("corpus/{}", e.file_name().to_string_lossy()),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    seeds.sort();
+    let forward = tempfile::tempdir().unwrap();
+    let backward = tempfile::tempdir().unwrap();
+    let tree: Vec<(&str, &[u8])> = seeds
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_slice()))
+        .collect();
+    write_tree(forward.path(), &tree);
+    let reversed: Vec<(&str, &[u8])> = tree.iter().rev().copied().collect();
+    write_tree(backward.path(), &reversed);
+
+    let a = run_in(forward.path(), &["-j2", "corpus"]);
+    let b = run_in(backward.path(), &["-j2", "corpus"]);
+    assert_eq!(a.code, 0);
+    assert!(a.json()["summary"]["clusters"].as_u64().unwrap() > 0);
+    assert_eq!(
+        a.stdout, b.stdout,
+        "the copy created in reverse order reports differently"
+    );
+
+    // Naming the files one by one, in any order, gives the same files in the same order.
+    let mut names: Vec<&str> = tree.iter().map(|(n, _)| *n).collect();
+    let by_name = run_in(forward.path(), &[&["-j1"][..], &names].concat());
+    names.reverse();
+    let by_name_reversed = run_in(forward.path(), &[&["-j1"][..], &names].concat());
+    let clusters = |r: &common::Run| r.json()["clusters"].clone();
+    assert_eq!(clusters(&by_name), clusters(&a));
+    assert_eq!(by_name.json()["files"], by_name_reversed.json()["files"]);
+    assert_eq!(
+        by_name.json()["clusters"],
+        by_name_reversed.json()["clusters"]
+    );
+}

@@ -1,0 +1,255 @@
+//! Exit codes and bad input: every problem is named on stderr and in the report, the rest of the
+//! corpus is still reported, and the exit status says what happened.
+
+mod common;
+
+use std::fs;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::process::CommandExt;
+use std::path::Path;
+use std::process::{Command, Stdio};
+
+use common::{ClusterIndex, Run, dedup, run, run_in, write_tree};
+
+const SHARED: &str = "Clashes have erupted on the Syrian-Iraqi border between Daesh militants and Iraqi paramilitary fighters, a monitoring group said.";
+
+fn corpus(dir: &Path) {
+    let a = format!(
+        "Story A\n\n{SHARED}\n\nOnly in A, a line of its own about something else entirely.\n"
+    );
+    let b = format!("Story B\n\n{SHARED}\n");
+    write_tree(
+        dir,
+        &[
+            ("corpus/a.txt", a.as_bytes()),
+            ("corpus/b.txt", b.as_bytes()),
+        ],
+    );
+}
+
+fn shared_is_clustered(run: &Run) {
+    let report = run.json();
+    let index = ClusterIndex::new(&report, &["exact"]);
+    assert!(
+        index.together("a.txt:3", "b.txt:3"),
+        "the readable files were not reported"
+    );
+}
+
+#[test]
+fn clean_run_exits_0() {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path());
+    let run = run_in(dir.path(), &["corpus"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    shared_is_clustered(&run);
+    assert!(run.json()["errors"].as_array().unwrap().is_empty());
+    assert!(
+        run.stderr.contains("2 files"),
+        "summary line missing: {}",
+        run.stderr
+    );
+    let quiet = run_in(dir.path(), &["-q", "corpus"]);
+    assert!(quiet.stderr.is_empty(), "--quiet printed: {}", quiet.stderr);
+}
+
+#[test]
+fn missing_path_exits_2_and_the_rest_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path());
+    let run = run_in(dir.path(), &["no-such-dir", "corpus"]);
+    assert_eq!(run.code, 2);
+    assert!(run.stderr.contains("dedup: no-such-dir:"), "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["errors"][0]["path"], "no-such-dir");
+    assert_eq!(report["summary"]["errors"], 1);
+    shared_is_clustered(&run);
+}
+
+/// Runs the binary on `dir` so that files with mode 000 really cannot be read: as root, which may
+/// read anything, the binary is copied next to the corpus and run as `nobody`.
+fn run_without_privileges(dir: &Path, args: &[&str]) -> Run {
+    let root = fs::metadata(dir).unwrap().uid() == 0;
+    let mut cmd = if root {
+        fs::set_permissions(dir, fs::Permissions::from_mode(0o755)).unwrap();
+        let binary = dir.join("dedup-under-test");
+        fs::copy(env!("CARGO_BIN_EXE_dedup"), &binary).unwrap();
+        let mut cmd = Command::new(binary);
+        cmd.uid(65534).gid(65534);
+        cmd
+    } else {
+        dedup()
+    };
+    cmd.args(args).current_dir(dir).output().unwrap().into()
+}
+
+#[test]
+fn unreadable_file_and_folder_exit_2_and_the_rest_is_reported() {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path());
+    write_tree(
+        dir.path(),
+        &[
+            ("corpus/secret.txt", SHARED.as_bytes()),
+            ("corpus/locked/inside.txt", SHARED.as_bytes()),
+        ],
+    );
+    for p in ["corpus/secret.txt", "corpus/locked"] {
+        fs::set_permissions(dir.path().join(p), fs::Permissions::from_mode(0o000)).unwrap();
+    }
+    let run = run_without_privileges(dir.path(), &["corpus"]);
+    assert_eq!(run.code, 2, "stderr: {}", run.stderr);
+    assert!(
+        run.stderr.contains("dedup: corpus/secret.txt: "),
+        "{}",
+        run.stderr
+    );
+    assert!(run.stderr.contains("corpus/locked"), "{}", run.stderr);
+    let report = run.json();
+    let errors: Vec<&str> = report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(errors, ["corpus/locked", "corpus/secret.txt"]);
+    assert_eq!(report["summary"]["files"], 2);
+    shared_is_clustered(&run);
+}
+
+#[test]
+fn binary_files_are_skipped_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path());
+    let mut binary = SHARED.as_bytes().to_vec();
+    binary.extend_from_slice(b"\n\x00\x01\x02");
+    write_tree(dir.path(), &[("corpus/image.bin", &binary)]);
+    let run = run_in(dir.path(), &["corpus"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["summary"]["files"], 2);
+    assert_eq!(report["summary"]["files_skipped"], 1);
+    let skipped: Vec<_> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|f| f["skipped"] == "binary")
+        .collect();
+    assert_eq!(skipped.len(), 1);
+    assert_eq!(skipped[0]["path"], "corpus/image.bin");
+    // The binary file's text was not read: the shared paragraph has two copies, not three.
+    assert_eq!(report["clusters"][0]["size"], 2);
+}
+
+#[test]
+fn invalid_utf8_is_read_lossily_with_a_warning() {
+    let dir = tempfile::tempdir().unwrap();
+    let latin1 =
+        b"The caf\xe9 on the corner of the square was closed by the police on Friday evening.\n";
+    let mut b = b"Header line\n".to_vec();
+    b.extend_from_slice(latin1);
+    write_tree(
+        dir.path(),
+        &[("corpus/a.txt", latin1), ("corpus/b.txt", &b)],
+    );
+    let run = run_in(dir.path(), &["corpus"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("corpus/a.txt: invalid UTF-8") && run.stderr.contains("corpus/b.txt"),
+        "{}",
+        run.stderr
+    );
+    let report = run.json();
+    assert_eq!(report["summary"]["warnings"], 2);
+    let cluster = &report["clusters"][0];
+    assert!(cluster["text"].as_str().unwrap().contains("caf\u{FFFD} on"));
+    // Offsets are byte offsets in the original file, not in the decoded text.
+    let member = &cluster["members"][1];
+    assert_eq!(member["path"], "corpus/b.txt");
+    assert_eq!(member["start"], 12);
+    assert_eq!(member["end"].as_u64().unwrap() as usize, b.len() - 1);
+}
+
+#[test]
+fn empty_folder_gives_an_empty_report() {
+    let dir = tempfile::tempdir().unwrap();
+    fs::create_dir(dir.path().join("empty")).unwrap();
+    let run = run_in(dir.path(), &["empty"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    assert!(run.stderr.contains("no files found"), "{}", run.stderr);
+    let report = run.json();
+    assert_eq!(report["summary"]["files"], 0);
+    assert_eq!(report["summary"]["paragraphs"], 0);
+    assert!(report["clusters"].as_array().unwrap().is_empty());
+}
+
+#[test]
+fn output_file_is_written_whole_or_not_at_all() {
+    let dir = tempfile::tempdir().unwrap();
+    corpus(dir.path());
+    fs::create_dir(dir.path().join("out")).unwrap();
+
+    let to_stdout = run_in(dir.path(), &["corpus"]);
+    let to_file = run_in(dir.path(), &["-o", "out/report.json", "corpus"]);
+    assert_eq!(to_file.code, 0, "{}", to_file.stderr);
+    assert!(to_file.stdout.is_empty(), "-o must keep stdout empty");
+    let written = fs::read(dir.path().join("out/report.json")).unwrap();
+    assert_eq!(written, to_stdout.stdout);
+
+    // A run that fails leaves the previous report as it was, and no temporary file behind.
+    let failed = run_in(
+        dir.path(),
+        &["-o", "out/report.json", "--threshold", "1.5", "corpus"],
+    );
+    assert_eq!(failed.code, 2);
+    assert!(failed.stderr.contains("threshold"), "{}", failed.stderr);
+    assert_eq!(
+        fs::read(dir.path().join("out/report.json")).unwrap(),
+        written
+    );
+    let unwritable = run_in(dir.path(), &["-o", "missing/report.json", "corpus"]);
+    assert_eq!(unwritable.code, 2);
+    assert!(
+        unwritable.stderr.contains("cannot write the report"),
+        "{}",
+        unwritable.stderr
+    );
+    assert!(!dir.path().join("missing").exists());
+    let leftovers: Vec<String> = fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers, ["report.json"]);
+}
+
+#[test]
+fn closed_stdout_ends_quietly() {
+    let mut child = dedup()
+        .args(["-j1", "--pretty", "fixtures/seeds"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{stderr}");
+    assert!(
+        !stderr.contains("panicked") && !stderr.contains("cannot write"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn help_lists_the_exit_codes() {
+    let help = run(&["--help"]);
+    assert_eq!(help.code, 0);
+    let text = String::from_utf8_lossy(&help.stdout);
+    assert!(text.contains("Exit status"));
+    for line in ["0  the run finished", "1  a CI rule", "2  an error"] {
+        assert!(text.contains(line), "--help lacks {line:?}");
+    }
+    let bad = run(&["--no-such-flag", "x"]);
+    assert_eq!(bad.code, 2);
+}
