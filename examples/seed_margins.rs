@@ -55,6 +55,7 @@ fn main() {
             rows: 1,
             ignore_figures: false,
             exact_only: false,
+            window: 0,
         });
         let similarity = |a: &str, b: &str| {
             let fa = fingerprinter.fingerprint(&normalize(a.as_bytes(), false));

@@ -116,6 +116,23 @@ pub fn build_clusters(m: &Matches, fps: &[Fingerprint]) -> Vec<Cluster> {
     clusters
 }
 
+/// For every unit, the index in `clusters` of its duplicate cluster and of its template cluster.
+pub fn groups_of_units(m: &Matches, clusters: &[Cluster]) -> Vec<(Option<u32>, Option<u32>)> {
+    let mut groups = vec![(None, None); m.units.len()];
+    for (i, c) in clusters.iter().enumerate() {
+        for &(p, _) in &c.members {
+            if let Some(u) = m.unit_of[p as usize] {
+                let slot = &mut groups[u as usize];
+                match c.kind {
+                    Kind::Template => slot.1 = Some(i as u32),
+                    _ => slot.0 = Some(i as u32),
+                }
+            }
+        }
+    }
+    groups
+}
+
 fn cluster_of(m: &Matches, fps: &[Fingerprint], group: &[u32], template: bool) -> Cluster {
     // Units are numbered by their first paragraph, so the group's first unit holds the
     // representative.

@@ -37,6 +37,8 @@ pub struct Params {
     pub ignore_figures: bool,
     /// Whether only exact keys are needed (no shingles, no signature).
     pub exact_only: bool,
+    /// Winnowing window in shingles (w); 0 turns partial matching off.
+    pub window: usize,
 }
 
 /// Chooses the banding for a Jaccard threshold: the most rows per band (fewest false
@@ -73,6 +75,12 @@ pub struct Fingerprint {
     pub figure_shingles: Vec<(u64, u64)>,
     /// One LSH key per band; empty for short paragraphs and in exact-only runs.
     pub bands: Vec<u64>,
+    /// Token hashes (low 32 bits of xxh3-64) in order, for extending partial matches; empty
+    /// unless the paragraph takes part in partial matching.
+    pub tokens: Vec<u32>,
+    /// Winnowed fingerprints: `(shingle hash, shingle position)` of the minimum of every window
+    /// of `window` consecutive shingles (the rightmost on ties), each selection once.
+    pub winnowed: Vec<(u64, u32)>,
 }
 
 /// Computes fingerprints; holds the MinHash permutations.
@@ -164,7 +172,12 @@ impl Fingerprinter {
         fp.figure_shingles.sort_unstable();
         fp.figure_shingles.dedup();
 
-        if tokens.len() >= self.params.min_words {
+        let long_enough = tokens.len() >= self.params.min_words;
+        if long_enough && self.params.window > 0 && shingles.len() >= self.params.window {
+            fp.winnowed = winnow(&shingles, self.params.window);
+            fp.tokens = real.iter().map(|&h| h as u32).collect();
+        }
+        if long_enough {
             let set = if has_figures {
                 &masked_shingles
             } else {
@@ -196,6 +209,25 @@ impl Fingerprinter {
             })
             .collect()
     }
+}
+
+/// Winnowing (Schleimer, Wilkerson and Aiken, 2003): the minimum of every window of `w`
+/// consecutive hashes, the rightmost one on ties, recorded once per position. Two sequences that
+/// share `w` consecutive hashes share a selected fingerprint.
+fn winnow(hashes: &[u64], w: usize) -> Vec<(u64, u32)> {
+    let mut selected: Vec<(u64, u32)> = Vec::new();
+    for start in 0..=hashes.len() - w {
+        let mut best = start;
+        for i in start + 1..start + w {
+            if hashes[i] <= hashes[best] {
+                best = i;
+            }
+        }
+        if selected.last().is_none_or(|&(_, p)| p as usize != best) {
+            selected.push((hashes[best], best as u32));
+        }
+    }
+    selected
 }
 
 fn shingle_hash(token_hashes: &[u64]) -> u64 {
@@ -313,6 +345,7 @@ mod tests {
             rows: 3,
             ignore_figures: false,
             exact_only: false,
+            window: 4,
         })
     }
 
@@ -372,6 +405,27 @@ mod tests {
         assert_ne!(a.exact, b.exact);
         assert_eq!(a.bands, b.bands);
         assert_eq!(a.masked_shingles(), b.masked_shingles());
+    }
+
+    #[test]
+    fn winnowing_selects_a_shared_fingerprint_in_every_shared_window() {
+        let hashes: Vec<u64> = vec![
+            77, 74, 42, 17, 98, 50, 17, 98, 8, 88, 67, 39, 77, 74, 42, 17,
+        ];
+        let w = 4;
+        let selected = winnow(&hashes, w);
+        // Every window contributes its rightmost minimum.
+        for start in 0..=hashes.len() - w {
+            let window = &hashes[start..start + w];
+            let min = *window.iter().min().unwrap();
+            let pos = start + window.iter().rposition(|&h| h == min).unwrap();
+            assert!(selected.contains(&(min, pos as u32)), "window at {start}");
+        }
+        // Positions are increasing and recorded once.
+        assert!(selected.windows(2).all(|p| p[0].1 < p[1].1));
+        let f = fp("one two three four five six seven eight nine");
+        assert!(!f.winnowed.is_empty());
+        assert_eq!(f.tokens.len(), 9);
     }
 
     #[test]

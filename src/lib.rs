@@ -13,6 +13,8 @@ pub mod cluster;
 pub mod fingerprint;
 pub mod matching;
 pub mod normalize;
+pub mod partial;
+pub mod passages;
 pub mod read;
 pub mod report;
 pub mod segment;
@@ -44,8 +46,11 @@ pub const DEFAULT_SHINGLE: usize = 3;
 pub const DEFAULT_THRESHOLD: f64 = 0.5;
 /// Default minimum number of tokens for near matching.
 pub const DEFAULT_MIN_WORDS: usize = 8;
-/// Default LSH bucket cap.
-pub const DEFAULT_BUCKET_CAP: usize = 200;
+/// Default shortest shared run reported as a partial match, in words.
+pub const DEFAULT_MIN_SHARED_WORDS: usize = 8;
+/// Default boilerplate cap: fingerprints and LSH keys shared by more paragraphs are not
+/// expanded into candidate pairs.
+pub const DEFAULT_BOILERPLATE_CAP: usize = 100;
 
 /// Everything a run needs, already checked.
 #[derive(Debug, Clone)]
@@ -68,12 +73,26 @@ pub struct Config {
     pub exact_only: bool,
     /// Mask figures: paragraphs alike but for their figures count as duplicates.
     pub ignore_figures: bool,
-    /// LSH buckets larger than this are compared against their first paragraph only.
-    pub bucket_cap: usize,
+    /// Shortest shared run of words reported as a partial match (t ≥ shingle).
+    pub min_shared_words: usize,
+    /// Winnowed fingerprints shared by more distinct paragraphs are not used as seeds; LSH
+    /// buckets larger than this are compared against their first paragraph only.
+    pub boilerplate_cap: usize,
     /// Worker threads; 0 picks one per core.
     pub threads: usize,
     /// No summary line and no warnings on stderr (errors are still printed).
     pub quiet: bool,
+}
+
+impl Config {
+    /// The winnowing window w = t − k + 1 (0 when partial matching is off).
+    pub fn window(&self) -> usize {
+        if self.exact_only {
+            0
+        } else {
+            (self.min_shared_words + 1).saturating_sub(self.shingle)
+        }
+    }
 }
 
 impl Default for Config {
@@ -88,7 +107,8 @@ impl Default for Config {
             min_words: DEFAULT_MIN_WORDS,
             exact_only: false,
             ignore_figures: false,
-            bucket_cap: DEFAULT_BUCKET_CAP,
+            min_shared_words: DEFAULT_MIN_SHARED_WORDS,
+            boilerplate_cap: DEFAULT_BOILERPLATE_CAP,
             threads: 0,
             quiet: false,
         }
@@ -290,6 +310,7 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
         rows,
         ignore_figures: config.ignore_figures,
         exact_only: config.exact_only,
+        window: config.window(),
     });
 
     let scanned: Vec<Scanned> = paths
@@ -350,10 +371,23 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
         &corpus.fingerprints,
         MatchParams {
             threshold: config.threshold,
-            bucket_cap: config.bucket_cap,
+            bucket_cap: config.boilerplate_cap,
         },
     );
     let clusters = cluster::build_clusters(&matches, &corpus.fingerprints);
+    let partials = partial::find_partials(
+        &matches,
+        &corpus.fingerprints,
+        &cluster::groups_of_units(&matches, &clusters),
+        partial::PartialParams {
+            shingle: config.shingle,
+            min_shared_words: config.min_shared_words,
+            boilerplate_cap: config.boilerplate_cap,
+        },
+    );
+    let cluster_of = passages::duplicate_cluster_of(corpus.paragraphs.len(), &clusters);
+    let passages = passages::find_passages(&corpus.paragraphs, &clusters, &cluster_of);
+    let overlaps = passages::file_overlaps(&corpus.paragraphs, &clusters, corpus.files.len());
 
     let settings = report::Settings {
         inputs: config
@@ -369,7 +403,9 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
         bands,
         rows,
         candidate_recall_at_threshold: candidate_probability(config.threshold, bands, rows),
-        bucket_cap: config.bucket_cap,
+        min_shared_words: config.min_shared_words,
+        window: config.window(),
+        boilerplate_cap: config.boilerplate_cap,
         exact_only: config.exact_only,
         figures: if config.ignore_figures {
             "ignored"
@@ -381,7 +417,14 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
         hidden: config.walk.hidden,
         follow: config.walk.follow,
     };
-    let report = report::build(&corpus, &matches, &clusters, settings, warnings, errors);
+    let found = report::Found {
+        matches: &matches,
+        clusters: &clusters,
+        partials: &partials,
+        passages: &passages,
+        overlaps: &overlaps,
+    };
+    let report = report::build(&corpus, &found, settings, warnings, errors);
 
     for problem in &report.errors {
         message(format_args!("{problem}"));

@@ -3,8 +3,8 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
-use clap::Parser;
 use clap::builder::TypedValueParser;
+use clap::{CommandFactory, Parser};
 use dedup::walk::WalkOptions;
 use dedup::{Config, EXIT_ERROR, message};
 
@@ -50,7 +50,16 @@ struct Args {
     #[arg(long, default_value_t = dedup::DEFAULT_MIN_WORDS, value_name = "N", help_heading = "Matching")]
     min_words: usize,
 
-    /// Look for exact duplicates only (no shingles, no MinHash).
+    /// Shortest run of shared words reported as a partial match (at least --shingle).
+    #[arg(long, default_value_t = dedup::DEFAULT_MIN_SHARED_WORDS, value_name = "N", help_heading = "Matching")]
+    min_shared_words: usize,
+
+    /// Fingerprints shared by more distinct paragraphs than N are boilerplate: not used to find
+    /// candidates (counted in the summary).
+    #[arg(long, default_value_t = dedup::DEFAULT_BOILERPLATE_CAP, value_name = "N", value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize), help_heading = "Matching")]
+    boilerplate_cap: usize,
+
+    /// Look for exact duplicates only (no shingles, no MinHash, no partial matches).
     #[arg(long, help_heading = "Matching")]
     exact_only: bool,
 
@@ -110,18 +119,28 @@ impl Args {
             shingle: self.shingle,
             threshold: self.threshold,
             min_words: self.min_words,
+            min_shared_words: self.min_shared_words,
+            boilerplate_cap: self.boilerplate_cap,
             exact_only: self.exact_only,
             ignore_figures: self.ignore_figures,
             threads: self.threads,
             quiet: self.quiet,
-            ..Config::default()
         }
     }
 }
 
 fn main() -> ExitCode {
     // clap exits with status 2 on bad arguments, as our exit codes want.
-    let config = Args::parse().into_config();
+    let args = Args::parse();
+    if args.min_shared_words < args.shingle {
+        Args::command()
+            .error(
+                clap::error::ErrorKind::ValueValidation,
+                "--min-shared-words must be at least --shingle",
+            )
+            .exit();
+    }
+    let config = args.into_config();
     let code = match dedup::run(&config) {
         Ok(outcome) => outcome.exit_code(),
         Err(e) => {

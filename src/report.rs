@@ -20,7 +20,31 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::cluster::{Cluster, Kind};
 use crate::matching::Matches;
-use crate::{Corpus, Problem};
+use crate::normalize::normalize;
+use crate::partial::Partials;
+use crate::passages::{Overlap, Passage};
+use crate::{Corpus, Paragraph, Problem};
+
+/// Expanded into its copies, one partial link between two distinct texts lists at most this many
+/// paragraph pairs; the rest are counted in `summary.partial_matches_omitted`.
+pub const PARTIAL_COPIES_CAP: usize = 16;
+/// Overlaps listed per file, the largest first; `overlapping_files` counts them all.
+pub const OVERLAPS_LISTED: usize = 20;
+
+/// What the matching stages found, for the report.
+#[derive(Debug, Clone, Copy)]
+pub struct Found<'a> {
+    /// Units and links.
+    pub matches: &'a Matches,
+    /// Duplicate and template clusters.
+    pub clusters: &'a [Cluster],
+    /// Partial matches between units.
+    pub partials: &'a Partials,
+    /// Copied runs of paragraphs.
+    pub passages: &'a [Passage],
+    /// Per file, its overlap with other files.
+    pub overlaps: &'a [Vec<Overlap>],
+}
 
 /// The format version written in every report.
 pub const FORMAT_VERSION: u32 = 1;
@@ -38,6 +62,10 @@ pub struct Report {
     pub summary: Summary,
     /// Exact, near and template clusters.
     pub clusters: Vec<ClusterReport>,
+    /// Paragraphs that are not duplicates but share runs of words.
+    pub partial_matches: Vec<PartialReport>,
+    /// Runs of consecutive paragraphs copied from one place to another.
+    pub passages: Vec<PassageReport>,
     /// One entry per file read or skipped.
     pub files: Vec<FileReport>,
     /// Files read with a problem that did not stop them being read (invalid UTF-8).
@@ -76,8 +104,12 @@ pub struct Settings {
     pub rows: usize,
     /// Probability that a pair exactly at the threshold becomes a candidate.
     pub candidate_recall_at_threshold: f64,
-    /// Band buckets larger than this are compared against their first paragraph only.
-    pub bucket_cap: usize,
+    /// Shortest shared run of words reported as a partial match (t = window + shingle − 1).
+    pub min_shared_words: usize,
+    /// Winnowing window, in shingles (0: no partial matching).
+    pub window: usize,
+    /// Fingerprints and LSH keys shared by more distinct paragraphs are boilerplate.
+    pub boilerplate_cap: usize,
     /// Whether only exact duplicates were looked for.
     pub exact_only: bool,
     /// `templates` (paragraphs alike but for their figures are template clusters) or `ignored`
@@ -120,10 +152,18 @@ pub struct Summary {
     pub duplicate_bytes: u64,
     /// `duplicate_bytes / bytes`.
     pub duplicate_ratio: f64,
+    /// Partial matches listed.
+    pub partial_matches: usize,
+    /// Partial matches between further copies of the same two texts, not listed.
+    pub partial_matches_omitted: usize,
+    /// Copied runs of paragraphs.
+    pub passages: usize,
     /// Candidate pairs verified on their shingle sets.
     pub candidate_pairs: usize,
-    /// LSH buckets over the bucket cap.
+    /// LSH buckets over the boilerplate cap, compared against their first paragraph only.
     pub oversized_buckets: usize,
+    /// Winnowed fingerprints over the boilerplate cap, not used to find partial matches.
+    pub boilerplate_fingerprints: usize,
     /// Entries in `warnings`.
     pub warnings: usize,
     /// Entries in `errors`.
@@ -162,8 +202,78 @@ pub struct Member {
     pub start: usize,
     /// Byte offset just past the paragraph.
     pub end: usize,
-    /// Verified Jaccard similarity to the representative.
+    /// Verified Jaccard similarity to the representative (cluster members only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f64>,
+}
+
+/// Two paragraphs that share runs of words.
+#[derive(Debug, Serialize)]
+pub struct PartialReport {
+    /// The earlier paragraph.
+    pub a: Member,
+    /// The later paragraph.
+    pub b: Member,
+    /// Jaccard similarity of their shingle sets.
     pub similarity: f64,
+    /// The maximal shared runs, in the order they appear in `a`.
+    pub shared: Vec<SharedSpan>,
+}
+
+/// One shared run, as byte ranges in both files.
+#[derive(Debug, Serialize)]
+pub struct SharedSpan {
+    /// Start of the run in `a`'s file.
+    pub a_start: usize,
+    /// End of the run in `a`'s file (exclusive).
+    pub a_end: usize,
+    /// Start of the run in `b`'s file.
+    pub b_start: usize,
+    /// End of the run in `b`'s file (exclusive).
+    pub b_end: usize,
+    /// Normalized words in the run.
+    pub words: u32,
+}
+
+/// A copied run of consecutive paragraphs.
+#[derive(Debug, Serialize)]
+pub struct PassageReport {
+    /// Paragraphs on each side.
+    pub paragraphs: u32,
+    /// The earlier run.
+    pub a: PassageSide,
+    /// The later run.
+    pub b: PassageSide,
+}
+
+/// One side of a passage.
+#[derive(Debug, Serialize)]
+pub struct PassageSide {
+    /// The file.
+    pub path: String,
+    /// 0-based index of the first paragraph.
+    pub paragraph: u32,
+    /// First line.
+    pub line: u32,
+    /// Last line (inclusive).
+    pub end_line: u32,
+    /// Byte offset of the first paragraph.
+    pub start: usize,
+    /// Byte offset just past the last paragraph.
+    pub end: usize,
+}
+
+/// How much of a file another file holds.
+#[derive(Debug, Serialize)]
+pub struct OverlapReport {
+    /// The other file.
+    pub path: String,
+    /// Paragraphs of this file with a copy in the other file.
+    pub paragraphs: usize,
+    /// Their bytes.
+    pub bytes: u64,
+    /// Those bytes as a fraction of this file's paragraph bytes.
+    pub containment: f64,
 }
 
 /// One file.
@@ -181,6 +291,11 @@ pub struct FileReport {
     pub duplicate_bytes: u64,
     /// `duplicate_bytes / bytes` (0 for a file without paragraphs).
     pub duplicate_ratio: f64,
+    /// Other files holding copies of this file's paragraphs, by containment, largest first (at
+    /// most 20).
+    pub overlaps: Vec<OverlapReport>,
+    /// Number of other files holding copies of this file's paragraphs.
+    pub overlapping_files: usize,
     /// Why the file was not read (`binary`), when it was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<&'static str>,
@@ -202,30 +317,37 @@ fn kind_name(kind: Kind) -> &'static str {
     }
 }
 
-/// Builds the report. Reading the representatives' text again may add errors.
+/// Builds the report. Reading paragraphs again from their files may add errors.
 pub fn build(
     corpus: &Corpus,
-    matches: &Matches,
-    clusters: &[Cluster],
+    found: &Found<'_>,
     settings: Settings,
     warnings: Vec<Problem>,
     mut errors: Vec<Problem>,
 ) -> Report {
-    let reps: Vec<u32> = clusters.iter().map(Cluster::representative).collect();
-    let (texts, reread_errors) = representative_texts(corpus, &reps);
+    let clusters = found.clusters;
+    let (partial_pairs, partial_matches_omitted) = partial_pairs(found);
+    let wanted: Vec<u32> = clusters
+        .iter()
+        .map(Cluster::representative)
+        .chain(partial_pairs.iter().flat_map(|pair| [pair.p, pair.q]))
+        .collect();
+    let (texts, reread_errors) = reread(corpus, &wanted);
     errors.extend(reread_errors);
 
     let mut summary = Summary {
         files: corpus.files.iter().filter(|f| !f.binary).count(),
         files_skipped: corpus.files.iter().filter(|f| f.binary).count(),
         paragraphs: corpus.paragraphs.len(),
-        bytes: corpus.paragraphs.iter().map(|p| p.len()).sum(),
+        bytes: corpus.paragraphs.iter().map(Paragraph::len).sum(),
         short_paragraphs: corpus.short_paragraphs,
         clusters: clusters.len(),
-        candidate_pairs: matches.candidate_pairs,
-        oversized_buckets: matches.oversized_buckets,
+        partial_matches_omitted,
+        passages: found.passages.len(),
+        candidate_pairs: found.matches.candidate_pairs,
+        oversized_buckets: found.matches.oversized_buckets,
+        boilerplate_fingerprints: found.partials.boilerplate_fingerprints,
         warnings: warnings.len(),
-        errors: errors.len(),
         ..Summary::default()
     };
     let mut file_duplicates = vec![(0usize, 0u64); corpus.files.len()];
@@ -249,10 +371,11 @@ pub fn build(
     }
     summary.duplicate_ratio = ratio(summary.duplicate_bytes, summary.bytes);
 
-    let member = |id: u32, similarity: f64| {
+    let path_of = |p: &Paragraph| corpus.files[p.file as usize].display.clone();
+    let member = |id: u32, similarity: Option<f64>| {
         let p = &corpus.paragraphs[id as usize];
         Member {
-            path: corpus.files[p.file as usize].display.clone(),
+            path: path_of(p),
             paragraph: p.index,
             line: p.span.line,
             end_line: p.span.end_line,
@@ -279,9 +402,80 @@ pub fn build(
                 kind: kind_name(c.kind),
                 size: c.members.len(),
                 words: fp.words,
-                text: texts.get(&rep).cloned().unwrap_or_default(),
-                members: c.members.iter().map(|&(id, s)| member(id, s)).collect(),
+                text: texts
+                    .get(&rep)
+                    .map(|b| String::from_utf8_lossy(b).into_owned())
+                    .unwrap_or_default(),
+                members: c
+                    .members
+                    .iter()
+                    .map(|&(id, s)| member(id, Some(s)))
+                    .collect(),
             }
+        })
+        .collect();
+
+    let partial_matches: Vec<PartialReport> = partial_pairs
+        .iter()
+        .filter_map(|pair| {
+            let (p, q) = (pair.p, pair.q);
+            let link = &found.partials.links[pair.link];
+            let (bytes_p, bytes_q) = (texts.get(&p)?, texts.get(&q)?);
+            let (tp, tq) = (normalize(bytes_p, false), normalize(bytes_q, false));
+            let (sp, sq) = (
+                corpus.paragraphs[p as usize].span.start,
+                corpus.paragraphs[q as usize].span.start,
+            );
+            let mut runs: Vec<(usize, usize, usize)> = link
+                .runs
+                .iter()
+                .map(|r| {
+                    let (a, b) = if pair.swapped { (r.b, r.a) } else { (r.a, r.b) };
+                    (a as usize, b as usize, r.len as usize)
+                })
+                .collect();
+            runs.sort_unstable();
+            let shared = runs
+                .into_iter()
+                .map(|(a, b, n)| SharedSpan {
+                    a_start: sp + tp.tokens[a].source.start,
+                    a_end: sp + tp.tokens[a + n - 1].source.end,
+                    b_start: sq + tq.tokens[b].source.start,
+                    b_end: sq + tq.tokens[b + n - 1].source.end,
+                    words: n as u32,
+                })
+                .collect();
+            Some(PartialReport {
+                a: member(p, None),
+                b: member(q, None),
+                similarity: link.similarity,
+                shared,
+            })
+        })
+        .collect();
+    summary.partial_matches = partial_matches.len();
+
+    let side = |first: u32, len: u32| {
+        let (p, last) = (
+            &corpus.paragraphs[first as usize],
+            &corpus.paragraphs[(first + len - 1) as usize],
+        );
+        PassageSide {
+            path: path_of(p),
+            paragraph: p.index,
+            line: p.span.line,
+            end_line: last.span.end_line,
+            start: p.span.start,
+            end: last.span.end,
+        }
+    };
+    let passages = found
+        .passages
+        .iter()
+        .map(|ps| PassageReport {
+            paragraphs: ps.len,
+            a: side(ps.a, ps.len),
+            b: side(ps.b, ps.len),
         })
         .collect();
 
@@ -298,6 +492,19 @@ pub fn build(
         .map(|(i, f)| {
             let (paragraphs, bytes) = paragraphs_per_file[i];
             let (duplicate_paragraphs, duplicate_bytes) = file_duplicates[i];
+            let mut overlaps: Vec<OverlapReport> = found.overlaps[i]
+                .iter()
+                .map(|o| OverlapReport {
+                    path: corpus.files[o.file as usize].display.clone(),
+                    paragraphs: o.paragraphs,
+                    bytes: o.bytes,
+                    containment: ratio(o.bytes, bytes),
+                })
+                .collect();
+            // Largest share first; `found.overlaps` is in path order, and the sort is stable.
+            overlaps.sort_by_key(|o| std::cmp::Reverse(o.bytes));
+            let overlapping_files = overlaps.len();
+            overlaps.truncate(OVERLAPS_LISTED);
             FileReport {
                 path: f.display.clone(),
                 paragraphs,
@@ -305,11 +512,14 @@ pub fn build(
                 duplicate_paragraphs,
                 duplicate_bytes,
                 duplicate_ratio: ratio(duplicate_bytes, bytes),
+                overlaps,
+                overlapping_files,
                 skipped: f.binary.then_some("binary"),
             }
         })
         .collect();
 
+    summary.errors = errors.len();
     Report {
         version: FORMAT_VERSION,
         tool: Tool {
@@ -319,23 +529,63 @@ pub fn build(
         settings,
         summary,
         clusters: cluster_reports,
+        partial_matches,
+        passages,
         files,
         warnings,
         errors,
     }
 }
 
-/// Reads the representatives' text from their files, each file once. A file that can no longer
-/// be read, or whose size changed since it was fingerprinted, is an error.
-fn representative_texts(corpus: &Corpus, reps: &[u32]) -> (BTreeMap<u32, String>, Vec<Problem>) {
-    let mut by_file: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for &rep in reps {
-        by_file
-            .entry(corpus.paragraphs[rep as usize].file)
-            .or_default()
-            .push(rep);
+/// One listed partial match: paragraphs `p < q` and the link whose runs they share. `swapped`
+/// when `p` is a copy of the link's second text, so the runs' sides are exchanged.
+struct PartialPair {
+    p: u32,
+    q: u32,
+    link: usize,
+    swapped: bool,
+}
+
+/// Every partial link expanded into the paragraph pairs of the two texts' copies, sorted; at most
+/// [`PARTIAL_COPIES_CAP`] pairs a link. Also the number left out.
+fn partial_pairs(found: &Found<'_>) -> (Vec<PartialPair>, usize) {
+    let mut pairs = Vec::new();
+    let mut omitted = 0;
+    for (link, l) in found.partials.links.iter().enumerate() {
+        let units = &found.matches.units;
+        let (copies_a, copies_b) = (&units[l.a as usize], &units[l.b as usize]);
+        let mut all: Vec<PartialPair> = copies_a
+            .iter()
+            .flat_map(|&a| {
+                copies_b.iter().map(move |&b| PartialPair {
+                    p: a.min(b),
+                    q: a.max(b),
+                    link,
+                    swapped: b < a,
+                })
+            })
+            .collect();
+        all.sort_unstable_by_key(|pair| (pair.p, pair.q));
+        omitted += all.len().saturating_sub(PARTIAL_COPIES_CAP);
+        all.truncate(PARTIAL_COPIES_CAP);
+        pairs.extend(all);
     }
-    let results: Vec<Result<Vec<(u32, String)>, Problem>> = by_file
+    pairs.sort_unstable_by_key(|pair| (pair.p, pair.q));
+    (pairs, omitted)
+}
+
+/// Reads the bytes of the paragraphs `ids` from their files, each file once. A file that can no
+/// longer be read, or whose size changed since it was fingerprinted, is an error.
+fn reread(corpus: &Corpus, ids: &[u32]) -> (BTreeMap<u32, Vec<u8>>, Vec<Problem>) {
+    let mut by_file: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+    for &id in ids {
+        by_file
+            .entry(corpus.paragraphs[id as usize].file)
+            .or_default()
+            .push(id);
+    }
+    type FileTexts = Result<Vec<(u32, Vec<u8>)>, Problem>;
+    let results: Vec<FileTexts> = by_file
         .into_par_iter()
         .map(|(file, ids)| {
             let entry = &corpus.files[file as usize];
@@ -348,10 +598,7 @@ fn representative_texts(corpus: &Corpus, reps: &[u32]) -> (BTreeMap<u32, String>
                 .into_iter()
                 .map(|id| {
                     let span = corpus.paragraphs[id as usize].span;
-                    (
-                        id,
-                        String::from_utf8_lossy(&bytes[span.start..span.end]).into_owned(),
-                    )
+                    (id, bytes[span.start..span.end].to_vec())
                 })
                 .collect())
         })

@@ -1,0 +1,148 @@
+//! Stage 7b, passages and file overlap: duplicate clusters to copied runs and shared files.
+//!
+//! In: the paragraphs (file and position) and the duplicate clusters (exact and near).
+//! Out: [`Passage`]s, the maximal runs of consecutive paragraphs of one file matched one for one,
+//! in order, by consecutive paragraphs of another file or of another place in the same file (at
+//! least two paragraphs; the two runs of one file never overlap); and for every file its
+//! [`Overlap`] with every other file: how many of its paragraphs have a copy there and their bytes.
+//!
+//! Template clusters play no part: paragraphs alike but for their figures are not copies.
+
+use std::collections::BTreeMap;
+
+use crate::Paragraph;
+use crate::cluster::{Cluster, Kind};
+
+/// Clusters with more members than this do not start passages (every pair of members would be
+/// tried); passages still run through them.
+pub const PASSAGE_SEED_CAP: usize = 1000;
+
+/// A copied run of consecutive paragraphs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Passage {
+    /// First paragraph of the earlier run.
+    pub a: u32,
+    /// First paragraph of the later run.
+    pub b: u32,
+    /// Paragraphs in each run.
+    pub len: u32,
+}
+
+/// How much of one file another file holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overlap {
+    /// The other file.
+    pub file: u32,
+    /// Paragraphs of this file with a copy in the other file.
+    pub paragraphs: usize,
+    /// Their bytes.
+    pub bytes: u64,
+}
+
+/// For every paragraph, the index of its duplicate cluster, if any.
+pub fn duplicate_cluster_of(paragraphs: usize, clusters: &[Cluster]) -> Vec<Option<u32>> {
+    let mut of = vec![None; paragraphs];
+    for (i, c) in clusters.iter().enumerate() {
+        if c.kind != Kind::Template {
+            for &(p, _) in &c.members {
+                of[p as usize] = Some(i as u32);
+            }
+        }
+    }
+    of
+}
+
+/// Finds the maximal copied runs of at least two paragraphs, sorted by `(a, b)`.
+pub fn find_passages(
+    paragraphs: &[Paragraph],
+    clusters: &[Cluster],
+    cluster_of: &[Option<u32>],
+) -> Vec<Passage> {
+    // Whether paragraph p + step exists in p's file.
+    let next = |p: usize, step: usize| {
+        let q = p + step;
+        (q < paragraphs.len() && paragraphs[q].file == paragraphs[p].file).then_some(q)
+    };
+    let same_cluster =
+        |p: usize, q: usize| cluster_of[p].is_some() && cluster_of[p] == cluster_of[q];
+    let mut passages = Vec::new();
+    for c in clusters {
+        if c.kind == Kind::Template || c.members.len() > PASSAGE_SEED_CAP {
+            continue;
+        }
+        for (i, &(p, _)) in c.members.iter().enumerate() {
+            for &(q, _) in &c.members[i + 1..] {
+                let (p, q) = (p as usize, q as usize);
+                let same_file = paragraphs[p].file == paragraphs[q].file;
+                // Only the start of a run: the pair before it must not match too.
+                let extends_earlier = p > 0
+                    && q > 0
+                    && paragraphs[p - 1].file == paragraphs[p].file
+                    && paragraphs[q - 1].file == paragraphs[q].file
+                    && same_cluster(p - 1, q - 1)
+                    && cluster_size_ok(clusters, cluster_of[p - 1]);
+                if extends_earlier {
+                    continue;
+                }
+                let mut len = 1;
+                while let (Some(pn), Some(qn)) = (next(p, len), next(q, len)) {
+                    if !same_cluster(pn, qn) || (same_file && pn >= q) {
+                        break;
+                    }
+                    len += 1;
+                }
+                if len >= 2 {
+                    passages.push(Passage {
+                        a: p as u32,
+                        b: q as u32,
+                        len: len as u32,
+                    });
+                }
+            }
+        }
+    }
+    passages.sort_unstable();
+    passages
+}
+
+fn cluster_size_ok(clusters: &[Cluster], c: Option<u32>) -> bool {
+    c.is_some_and(|c| clusters[c as usize].members.len() <= PASSAGE_SEED_CAP)
+}
+
+/// For every file, its overlap with each other file that holds a copy of one of its paragraphs,
+/// ordered by file.
+pub fn file_overlaps(
+    paragraphs: &[Paragraph],
+    clusters: &[Cluster],
+    files: usize,
+) -> Vec<Vec<Overlap>> {
+    let mut shared: BTreeMap<(u32, u32), (usize, u64)> = BTreeMap::new();
+    for c in clusters.iter().filter(|c| c.kind != Kind::Template) {
+        let mut in_files: Vec<u32> = c
+            .members
+            .iter()
+            .map(|&(p, _)| paragraphs[p as usize].file)
+            .collect();
+        in_files.dedup(); // Members are in report order, so a file's members are adjacent.
+        if in_files.len() < 2 {
+            continue;
+        }
+        for &(p, _) in &c.members {
+            let p = &paragraphs[p as usize];
+            for &other in in_files.iter().filter(|&&f| f != p.file) {
+                let entry = shared.entry((p.file, other)).or_default();
+                entry.0 += 1;
+                entry.1 += p.len();
+            }
+        }
+    }
+    let mut overlaps = vec![Vec::new(); files];
+    for ((file, other), (paragraphs, bytes)) in shared {
+        overlaps[file as usize].push(Overlap {
+            file: other,
+            paragraphs,
+            bytes,
+        });
+    }
+    overlaps
+}
