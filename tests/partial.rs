@@ -1,0 +1,349 @@
+//! Partial matches, passages and file overlap: the seed labels, the exact spans, and a
+//! brute-force oracle for shared runs of words on generated corpora.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use common::{ClusterIndex, file_name, fixture, run, run_in, write_tree};
+use dedup::normalize::normalize;
+use serde_json::Value;
+
+fn seeds_report() -> Value {
+    let run = run(&["fixtures/seeds"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    run.json()
+}
+
+fn label(m: &Value) -> Place {
+    (
+        file_name(m),
+        m["line"].as_u64().unwrap(),
+        m["end_line"].as_u64().unwrap(),
+    )
+}
+
+fn holds(m: &Value, label: &str) -> bool {
+    let (file, line) = label.rsplit_once(':').unwrap();
+    let line: u64 = line.parse().unwrap();
+    let (f, first, last) = self::label(m);
+    f == file && (first..=last).contains(&line)
+}
+
+fn partial_reported(report: &Value, a: &str, b: &str) -> bool {
+    report["partial_matches"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|p| {
+            (holds(&p["a"], a) && holds(&p["b"], b)) || (holds(&p["a"], b) && holds(&p["b"], a))
+        })
+}
+
+fn truth_pairs(kind: &str) -> Vec<(String, String)> {
+    let truth: Value =
+        serde_json::from_str(&std::fs::read_to_string(fixture("seeds-truth.json")).unwrap())
+            .unwrap();
+    truth[kind]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["a"].as_str().unwrap().to_owned(),
+                p["b"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn seed_partial_pairs_are_reported_and_distinct_pairs_are_not() {
+    let report = seeds_report();
+    let clusters = ClusterIndex::new(&report, &["exact", "near", "template"]);
+    for (a, b) in truth_pairs("partial_pairs") {
+        assert!(
+            partial_reported(&report, &a, &b) || clusters.together(&a, &b),
+            "partial pair {a} {b} not reported"
+        );
+    }
+    for (a, b) in truth_pairs("distinct_pairs") {
+        assert!(
+            !partial_reported(&report, &a, &b),
+            "distinct pair {a} {b} reported as partial"
+        );
+    }
+    assert_eq!(
+        report["summary"]["partial_matches"].as_u64().unwrap() as usize,
+        report["partial_matches"].as_array().unwrap().len()
+    );
+}
+
+#[test]
+fn shared_spans_cut_from_the_files_are_the_shared_text() {
+    let report = seeds_report();
+    let root = fixture("..");
+    let partials = report["partial_matches"].as_array().unwrap();
+    assert!(!partials.is_empty());
+    let min_shared = report["settings"]["min_shared_words"].as_u64().unwrap();
+    for p in partials {
+        let (a, b) = (&p["a"], &p["b"]);
+        assert!(
+            (a["path"].as_str(), a["line"].as_u64()) < (b["path"].as_str(), b["line"].as_u64())
+        );
+        let file_a = std::fs::read(root.join(a["path"].as_str().unwrap())).unwrap();
+        let file_b = std::fs::read(root.join(b["path"].as_str().unwrap())).unwrap();
+        let spans = p["shared"].as_array().unwrap();
+        assert!(!spans.is_empty());
+        for s in spans {
+            let at = |k: &str| s[k].as_u64().unwrap() as usize;
+            // Inside the paragraphs.
+            assert!(
+                a["start"].as_u64().unwrap() as usize <= at("a_start")
+                    && at("a_end") <= a["end"].as_u64().unwrap() as usize
+            );
+            assert!(
+                b["start"].as_u64().unwrap() as usize <= at("b_start")
+                    && at("b_end") <= b["end"].as_u64().unwrap() as usize
+            );
+            let text_a = normalize(&file_a[at("a_start")..at("a_end")], false);
+            let text_b = normalize(&file_b[at("b_start")..at("b_end")], false);
+            assert_eq!(text_a.text, text_b.text, "spans differ");
+            assert_eq!(text_a.len() as u64, s["words"].as_u64().unwrap());
+            assert!(s["words"].as_u64().unwrap() >= min_shared);
+        }
+        let sim = p["similarity"].as_f64().unwrap();
+        assert!(
+            sim < report["settings"]["threshold"].as_f64().unwrap(),
+            "a near duplicate reported as partial"
+        );
+    }
+}
+
+/// A file name with a first and last line.
+type Place = (String, u64, u64);
+
+fn passage_sides(report: &Value) -> Vec<(Place, Place, u64)> {
+    report["passages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                label(&p["a"]),
+                label(&p["b"]),
+                p["paragraphs"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn copied_stories_are_passages() {
+    let report = seeds_report();
+    let passages = passage_sides(&report);
+    let f000 = "000_2ad6602cf03491f6.txt".to_owned();
+    let f001 = "001_a4e1b90758e06dd6.txt".to_owned();
+    assert!(
+        passages.contains(&((f000, 11, 23), (f001, 14 - 12, 14), 13)),
+        "000:11-23 / 001:2-14 missing: {passages:#?}"
+    );
+    // Each of 003's two stories (lines 1-51 and 55-107) is inside a passage whose other side is
+    // in 002, with as many paragraphs on both sides.
+    for (first, last) in [(1, 51), (55, 107)] {
+        let found = passages.iter().any(|(a, b, _)| {
+            a.0.starts_with("002_") && b.0.starts_with("003_") && b.1 <= first && last <= b.2
+        });
+        assert!(
+            found,
+            "003:{first}-{last} is not inside a passage from 002: {passages:#?}"
+        );
+    }
+    for p in report["passages"].as_array().unwrap() {
+        assert!(p["paragraphs"].as_u64().unwrap() >= 2);
+        assert!(p["a"]["start"].as_u64() < p["a"]["end"].as_u64());
+    }
+}
+
+#[test]
+fn file_overlap_shows_contained_files() {
+    let report = seeds_report();
+    let overlap = |file: &str, other: &str| -> f64 {
+        let f = report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["path"].as_str().unwrap().contains(file))
+            .unwrap();
+        f["overlaps"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|o| o["path"].as_str().unwrap().contains(other))
+            .map_or(0.0, |o| o["containment"].as_f64().unwrap())
+    };
+    assert!(overlap("001_", "000_") >= 0.95);
+    assert!(overlap("003_", "002_") >= 0.95);
+    // Containment is a share of the file's own bytes: 000 is mostly not in 001.
+    assert!(overlap("000_", "001_") < 0.5);
+    assert_eq!(overlap("004_", "000_"), 0.0);
+}
+
+/// xorshift64*, for reproducible corpora.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+}
+
+/// A distinct word of letters only (digits would make it a figure): 0 → `qa`, 27 → `qbb`.
+fn word(mut i: usize) -> String {
+    let mut w = String::from("q");
+    loop {
+        w.push((b'a' + (i % 26) as u8) as char);
+        i /= 26;
+        if i == 0 {
+            return w;
+        }
+    }
+}
+
+/// All maximal runs of at least `t` shared words: `(start in a, start in b, length)`.
+fn maximal_runs(a: &[String], b: &[String], t: usize) -> BTreeSet<(usize, usize, usize)> {
+    let mut runs = BTreeSet::new();
+    for i in 0..a.len() {
+        for j in 0..b.len() {
+            if a[i] != b[j] || (i > 0 && j > 0 && a[i - 1] == b[j - 1]) {
+                continue;
+            }
+            let len = (0..)
+                .take_while(|&n| i + n < a.len() && j + n < b.len() && a[i + n] == b[j + n])
+                .count();
+            if len >= t {
+                runs.insert((i, j, len));
+            }
+        }
+    }
+    runs
+}
+
+#[test]
+fn oracle_every_shared_run_of_t_words_is_found() {
+    for (seed, t) in [(1u64, 8usize), (2, 8), (3, 12), (4, 5)] {
+        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let vocab: Vec<String> = (0..400).map(word).collect();
+        let mut paragraphs: Vec<Vec<String>> = (0..50)
+            .map(|_| {
+                (0..20 + rng.below(40))
+                    .map(|_| vocab[rng.below(vocab.len())].clone())
+                    .collect()
+            })
+            .collect();
+        // Plant shared runs of t to t + 10 words from one paragraph into another.
+        for _ in 0..40 {
+            let (from, to) = (rng.below(paragraphs.len()), rng.below(paragraphs.len()));
+            if from == to {
+                continue;
+            }
+            let len = (t + rng.below(11)).min(paragraphs[from].len());
+            let start = rng.below(paragraphs[from].len() - len + 1);
+            let run: Vec<String> = paragraphs[from][start..start + len].to_vec();
+            let at = rng.below(paragraphs[to].len() + 1);
+            paragraphs[to].splice(at..at, run);
+        }
+        let text: String = paragraphs.iter().map(|p| p.join(" ") + "\n\n").collect();
+        let dir = tempfile::tempdir().unwrap();
+        write_tree(dir.path(), &[("corpus/all.txt", text.as_bytes())]);
+        let t_arg = t.to_string();
+        let k_arg = t.min(3).to_string();
+        let run = run_in(
+            dir.path(),
+            &[
+                "--min-shared-words",
+                &t_arg,
+                "--shingle",
+                &k_arg,
+                "--min-words",
+                "5",
+                "--boilerplate-cap",
+                "100000",
+                "corpus",
+            ],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let report = run.json();
+
+        // Byte offset of every word: paragraph i is on line 2i + 1.
+        let mut offsets: Vec<Vec<(usize, usize)>> = Vec::new();
+        let mut pos = 0;
+        for p in &paragraphs {
+            let mut words = Vec::new();
+            for w in p {
+                words.push((pos, pos + w.len()));
+                pos += w.len() + 1;
+            }
+            pos += 1;
+            offsets.push(words);
+        }
+        let index = ClusterIndex::new(&report, &["exact", "near", "template"]);
+        let mut reported: BTreeSet<(usize, usize, usize, usize, usize, usize)> = BTreeSet::new();
+        for p in report["partial_matches"].as_array().unwrap() {
+            let (la, lb) = (
+                p["a"]["line"].as_u64().unwrap() as usize,
+                p["b"]["line"].as_u64().unwrap() as usize,
+            );
+            for s in p["shared"].as_array().unwrap() {
+                let at = |k: &str| s[k].as_u64().unwrap() as usize;
+                reported.insert((
+                    (la - 1) / 2,
+                    (lb - 1) / 2,
+                    at("a_start"),
+                    at("a_end"),
+                    at("b_start"),
+                    at("b_end"),
+                ));
+            }
+        }
+        let mut expected = 0;
+        for i in 0..paragraphs.len() {
+            for j in i + 1..paragraphs.len() {
+                let label = |n: usize| format!("all.txt:{}", 2 * n + 1);
+                if index.together(&label(i), &label(j)) {
+                    continue;
+                }
+                for (a, b, len) in maximal_runs(&paragraphs[i], &paragraphs[j], t) {
+                    expected += 1;
+                    let span = (
+                        i,
+                        j,
+                        offsets[i][a].0,
+                        offsets[i][a + len - 1].1,
+                        offsets[j][b].0,
+                        offsets[j][b + len - 1].1,
+                    );
+                    assert!(
+                        reported.contains(&span),
+                        "seed {seed}: run of {len} words at {i}:{a} / {j}:{b} not reported"
+                    );
+                }
+            }
+        }
+        assert!(
+            expected >= 20,
+            "seed {seed}: too few planted runs ({expected})"
+        );
+        assert_eq!(
+            reported.len(),
+            expected,
+            "seed {seed}: reported spans that are not maximal shared runs"
+        );
+    }
+}
