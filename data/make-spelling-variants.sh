@@ -90,7 +90,7 @@ with open(src_path, encoding='latin-1') as f:   # a few '_' lines are Latin-1
 # Every form that is a preferred/equal American (A, A.) or general (_, _.)
 # spelling in some sense, except senses marked "(-)" (rare/archaic), is an
 # American word in its own right and is never used as a key: this drops
-# analyses, paralyses, disc, castor, forego, jibe, mum, spelt, blonde, ...
+# analyses, paralyses, disc, castor, forego, jibe, mum, blonde, ...
 american = set()
 for ver, variants, defn in entries:
     if defn.startswith('(-)'):
@@ -134,9 +134,20 @@ for ver, variants, defn in entries:
                 if w == gen[0] + 's' and any(c == '_' and mk in ('v', 'V') for c, mk in tl):
                     wards[w] = gen[0]
 
+# Hand-reviewed exclusions: the British form is also a distinct word.
+EXCLUDE = {
+    'spelt': 'also the wheat species (VarCon marks that sense rare)',
+    'saki': 'also a monkey and a pen name; target "sake" is a common word',
+    'sakis': 'plural of saki; target "sakes" (for goodness\' sakes)',
+    'adonises': 'also the plural of Adonis',
+}
+
 excluded = collections.Counter()
 pairs = {}
 for k, ts in cand.items():
+    if k in EXCLUDE:
+        excluded['hand-reviewed exclusion'] += 1
+        continue
     if len(ts) > 1:
         excluded['ambiguous (several American targets)'] += 1
         continue
@@ -157,16 +168,31 @@ verified_pairs = sorted(((k, t) for k, t in pairs.items()
                          if from_verified[k] and len(k) >= 4),
                         key=lambda p: -len(p[0]))
 DOUBLE = re.compile(r'([bcdfghjklmnpqrstvwxz])\1')
+# Greek/Latin combining forms whose ae/oe -> e spelling is regular
+# (anaemia, haematoma, paediatric, diarrhoea, palaeontology, oestrogen, ...).
+AE_OE = ('aemi', 'haem', 'paed', 'rrhoe', 'anaesth', 'aesthes', 'palaeo',
+         'gynaec', 'foet', 'oesoph', 'oestr', 'homoeo', 'oedem', 'coeli',
+         'pnoe', 'caec', 'faec', 'spirochaet', 'amoeb')
+
+def respell(k):
+    """Regular British->American respellings of k (all combinations)."""
+    forms = {k}
+    for a, b in (('is', 'iz'), ('ys', 'yz'), ('our', 'or'), ('ence', 'ense')):
+        forms |= {f.replace(a, b) for f in forms}
+    return forms
+
+def one_double(x, y):
+    """y is x with one doubled consonant written single."""
+    return any(x[:m.start()] + x[m.start() + 1:] == y for m in DOUBLE.finditer(x))
+
+def ae_oe(k, t):
+    return (any(m in k for m in AE_OE) and
+            any(k[i:i + 2] in ('ae', 'oe') and k[:i] + k[i + 1:] == t
+                for i in range(len(k) - 1)))
 
 def regular(k, t):
-    if k.replace('is', 'iz') == t or k.replace('ys', 'yz') == t:
-        return True                       # -ise/-yse -> -ize/-yze
-    if k.replace('our', 'or') == t:
-        return True                       # -our -> -or
-    if k.replace('ence', 'ense') == t:
-        return True                       # -ence -> -ense
-    for m in DOUBLE.finditer(k):          # travelled -> traveled
-        if k[:m.start()] + k[m.start() + 1:] == t:
+    for f in respell(k):
+        if f == t or one_double(f, t) or one_double(t, f) or ae_oe(f, t):
             return True
     return False
 
@@ -176,9 +202,18 @@ def built_on_verified(k, t):
             return True
     return False
 
+# Hand-reviewed common British forms that sit in unverified clusters and
+# follow no regular pattern.
+REVIEWED = {'kerb', 'kerbs', 'kerbed', 'kerbing', 'carburetter', 'carburetters',
+            'liquorice', 'maths', 'rouble', 'roubles', 'lasagne', 'lasagnes',
+            'burqa', 'burqas', 'burkha', 'burkhas', 'jerrican', 'jerricans',
+            'tiro', 'tiros', 'eucaryote', 'eucaryotes', 'eucaryotic',
+            'procaryote', 'procaryotes', 'procaryotic', 'vulcanism',
+            'vulcanisms'}
+
 final = {}
 for k, t in pairs.items():
-    if from_verified[k] or regular(k, t) or built_on_verified(k, t):
+    if from_verified[k] or regular(k, t) or built_on_verified(k, t) or k in REVIEWED:
         final[k] = t
     else:
         excluded['unverified cluster, irregular pattern'] += 1
@@ -206,7 +241,8 @@ must = {'mobilisation': 'mobilization', 'colour': 'color', 'towards': 'toward',
         'travelled': 'traveled', 'programme': 'program'}
 bad = [k for k, v in must.items() if m.get(k) != v]
 never = ['wise', 'precise', 'promise', 'surprise', 'exercise', 'advertise',
-         'otherwise', 'likewise', 'analyses', 'disc', 'mum', 'prepend']
+         'otherwise', 'likewise', 'analyses', 'disc', 'mum', 'prepend',
+         'spelt', 'saki', 'fred', 'notre', 'caesar', 'prev']
 bad += [k for k in never if k in m]
 if bad:
     sys.exit('sanity check failed: %s' % bad)

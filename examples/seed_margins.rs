@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use dedup::fingerprint::{Fingerprinter, Params, jaccard};
-use dedup::normalize::normalize;
+use dedup::normalize::{Options, normalize};
 
 fn paragraph(seeds: &Path, label: &str) -> String {
     let (file, line) = label.rsplit_once(':').expect("FILE:LINE");
@@ -58,8 +58,8 @@ fn main() {
             window: 0,
         });
         let similarity = |a: &str, b: &str| {
-            let fa = fingerprinter.fingerprint(&normalize(a.as_bytes(), false));
-            let fb = fingerprinter.fingerprint(&normalize(b.as_bytes(), false));
+            let fa = fingerprinter.fingerprint(&normalize(a.as_bytes(), Options::default()));
+            let fb = fingerprinter.fingerprint(&normalize(b.as_bytes(), Options::default()));
             jaccard(&fa.shingles, &fb.shingles)
         };
         let lowest = near

@@ -335,7 +335,7 @@ impl Fingerprint {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::normalize::normalize;
+    use crate::normalize::{Options, normalize};
 
     fn fingerprinter() -> Fingerprinter {
         Fingerprinter::new(Params {
@@ -350,7 +350,7 @@ mod tests {
     }
 
     fn fp(text: &str) -> Fingerprint {
-        fingerprinter().fingerprint(&normalize(text.as_bytes(), false))
+        fingerprinter().fingerprint(&normalize(text.as_bytes(), Options::default()))
     }
 
     #[test]

@@ -73,6 +73,8 @@ pub struct Config {
     pub exact_only: bool,
     /// Mask figures: paragraphs alike but for their figures count as duplicates.
     pub ignore_figures: bool,
+    /// Keep British and American spellings apart (no spelling folding).
+    pub keep_spelling: bool,
     /// Shortest shared run of words reported as a partial match (t ≥ shingle).
     pub min_shared_words: usize,
     /// Winnowed fingerprints shared by more distinct paragraphs are not used as seeds; LSH
@@ -85,6 +87,14 @@ pub struct Config {
 }
 
 impl Config {
+    /// The normalization options of this run.
+    pub fn normalize_options(&self) -> normalize::Options {
+        normalize::Options {
+            ignore_figures: self.ignore_figures,
+            fold_spelling: !self.keep_spelling,
+        }
+    }
+
     /// The winnowing window w = t − k + 1 (0 when partial matching is off).
     pub fn window(&self) -> usize {
         if self.exact_only {
@@ -107,6 +117,7 @@ impl Default for Config {
             min_words: DEFAULT_MIN_WORDS,
             exact_only: false,
             ignore_figures: false,
+            keep_spelling: false,
             min_shared_words: DEFAULT_MIN_SHARED_WORDS,
             boilerplate_cap: DEFAULT_BOILERPLATE_CAP,
             threads: 0,
@@ -247,7 +258,7 @@ enum Scanned {
     Failed(io::Error),
 }
 
-fn scan(path: &Path, fingerprinter: &Fingerprinter, ignore_figures: bool) -> Scanned {
+fn scan(path: &Path, fingerprinter: &Fingerprinter, options: normalize::Options) -> Scanned {
     let read = match read::read(path) {
         Ok(read) => read,
         Err(e) => return Scanned::Failed(e),
@@ -263,7 +274,7 @@ fn scan(path: &Path, fingerprinter: &Fingerprinter, ignore_figures: bool) -> Sca
             let fingerprints = spans
                 .iter()
                 .map(|s| {
-                    let tokens = normalize::normalize(&bytes[s.start..s.end], ignore_figures);
+                    let tokens = normalize::normalize(&bytes[s.start..s.end], options);
                     fingerprinter.fingerprint(&tokens)
                 })
                 .collect();
@@ -278,15 +289,24 @@ fn scan(path: &Path, fingerprinter: &Fingerprinter, ignore_figures: bool) -> Sca
 }
 
 /// The normalization steps, as listed in the report's settings.
-fn normalization_steps(ignore_figures: bool) -> Vec<&'static str> {
-    let mut steps = vec![
+fn normalization_steps(options: normalize::Options) -> Vec<String> {
+    let mut steps = [
         "tokens are runs of letters, digits and marks; all other characters separate",
         "number separators , . / : and dashes kept between digits",
         "unicode NFKC",
         "lowercase (ß to ss, final sigma to sigma)",
-    ];
-    if ignore_figures {
-        steps.push("figures masked as 0");
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect::<Vec<_>>();
+    if options.fold_spelling {
+        steps.push(format!(
+            "British spellings folded to American ({} word pairs from VarCon)",
+            normalize::spelling_variant_count()
+        ));
+    }
+    if options.ignore_figures {
+        steps.push("figures masked as 0".to_owned());
     }
     steps
 }
@@ -315,7 +335,7 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
 
     let scanned: Vec<Scanned> = paths
         .par_iter()
-        .map(|p| scan(p, &fingerprinter, config.ignore_figures))
+        .map(|p| scan(p, &fingerprinter, config.normalize_options()))
         .collect();
 
     let mut corpus = Corpus::default();
@@ -412,7 +432,12 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
         } else {
             "templates"
         },
-        normalization: normalization_steps(config.ignore_figures),
+        spelling: if config.keep_spelling {
+            "kept"
+        } else {
+            "folded"
+        },
+        normalization: normalization_steps(config.normalize_options()),
         extensions: config.walk.extensions.clone(),
         hidden: config.walk.hidden,
         follow: config.walk.follow,

@@ -68,6 +68,10 @@ struct Args {
     #[arg(long, help_heading = "Matching")]
     ignore_figures: bool,
 
+    /// Keep British and American spellings apart (by default `colour` matches `color`).
+    #[arg(long, help_heading = "Matching")]
+    keep_spelling: bool,
+
     /// Read only files with this extension (repeat or separate with commas); files named on
     /// the command line are always read.
     #[arg(
@@ -123,6 +127,7 @@ impl Args {
             boilerplate_cap: self.boilerplate_cap,
             exact_only: self.exact_only,
             ignore_figures: self.ignore_figures,
+            keep_spelling: self.keep_spelling,
             threads: self.threads,
             quiet: self.quiet,
         }

@@ -15,10 +15,16 @@
 //! 3. Each token is put in Unicode NFKC (full-width letters, ligatures and superscripts become
 //!    plain ones) and lowercased (Unicode lowercase mapping, with `ß` folded to `ss` and final
 //!    `ς` to `σ`).
-//! 4. A figure is a token that contains a digit. With `ignore_figures`, every figure becomes the
-//!    token `0`, so figures never tell paragraphs apart.
+//! 4. British spellings are folded to American ones, word by word, from a list built into the
+//!    binary (`data/spelling-variants.tsv`, derived from VarCon; see the README): `mobilisation` is
+//!    `mobilization`, `towards` is `toward`; words not on the list (`wise`, `precise`) never
+//!    change. [`Options::fold_spelling`] turns this off.
+//! 5. A figure is a token that contains a digit. With [`Options::ignore_figures`], every figure
+//!    becomes the token `0`, so figures never tell paragraphs apart.
 
+use std::collections::HashMap;
 use std::ops::Range;
+use std::sync::OnceLock;
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
@@ -27,6 +33,43 @@ use crate::utf8;
 
 /// The token written in place of every figure when figures are masked.
 pub const FIGURE_MASK: &str = "0";
+
+/// What normalization does beyond the fixed steps.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Options {
+    /// Replace every figure by `0`.
+    pub ignore_figures: bool,
+    /// Fold British spellings to American ones.
+    pub fold_spelling: bool,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options {
+            ignore_figures: false,
+            fold_spelling: true,
+        }
+    }
+}
+
+/// The British-to-American variant list, one `british<TAB>american` pair per line.
+const SPELLING_VARIANTS: &str = include_str!("../data/spelling-variants.tsv");
+
+/// The variant list as a map, built on first use.
+fn spelling_variants() -> &'static HashMap<&'static str, &'static str> {
+    static MAP: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+    MAP.get_or_init(|| {
+        SPELLING_VARIANTS
+            .lines()
+            .filter_map(|line| line.split_once('\t'))
+            .collect()
+    })
+}
+
+/// Number of word pairs in the built-in spelling list.
+pub fn spelling_variant_count() -> usize {
+    spelling_variants().len()
+}
 
 /// The normalized tokens of one paragraph.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -87,7 +130,7 @@ fn is_number_separator(c: char) -> bool {
 }
 
 /// Splits `bytes` into normalized tokens.
-pub fn normalize(bytes: &[u8], ignore_figures: bool) -> Tokens {
+pub fn normalize(bytes: &[u8], options: Options) -> Tokens {
     let mut out = Tokens::default();
     let chars: Vec<(usize, char, usize)> = utf8::chars(bytes).collect();
     let mut raw = String::new();
@@ -116,14 +159,14 @@ pub fn normalize(bytes: &[u8], ignore_figures: bool) -> Tokens {
             end = offset + len;
             i += 1;
         }
-        push_token(&mut out, &raw, start..end, ignore_figures);
+        push_token(&mut out, &raw, start..end, options);
     }
     out
 }
 
 /// Normalizes one raw token and appends it. NFKC can turn one source token into text that is
 /// not a single word (a ligature with a space in it); such output is split again.
-fn push_token(out: &mut Tokens, raw: &str, source: Range<usize>, ignore_figures: bool) {
+fn push_token(out: &mut Tokens, raw: &str, source: Range<usize>, options: Options) {
     let mut folded = String::with_capacity(raw.len());
     if raw.is_ascii() {
         folded.push_str(raw);
@@ -140,8 +183,10 @@ fn push_token(out: &mut Tokens, raw: &str, source: Range<usize>, ignore_figures:
     let pieces = folded.split(|c: char| !is_word_char(c) && !is_number_separator(c));
     for piece in pieces.filter(|p| p.chars().any(is_word_char)) {
         let figure = piece.chars().any(|c| c.is_numeric());
-        let word = if figure && ignore_figures {
+        let word = if figure && options.ignore_figures {
             FIGURE_MASK
+        } else if options.fold_spelling {
+            spelling_variants().get(piece).copied().unwrap_or(piece)
         } else {
             piece
         };
@@ -163,7 +208,7 @@ mod tests {
     use super::*;
 
     fn words(s: &str) -> Vec<String> {
-        normalize(s.as_bytes(), false)
+        normalize(s.as_bytes(), Options::default())
             .words()
             .map(str::to_owned)
             .collect()
@@ -181,7 +226,10 @@ mod tests {
     #[test]
     fn white_space_of_any_kind_collapses() {
         assert_eq!(words("a\u{00A0}\u{2003}b \t\n c"), ["a", "b", "c"]);
-        assert_eq!(normalize("  a   b ".as_bytes(), false).text, "a b");
+        assert_eq!(
+            normalize("  a   b ".as_bytes(), Options::default()).text,
+            "a b"
+        );
     }
 
     #[test]
@@ -192,6 +240,36 @@ mod tests {
         );
         // A precomposed and a decomposed é are the same token.
         assert_eq!(words("caf\u{e9}"), words("cafe\u{301}"));
+    }
+
+    #[test]
+    fn british_spellings_fold_word_by_word() {
+        assert_eq!(
+            words("Popular Mobilisation units advance towards the centre; the colour of defence"),
+            words("Popular Mobilization units advance toward the center; the color of defense")
+        );
+        // Words that merely end like a variant are not on the list and never change.
+        assert_eq!(
+            words("wise precise promise surprise exercise advertise otherwise"),
+            [
+                "wise",
+                "precise",
+                "promise",
+                "surprise",
+                "exercise",
+                "advertise",
+                "otherwise"
+            ]
+        );
+        let kept = normalize(
+            b"Mobilisation",
+            Options {
+                fold_spelling: false,
+                ..Options::default()
+            },
+        );
+        assert_eq!(kept.text, "mobilisation");
+        assert!(spelling_variant_count() > 1000);
     }
 
     #[test]
@@ -217,11 +295,18 @@ mod tests {
 
     #[test]
     fn figures_are_flagged_and_can_be_masked() {
-        let t = normalize(b"Qtly div 10 cts vs 9 cts G7", false);
+        let t = normalize(b"Qtly div 10 cts vs 9 cts G7", Options::default());
         let flags: Vec<bool> = t.tokens.iter().map(|t| t.figure).collect();
         assert_eq!(flags, [false, false, true, false, false, true, false, true]);
         assert_eq!(
-            normalize(b"Qtly div 10 cts vs 9 cts", true).text,
+            normalize(
+                b"Qtly div 10 cts vs 9 cts",
+                Options {
+                    ignore_figures: true,
+                    ..Options::default()
+                }
+            )
+            .text,
             "qtly div 0 cts vs 0 cts"
         );
     }
@@ -229,15 +314,15 @@ mod tests {
     #[test]
     fn source_ranges_point_into_the_input() {
         let input = "«Émile» said 1,500";
-        let t = normalize(input.as_bytes(), false);
+        let t = normalize(input.as_bytes(), Options::default());
         let sources: Vec<&str> = t.tokens.iter().map(|t| &input[t.source.clone()]).collect();
         assert_eq!(sources, ["Émile", "said", "1,500"]);
     }
 
     #[test]
     fn punctuation_only_and_invalid_bytes() {
-        assert!(normalize("— * —".as_bytes(), false).is_empty());
+        assert!(normalize("— * —".as_bytes(), Options::default()).is_empty());
         // Invalid UTF-8 reads as U+FFFD, which separates like any other symbol.
-        assert_eq!(normalize(b"ab\xffcd", false).text, "ab cd");
+        assert_eq!(normalize(b"ab\xffcd", Options::default()).text, "ab cd");
     }
 }

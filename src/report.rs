@@ -20,7 +20,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::cluster::{Cluster, Kind};
 use crate::matching::Matches;
-use crate::normalize::normalize;
+use crate::normalize::{Options, normalize};
 use crate::partial::Partials;
 use crate::passages::{Overlap, Passage};
 use crate::{Corpus, Paragraph, Problem};
@@ -115,8 +115,10 @@ pub struct Settings {
     /// `templates` (paragraphs alike but for their figures are template clusters) or `ignored`
     /// (figures masked, such paragraphs are duplicates).
     pub figures: &'static str,
+    /// `folded` (British spellings read as American ones) or `kept`.
+    pub spelling: &'static str,
     /// The normalization steps, in order.
-    pub normalization: Vec<&'static str>,
+    pub normalization: Vec<String>,
     /// Extension filter; empty means every file.
     pub extensions: Vec<String>,
     /// Whether hidden files were read.
@@ -421,7 +423,11 @@ pub fn build(
             let (p, q) = (pair.p, pair.q);
             let link = &found.partials.links[pair.link];
             let (bytes_p, bytes_q) = (texts.get(&p)?, texts.get(&q)?);
-            let (tp, tq) = (normalize(bytes_p, false), normalize(bytes_q, false));
+            // Token boundaries do not depend on the options.
+            let (tp, tq) = (
+                normalize(bytes_p, Options::default()),
+                normalize(bytes_q, Options::default()),
+            );
             let (sp, sq) = (
                 corpus.paragraphs[p as usize].span.start,
                 corpus.paragraphs[q as usize].span.start,

@@ -6,7 +6,7 @@ mod common;
 use std::collections::BTreeSet;
 
 use common::{ClusterIndex, file_name, fixture, run, run_in, write_tree};
-use dedup::normalize::normalize;
+use dedup::normalize::{Options, normalize};
 use serde_json::Value;
 
 fn seeds_report() -> Value {
@@ -106,8 +106,8 @@ fn shared_spans_cut_from_the_files_are_the_shared_text() {
                 b["start"].as_u64().unwrap() as usize <= at("b_start")
                     && at("b_end") <= b["end"].as_u64().unwrap() as usize
             );
-            let text_a = normalize(&file_a[at("a_start")..at("a_end")], false);
-            let text_b = normalize(&file_b[at("b_start")..at("b_end")], false);
+            let text_a = normalize(&file_a[at("a_start")..at("a_end")], Options::default());
+            let text_b = normalize(&file_b[at("b_start")..at("b_end")], Options::default());
             assert_eq!(text_a.text, text_b.text, "spans differ");
             assert_eq!(text_a.len() as u64, s["words"].as_u64().unwrap());
             assert!(s["words"].as_u64().unwrap() >= min_shared);
