@@ -13,10 +13,12 @@ pub mod cluster;
 pub mod fingerprint;
 pub mod matching;
 pub mod normalize;
+pub mod output;
 pub mod partial;
 pub mod passages;
 pub mod read;
 pub mod report;
+pub mod rules;
 pub mod segment;
 pub mod utf8;
 pub mod walk;
@@ -59,8 +61,14 @@ pub struct Config {
     pub inputs: Vec<PathBuf>,
     /// Where to write the report; `None` or `-` is stdout.
     pub output: Option<PathBuf>,
-    /// Pretty-print the JSON even when it is not going to a terminal.
-    pub pretty: bool,
+    /// Format, pretty-printing, summary only.
+    pub output_options: output::OutputOptions,
+    /// The CI rules to check.
+    pub rules: rules::Rules,
+    /// An earlier report or baseline whose clusters are known.
+    pub baseline: Option<PathBuf>,
+    /// Where to write a baseline accepting every duplicate cluster of this run.
+    pub write_baseline: Option<PathBuf>,
     /// How to walk the inputs.
     pub walk: WalkOptions,
     /// Words per shingle (k ≥ 1).
@@ -110,7 +118,10 @@ impl Default for Config {
         Config {
             inputs: Vec::new(),
             output: None,
-            pretty: false,
+            output_options: output::OutputOptions::default(),
+            rules: rules::Rules::default(),
+            baseline: None,
+            write_baseline: None,
             walk: WalkOptions::default(),
             shingle: DEFAULT_SHINGLE,
             threshold: DEFAULT_THRESHOLD,
@@ -179,13 +190,15 @@ pub struct Outcome {
 }
 
 impl Outcome {
-    /// The process exit status: [`EXIT_ERROR`] when any input could not be read, else
-    /// [`EXIT_OK`].
+    /// The process exit status: [`EXIT_ERROR`] when any input could not be read (an error wins),
+    /// [`EXIT_RULE_BROKEN`] when a CI rule was broken, else [`EXIT_OK`].
     pub fn exit_code(&self) -> i32 {
-        if self.report.errors.is_empty() {
-            EXIT_OK
-        } else {
+        if !self.report.errors.is_empty() {
             EXIT_ERROR
+        } else if !self.report.summary.violations.is_empty() {
+            EXIT_RULE_BROKEN
+        } else {
+            EXIT_OK
         }
     }
 }
@@ -449,7 +462,19 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
         passages: &passages,
         overlaps: &overlaps,
     };
-    let report = report::build(&corpus, &found, settings, warnings, errors);
+    let mut report = report::build(&corpus, &found, settings, warnings, errors);
+    if let Some(path) = &config.baseline {
+        match rules::Baseline::read(path) {
+            Ok(baseline) => rules::apply_baseline(&mut report, &baseline),
+            Err(e) => {
+                report
+                    .errors
+                    .push(Problem::new(path, format!("baseline: {e}")));
+                report.summary.errors = report.errors.len();
+            }
+        }
+    }
+    rules::check(&mut report, &config.rules);
 
     for problem in &report.errors {
         message(format_args!("{problem}"));
@@ -463,13 +488,24 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
         }
     }
 
-    match report::write(&report, config.output.as_deref(), config.pretty) {
+    if let Some(path) = &config.write_baseline {
+        let baseline = rules::Baseline::json_for(&report);
+        output::write_atomically(path, |out| out.write_all(baseline.as_bytes()))
+            .map_err(Error::Output)?;
+    }
+    match output::write(&report, config.output.as_deref(), config.output_options) {
         Ok(()) => {}
         // A closed stdout (`dedup corpus | head`) ends the run quietly.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
         Err(e) => return Err(Error::Output(e)),
     }
 
+    if let Some(line) = rules::describe(
+        &report.summary.violations,
+        report.summary.baseline.is_some(),
+    ) {
+        message(format_args!("{line}"));
+    }
     if !config.quiet {
         let s = &report.summary;
         message(format_args!(

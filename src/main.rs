@@ -5,6 +5,8 @@ use std::process::ExitCode;
 
 use clap::builder::TypedValueParser;
 use clap::{CommandFactory, Parser};
+use dedup::output::{Format, OutputOptions};
+use dedup::rules::Rules;
 use dedup::walk::WalkOptions;
 use dedup::{Config, EXIT_ERROR, message};
 
@@ -30,9 +32,17 @@ struct Args {
     #[arg(short, long, value_name = "FILE", help_heading = "Output")]
     output: Option<PathBuf>,
 
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Json, help_heading = "Output")]
+    format: FormatArg,
+
     /// Pretty-print the JSON (the default on a terminal).
     #[arg(long, help_heading = "Output")]
     pretty: bool,
+
+    /// JSON with the summary and files only: no clusters, partial matches or passages.
+    #[arg(long, help_heading = "Output")]
+    summary_only: bool,
 
     /// No summary line and no warnings on stderr; errors are still printed.
     #[arg(short, long, help_heading = "Output")]
@@ -91,9 +101,50 @@ struct Args {
     #[arg(long, help_heading = "Input")]
     follow: bool,
 
+    /// Exit with status 1 when there is any (new) redundant copy.
+    #[arg(long, help_heading = "CI rules")]
+    fail_on_duplicates: bool,
+
+    /// Exit with status 1 when the corpus's (new) duplicate ratio is above R.
+    #[arg(long, value_name = "R", value_parser = parse_ratio, help_heading = "CI rules")]
+    max_duplicate_ratio: Option<f64>,
+
+    /// Exit with status 1 when any file's (new) duplicate ratio is above R.
+    #[arg(long, value_name = "R", value_parser = parse_ratio, help_heading = "CI rules")]
+    max_file_duplicate_ratio: Option<f64>,
+
+    /// An earlier report or baseline: its clusters are known, and rules count only new ones.
+    #[arg(long, value_name = "FILE", help_heading = "CI rules")]
+    baseline: Option<PathBuf>,
+
+    /// Write a baseline accepting every duplicate cluster of this run to FILE.
+    #[arg(long, value_name = "FILE", help_heading = "CI rules")]
+    write_baseline: Option<PathBuf>,
+
     /// Worker threads (0: one per core). The report is the same for any number.
     #[arg(short = 'j', long, default_value_t = 0, value_name = "N")]
     threads: usize,
+}
+
+/// The report formats, as named on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    /// One JSON document (compact when piped, pretty on a terminal).
+    Json,
+    /// JSON Lines: a header, one line per cluster, partial match, passage, file, warning and
+    /// error, and a closing summary line.
+    Jsonl,
+    /// GitHub Actions annotations for every redundant copy.
+    Github,
+}
+
+fn parse_ratio(s: &str) -> Result<f64, String> {
+    let r: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=1.0).contains(&r) {
+        Ok(r)
+    } else {
+        Err("must be between 0 and 1".into())
+    }
 }
 
 fn parse_threshold(s: &str) -> Result<f64, String> {
@@ -110,7 +161,22 @@ impl Args {
         Config {
             inputs: self.paths,
             output: self.output,
-            pretty: self.pretty,
+            output_options: OutputOptions {
+                format: match self.format {
+                    FormatArg::Json => Format::Json,
+                    FormatArg::Jsonl => Format::Jsonl,
+                    FormatArg::Github => Format::Github,
+                },
+                pretty: self.pretty,
+                summary_only: self.summary_only,
+            },
+            rules: Rules {
+                fail_on_duplicates: self.fail_on_duplicates,
+                max_duplicate_ratio: self.max_duplicate_ratio,
+                max_file_duplicate_ratio: self.max_file_duplicate_ratio,
+            },
+            baseline: self.baseline,
+            write_baseline: self.write_baseline,
             walk: WalkOptions {
                 extensions: self
                     .extensions

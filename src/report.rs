@@ -1,8 +1,8 @@
 //! Stage 8, report: clusters to the JSON report (format version 1), written once.
 //!
 //! In: the corpus (files, paragraphs, fingerprints), the matches, the clusters, the problems met,
-//! and the settings of the run. Out: a [`Report`], and [`write`] to put it on stdout or,
-//! atomically, into a file.
+//! and the settings of the run. Out: a [`Report`]; [`crate::rules`] then marks what is new and
+//! checks the CI rules, and [`crate::output`] writes it in the format asked for.
 //!
 //! The representatives' original text is read again from their files here, so no paragraph text
 //! is held in memory while matching. Everything is sorted before it is written: clusters by their
@@ -10,9 +10,6 @@
 //! the thread count or on timing. Field names are the contract in DESIGN.md.
 
 use std::collections::BTreeMap;
-use std::io::{self, IsTerminal, Write};
-use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -23,6 +20,7 @@ use crate::matching::Matches;
 use crate::normalize::{Options, normalize};
 use crate::partial::Partials;
 use crate::passages::{Overlap, Passage};
+use crate::rules::Violation;
 use crate::{Corpus, Paragraph, Problem};
 
 /// Expanded into its copies, one partial link between two distinct texts lists at most this many
@@ -170,6 +168,26 @@ pub struct Summary {
     pub warnings: usize,
     /// Entries in `errors`.
     pub errors: usize,
+    /// What is new against the baseline (only with `--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub baseline: Option<BaselineSummary>,
+    /// The CI rules broken; empty when none was broken or none was given.
+    pub violations: Vec<Violation>,
+}
+
+/// Duplicates counted against a baseline.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct BaselineSummary {
+    /// Duplicate clusters whose id is in the baseline.
+    pub known_clusters: usize,
+    /// Duplicate clusters whose id is not.
+    pub new_clusters: usize,
+    /// Redundant copies the baseline did not have.
+    pub new_duplicate_paragraphs: usize,
+    /// Their bytes.
+    pub new_duplicate_bytes: u64,
+    /// `new_duplicate_bytes / bytes`.
+    pub new_duplicate_ratio: f64,
 }
 
 /// One cluster.
@@ -185,6 +203,12 @@ pub struct ClusterReport {
     pub words: u32,
     /// The representative's original text.
     pub text: String,
+    /// Not in the baseline (only with `--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<bool>,
+    /// Redundant copies the baseline did not have (only with `--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_copies: Option<usize>,
     /// The members, representative first.
     pub members: Vec<Member>,
 }
@@ -207,6 +231,9 @@ pub struct Member {
     /// Verified Jaccard similarity to the representative (cluster members only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub similarity: Option<f64>,
+    /// A redundant copy the baseline did not have (cluster members, only with `--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new: Option<bool>,
 }
 
 /// Two paragraphs that share runs of words.
@@ -293,6 +320,12 @@ pub struct FileReport {
     pub duplicate_bytes: u64,
     /// `duplicate_bytes / bytes` (0 for a file without paragraphs).
     pub duplicate_ratio: f64,
+    /// Bytes of redundant copies the baseline did not have (only with `--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_duplicate_bytes: Option<u64>,
+    /// `new_duplicate_bytes / bytes` (only with `--baseline`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub new_duplicate_ratio: Option<f64>,
     /// Other files holding copies of this file's paragraphs, by containment, largest first (at
     /// most 20).
     pub overlaps: Vec<OverlapReport>,
@@ -384,6 +417,7 @@ pub fn build(
             start: p.span.start,
             end: p.span.end,
             similarity,
+            new: None,
         }
     };
     let cluster_reports = clusters
@@ -408,6 +442,8 @@ pub fn build(
                     .get(&rep)
                     .map(|b| String::from_utf8_lossy(b).into_owned())
                     .unwrap_or_default(),
+                new: None,
+                new_copies: None,
                 members: c
                     .members
                     .iter()
@@ -518,6 +554,8 @@ pub fn build(
                 duplicate_paragraphs,
                 duplicate_bytes,
                 duplicate_ratio: ratio(duplicate_bytes, bytes),
+                new_duplicate_bytes: None,
+                new_duplicate_ratio: None,
                 overlaps,
                 overlapping_files,
                 skipped: f.binary.then_some("binary"),
@@ -618,45 +656,4 @@ fn reread(corpus: &Corpus, ids: &[u32]) -> (BTreeMap<u32, Vec<u8>>, Vec<Problem>
         }
     }
     (texts, problems)
-}
-
-/// Writes the report as one JSON document ending in a newline: to `output`, through a temporary
-/// file in the same directory renamed into place, or to stdout when `output` is `None` or `-`.
-/// Pretty-printed when `pretty`, or when stdout is a terminal.
-pub fn write(report: &Report, output: Option<&Path>, pretty: bool) -> io::Result<()> {
-    match output {
-        Some(path) if path != Path::new("-") => {
-            let dir = match path.parent() {
-                Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
-                _ => PathBuf::from("."),
-            };
-            // Like any new file: 0666 less the umask, not the temporary file's private 0600.
-            let mut temp = tempfile::Builder::new()
-                .prefix(".dedup-report")
-                .permissions(std::fs::Permissions::from_mode(0o666))
-                .tempfile_in(&dir)?;
-            let mut out = io::BufWriter::new(temp.as_file_mut());
-            write_json(&mut out, report, pretty)?;
-            out.into_inner().map_err(io::IntoInnerError::into_error)?;
-            temp.as_file().sync_all()?;
-            temp.persist(path).map_err(|e| e.error)?;
-            Ok(())
-        }
-        _ => {
-            let stdout = io::stdout();
-            let pretty = pretty || stdout.is_terminal();
-            let mut out = io::BufWriter::new(stdout.lock());
-            write_json(&mut out, report, pretty)
-        }
-    }
-}
-
-fn write_json(out: &mut impl Write, report: &Report, pretty: bool) -> io::Result<()> {
-    if pretty {
-        serde_json::to_writer_pretty(&mut *out, report)?;
-    } else {
-        serde_json::to_writer(&mut *out, report)?;
-    }
-    out.write_all(b"\n")?;
-    out.flush()
 }

@@ -1,0 +1,261 @@
+//! Output: the finished report to bytes, in the format asked for, written once.
+//!
+//! In: the [`Report`] (rules checked) and the [`OutputOptions`]. Out: one of
+//! - `json`: one document ending in a newline, pretty on a terminal or with `--pretty`; with
+//!   `--summary-only` only the settings, summary, files, warnings and errors;
+//! - `jsonl`: one JSON object per line, each with a `type`: `header` (version, tool, settings), then
+//!   `cluster`, `partial_match`, `passage`, `file`, `warning`, `error` lines, and a closing
+//!   `summary` line; every line is serialized on its own, so the writer holds one line at a time;
+//! - `github`: GitHub Actions workflow commands: a `::warning` annotation for every redundant copy
+//!   (only the new ones with a baseline), at most [`ANNOTATION_CAP`] and then a `::notice` with the
+//!   number left out, an `::error` for every unreadable path and every broken rule.
+//!
+//! A file destination is written through a temporary file in the same directory and renamed into
+//! place, so a reader never sees half a report.
+
+use std::io::{self, IsTerminal, Write};
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+use serde::Serialize;
+
+use crate::report::Report;
+
+/// Annotations written at most in the `github` format (GitHub shows 50 per job).
+pub const ANNOTATION_CAP: usize = 50;
+
+/// The report formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON document.
+    #[default]
+    Json,
+    /// JSON Lines: one object per line.
+    Jsonl,
+    /// GitHub Actions workflow commands.
+    Github,
+}
+
+/// How to write the report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OutputOptions {
+    /// The format.
+    pub format: Format,
+    /// Pretty-print JSON even when not on a terminal.
+    pub pretty: bool,
+    /// JSON with the summary and files but no clusters, partial matches or passages.
+    pub summary_only: bool,
+}
+
+/// Writes the report to `output` (atomically) or to stdout when it is `None` or `-`.
+pub fn write(report: &Report, output: Option<&Path>, options: OutputOptions) -> io::Result<()> {
+    match output {
+        Some(path) if path != Path::new("-") => write_atomically(path, |out| {
+            write_format(out, report, options, options.pretty)
+        }),
+        _ => {
+            let stdout = io::stdout();
+            let pretty = options.pretty || stdout.is_terminal();
+            let mut out = io::BufWriter::new(stdout.lock());
+            write_format(&mut out, report, options, pretty)?;
+            out.flush()
+        }
+    }
+}
+
+/// Writes a file through a temporary file in its directory, renamed into place once complete.
+pub fn write_atomically(
+    path: &Path,
+    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let dir = match path.parent() {
+        Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    // Like any new file: 0666 less the umask, not the temporary file's private 0600.
+    let mut temp = tempfile::Builder::new()
+        .prefix(".dedup-")
+        .permissions(std::fs::Permissions::from_mode(0o666))
+        .tempfile_in(&dir)?;
+    let mut out = io::BufWriter::new(temp.as_file_mut());
+    fill(&mut out)?;
+    out.into_inner().map_err(io::IntoInnerError::into_error)?;
+    temp.as_file().sync_all()?;
+    temp.persist(path).map_err(|e| e.error)?;
+    Ok(())
+}
+
+fn write_format(
+    out: &mut dyn Write,
+    report: &Report,
+    options: OutputOptions,
+    pretty: bool,
+) -> io::Result<()> {
+    match options.format {
+        Format::Json if options.summary_only => write_json(out, &SummaryOnly::of(report), pretty),
+        Format::Json => write_json(out, report, pretty),
+        Format::Jsonl => write_jsonl(out, report),
+        Format::Github => write_github(out, report),
+    }
+}
+
+fn write_json(out: &mut dyn Write, value: &impl Serialize, pretty: bool) -> io::Result<()> {
+    if pretty {
+        serde_json::to_writer_pretty(&mut *out, value)?;
+    } else {
+        serde_json::to_writer(&mut *out, value)?;
+    }
+    out.write_all(b"\n")
+}
+
+/// The report without clusters, partial matches and passages.
+#[derive(Serialize)]
+struct SummaryOnly<'a> {
+    version: u32,
+    tool: &'a crate::report::Tool,
+    settings: &'a crate::report::Settings,
+    summary: &'a crate::report::Summary,
+    files: &'a [crate::report::FileReport],
+    warnings: &'a [crate::Problem],
+    errors: &'a [crate::Problem],
+}
+
+impl<'a> SummaryOnly<'a> {
+    fn of(r: &'a Report) -> Self {
+        SummaryOnly {
+            version: r.version,
+            tool: &r.tool,
+            settings: &r.settings,
+            summary: &r.summary,
+            files: &r.files,
+            warnings: &r.warnings,
+            errors: &r.errors,
+        }
+    }
+}
+
+/// One JSON Lines record: its type, then the fields of the item.
+#[derive(Serialize)]
+struct Line<'a, T: Serialize> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    #[serde(flatten)]
+    item: &'a T,
+}
+
+#[derive(Serialize)]
+struct Header<'a> {
+    version: u32,
+    tool: &'a crate::report::Tool,
+    settings: &'a crate::report::Settings,
+}
+
+fn write_line(out: &mut dyn Write, kind: &'static str, item: &impl Serialize) -> io::Result<()> {
+    serde_json::to_writer(&mut *out, &Line { kind, item })?;
+    out.write_all(b"\n")
+}
+
+fn write_jsonl(out: &mut dyn Write, r: &Report) -> io::Result<()> {
+    let header = Header {
+        version: r.version,
+        tool: &r.tool,
+        settings: &r.settings,
+    };
+    write_line(out, "header", &header)?;
+    for c in &r.clusters {
+        write_line(out, "cluster", c)?;
+    }
+    for p in &r.partial_matches {
+        write_line(out, "partial_match", p)?;
+    }
+    for p in &r.passages {
+        write_line(out, "passage", p)?;
+    }
+    for f in &r.files {
+        write_line(out, "file", f)?;
+    }
+    for w in &r.warnings {
+        write_line(out, "warning", w)?;
+    }
+    for e in &r.errors {
+        write_line(out, "error", e)?;
+    }
+    write_line(out, "summary", &r.summary)
+}
+
+/// Escapes the message of a workflow command.
+fn escape_data(s: &str) -> String {
+    s.replace('%', "%25")
+        .replace('\r', "%0D")
+        .replace('\n', "%0A")
+}
+
+/// Escapes a property value (`file=...`) of a workflow command.
+fn escape_property(s: &str) -> String {
+    escape_data(s).replace(':', "%3A").replace(',', "%2C")
+}
+
+fn write_github(out: &mut dyn Write, r: &Report) -> io::Result<()> {
+    let mut written = 0;
+    let mut left_out = 0;
+    for c in r.clusters.iter().filter(|c| c.kind != "template") {
+        let rep = &c.members[0];
+        for m in &c.members[1..] {
+            if m.new == Some(false) {
+                continue;
+            }
+            if written == ANNOTATION_CAP {
+                left_out += 1;
+                continue;
+            }
+            written += 1;
+            let message = format!(
+                "{} copy of {}:{} (similarity {:.2}, cluster {} of {})",
+                c.kind,
+                rep.path,
+                rep.line,
+                m.similarity.unwrap_or(1.0),
+                c.id,
+                c.size
+            );
+            writeln!(
+                out,
+                "::warning file={},line={},endLine={},title=Duplicate paragraph::{}",
+                escape_property(&m.path),
+                m.line,
+                m.end_line,
+                escape_data(&message)
+            )?;
+        }
+    }
+    if left_out > 0 {
+        writeln!(
+            out,
+            "::notice title=dedup::{left_out} more redundant copies not annotated; see the JSON report"
+        )?;
+    }
+    for e in &r.errors {
+        writeln!(
+            out,
+            "::error file={},title=Unreadable input::{}",
+            escape_property(&e.path),
+            escape_data(&e.message)
+        )?;
+    }
+    let with_baseline = r.summary.baseline.is_some();
+    if let Some(line) = crate::rules::describe(&r.summary.violations, with_baseline) {
+        writeln!(out, "::error title=dedup::{}", escape_data(&line))?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn workflow_command_escaping() {
+        assert_eq!(escape_data("50% a\nb"), "50%25 a%0Ab");
+        assert_eq!(escape_property("dir/a:b,c.txt"), "dir/a%3Ab%2Cc.txt");
+    }
+}
