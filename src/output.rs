@@ -64,10 +64,16 @@ pub fn write(report: &Report, output: Option<&Path>, options: OutputOptions) -> 
 }
 
 /// Writes a file through a temporary file in its directory, renamed into place once complete.
+/// A destination that exists and is not a regular file (`/dev/null`, a pipe) is written directly.
 pub fn write_atomically(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
 ) -> io::Result<()> {
+    if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
+        let mut out = io::BufWriter::new(std::fs::OpenOptions::new().write(true).open(path)?);
+        fill(&mut out)?;
+        return out.flush();
+    }
     let dir = match path.parent() {
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),

@@ -316,11 +316,21 @@ fn github_annotations_point_at_the_copies() {
 
 #[test]
 fn summary_only_has_no_clusters() {
-    let run = run(&["--summary-only", "fixtures/seeds"]);
-    assert_eq!(run.code, 0);
-    let report = run.json();
+    let out = run(&["--summary-only", "fixtures/seeds"]);
+    assert_eq!(out.code, 0);
+    let report = out.json();
     assert!(report.get("clusters").is_none());
     assert!(report.get("partial_matches").is_none());
     assert_eq!(report["summary"]["files"], 5);
     assert_eq!(report["files"].as_array().unwrap().len(), 5);
+    // As the pre-commit hook runs it: the report thrown away, the verdict in the exit status.
+    let hook = run(&[
+        "--summary-only",
+        "--output",
+        "/dev/null",
+        "--fail-on-duplicates",
+        "fixtures/seeds",
+    ]);
+    assert_eq!(hook.code, 1, "{}", hook.stderr);
+    assert!(hook.stdout.is_empty());
 }
