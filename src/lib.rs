@@ -52,7 +52,7 @@ pub const DEFAULT_MIN_WORDS: usize = 8;
 pub const DEFAULT_MIN_SHARED_WORDS: usize = 8;
 /// Default boilerplate cap: fingerprints and LSH keys shared by more paragraphs are not
 /// expanded into candidate pairs.
-pub const DEFAULT_BOILERPLATE_CAP: usize = 100;
+pub const DEFAULT_BOILERPLATE_CAP: usize = 20;
 
 /// Everything a run needs, already checked.
 #[derive(Debug, Clone)]

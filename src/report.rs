@@ -453,21 +453,32 @@ pub fn build(
         })
         .collect();
 
+    // Where each token of a partial-match paragraph starts and ends in its file, each paragraph
+    // normalized once. Token boundaries do not depend on the normalization options.
+    let mut in_partials: Vec<u32> = partial_pairs
+        .iter()
+        .flat_map(|pair| [pair.p, pair.q])
+        .collect();
+    in_partials.sort_unstable();
+    in_partials.dedup();
+    let token_spans: BTreeMap<u32, Vec<(usize, usize)>> = in_partials
+        .par_iter()
+        .filter_map(|&id| {
+            let start = corpus.paragraphs[id as usize].span.start;
+            let tokens = normalize(texts.get(&id)?, Options::default()).tokens;
+            let spans = tokens
+                .iter()
+                .map(|t| (start + t.source.start, start + t.source.end))
+                .collect();
+            Some((id, spans))
+        })
+        .collect();
     let partial_matches: Vec<PartialReport> = partial_pairs
         .iter()
         .filter_map(|pair| {
             let (p, q) = (pair.p, pair.q);
             let link = &found.partials.links[pair.link];
-            let (bytes_p, bytes_q) = (texts.get(&p)?, texts.get(&q)?);
-            // Token boundaries do not depend on the options.
-            let (tp, tq) = (
-                normalize(bytes_p, Options::default()),
-                normalize(bytes_q, Options::default()),
-            );
-            let (sp, sq) = (
-                corpus.paragraphs[p as usize].span.start,
-                corpus.paragraphs[q as usize].span.start,
-            );
+            let (tp, tq) = (token_spans.get(&p)?, token_spans.get(&q)?);
             let mut runs: Vec<(usize, usize, usize)> = link
                 .runs
                 .iter()
@@ -480,10 +491,10 @@ pub fn build(
             let shared = runs
                 .into_iter()
                 .map(|(a, b, n)| SharedSpan {
-                    a_start: sp + tp.tokens[a].source.start,
-                    a_end: sp + tp.tokens[a + n - 1].source.end,
-                    b_start: sq + tq.tokens[b].source.start,
-                    b_end: sq + tq.tokens[b + n - 1].source.end,
+                    a_start: tp[a].0,
+                    a_end: tp[a + n - 1].1,
+                    b_start: tq[b].0,
+                    b_end: tq[b + n - 1].1,
                     words: n as u32,
                 })
                 .collect();
