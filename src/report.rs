@@ -269,27 +269,10 @@ pub struct SharedSpan {
 pub struct PassageReport {
     /// Paragraphs on each side.
     pub paragraphs: u32,
-    /// The earlier run.
-    pub a: PassageSide,
+    /// The earlier run: its first paragraph's index, the first and last line, the byte range.
+    pub a: Member,
     /// The later run.
-    pub b: PassageSide,
-}
-
-/// One side of a passage.
-#[derive(Debug, Serialize)]
-pub struct PassageSide {
-    /// The file.
-    pub path: String,
-    /// 0-based index of the first paragraph.
-    pub paragraph: u32,
-    /// First line.
-    pub line: u32,
-    /// Last line (inclusive).
-    pub end_line: u32,
-    /// Byte offset of the first paragraph.
-    pub start: usize,
-    /// Byte offset just past the last paragraph.
-    pub end: usize,
+    pub b: Member,
 }
 
 /// How much of a file another file holds.
@@ -509,17 +492,11 @@ pub fn build(
     summary.partial_matches = partial_matches.len();
 
     let side = |first: u32, len: u32| {
-        let (p, last) = (
-            &corpus.paragraphs[first as usize],
-            &corpus.paragraphs[(first + len - 1) as usize],
-        );
-        PassageSide {
-            path: path_of(p),
-            paragraph: p.index,
-            line: p.span.line,
+        let last = &corpus.paragraphs[(first + len - 1) as usize];
+        Member {
             end_line: last.span.end_line,
-            start: p.span.start,
             end: last.span.end,
+            ..member(first, None)
         }
     };
     let passages = found

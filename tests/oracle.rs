@@ -7,26 +7,8 @@ mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{file_name, run_in, write_tree};
+use common::{Rng, file_name, run_in, write_tree};
 use serde_json::Value;
-
-/// xorshift64*: a tiny deterministic generator, so every run tests the same corpora.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-    fn chance(&mut self, p: f64) -> bool {
-        ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
-    }
-}
 
 fn vocabulary(rng: &mut Rng, size: usize) -> Vec<String> {
     const CONSONANTS: &[u8] = b"bcdfghklmnprstvz";
@@ -75,7 +57,7 @@ fn mutate(rng: &mut Rng, words: &[String], vocab: &[String], rate: f64) -> Vec<S
 type Corpus = BTreeMap<(String, u64), Vec<String>>;
 
 fn generate(seed: u64) -> Corpus {
-    let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+    let mut rng = Rng::new(seed);
     // A small vocabulary makes unrelated paragraphs share some shingles too.
     let vocab = vocabulary(&mut rng, 150);
     let mut paragraphs: Vec<Vec<String>> = Vec::new();

@@ -5,15 +5,11 @@ mod common;
 
 use std::collections::BTreeSet;
 
-use common::{ClusterIndex, file_name, fixture, run, run_in, write_tree};
+use common::{
+    ClusterIndex, Rng, file_name, fixture, run_in, seeds_report, truth_pairs, write_tree,
+};
 use dedup::normalize::{Options, normalize};
 use serde_json::Value;
-
-fn seeds_report() -> Value {
-    let run = run(&["fixtures/seeds"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    run.json()
-}
 
 fn label(m: &Value) -> Place {
     (
@@ -38,23 +34,6 @@ fn partial_reported(report: &Value, a: &str, b: &str) -> bool {
         .any(|p| {
             (holds(&p["a"], a) && holds(&p["b"], b)) || (holds(&p["a"], b) && holds(&p["b"], a))
         })
-}
-
-fn truth_pairs(kind: &str) -> Vec<(String, String)> {
-    let truth: Value =
-        serde_json::from_str(&std::fs::read_to_string(fixture("seeds-truth.json")).unwrap())
-            .unwrap();
-    truth[kind]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["a"].as_str().unwrap().to_owned(),
-                p["b"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
 }
 
 #[test]
@@ -189,21 +168,6 @@ fn file_overlap_shows_contained_files() {
     assert_eq!(overlap("004_", "000_"), 0.0);
 }
 
-/// xorshift64*, for reproducible corpora.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n as u64) as usize
-    }
-}
-
 /// A distinct word of letters only (digits would make it a figure): 0 → `qa`, 27 → `qbb`.
 fn word(mut i: usize) -> String {
     let mut w = String::from("q");
@@ -238,7 +202,7 @@ fn maximal_runs(a: &[String], b: &[String], t: usize) -> BTreeSet<(usize, usize,
 #[test]
 fn oracle_every_shared_run_of_t_words_is_found() {
     for (seed, t) in [(1u64, 8usize), (2, 8), (3, 12), (4, 5)] {
-        let mut rng = Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1);
+        let mut rng = Rng::new(seed);
         let vocab: Vec<String> = (0..400).map(word).collect();
         let mut paragraphs: Vec<Vec<String>> = (0..50)
             .map(|_| {

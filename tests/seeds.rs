@@ -3,33 +3,7 @@
 
 mod common;
 
-use common::{ClusterIndex, describe, fixture, run};
-use serde_json::Value;
-
-fn truth() -> Value {
-    let text = std::fs::read_to_string(fixture("seeds-truth.json")).unwrap();
-    serde_json::from_str(&text).unwrap()
-}
-
-fn seeds_report() -> Value {
-    let run = run(&["fixtures/seeds"]);
-    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
-    run.json()
-}
-
-fn labels(pairs: &Value) -> Vec<(String, String)> {
-    pairs
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|p| {
-            (
-                p["a"].as_str().unwrap().to_owned(),
-                p["b"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
+use common::{ClusterIndex, describe, fixture, seeds_report, truth, truth_pairs};
 
 #[test]
 fn exact_groups_land_in_one_cluster() {
@@ -57,7 +31,7 @@ fn exact_groups_land_in_one_cluster() {
 fn near_pairs_land_in_one_cluster() {
     let report = seeds_report();
     let index = ClusterIndex::new(&report, &["exact", "near"]);
-    for (a, b) in labels(&truth()["near_pairs"]) {
+    for (a, b) in truth_pairs("near_pairs") {
         assert!(
             index.together(&a, &b),
             "near pair {a} {b} is not in one cluster"
@@ -69,7 +43,7 @@ fn near_pairs_land_in_one_cluster() {
 fn distinct_pairs_stay_apart() {
     let report = seeds_report();
     let index = ClusterIndex::new(&report, &["exact", "near", "template"]);
-    for (a, b) in labels(&truth()["distinct_pairs"]) {
+    for (a, b) in truth_pairs("distinct_pairs") {
         assert!(
             !index.together(&a, &b),
             "distinct pair {a} {b} is in one cluster"
@@ -82,7 +56,7 @@ fn partial_pairs_are_not_merged_as_duplicates() {
     // A paragraph that only shares a clause or a sentence is a partial match, not a cluster member.
     let report = seeds_report();
     let index = ClusterIndex::new(&report, &["exact", "near"]);
-    for (a, b) in labels(&truth()["partial_pairs"]) {
+    for (a, b) in truth_pairs("partial_pairs") {
         assert!(!index.together(&a, &b), "partial pair {a} {b} was merged");
     }
 }

@@ -144,3 +144,53 @@ pub fn describe(report: &Value) -> BTreeMap<String, Vec<String>> {
     }
     out
 }
+
+/// The seed labels, fixtures/seeds-truth.json.
+pub fn truth() -> Value {
+    let text = std::fs::read_to_string(fixture("seeds-truth.json")).unwrap();
+    serde_json::from_str(&text).unwrap()
+}
+
+/// The `(a, b)` labels of one kind of labelled pair (`near_pairs`, `partial_pairs`, ...).
+pub fn truth_pairs(kind: &str) -> Vec<(String, String)> {
+    truth()[kind]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["a"].as_str().unwrap().to_owned(),
+                p["b"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The report for the seed corpus with default flags.
+pub fn seeds_report() -> Value {
+    let run = run(&["fixtures/seeds"]);
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    run.json()
+}
+
+/// xorshift64*: a tiny deterministic generator, so every run tests the same corpora.
+pub struct Rng(pub u64);
+
+impl Rng {
+    /// A generator for `seed`.
+    pub fn new(seed: u64) -> Self {
+        Rng(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+    }
+    pub fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+    pub fn below(&mut self, n: usize) -> usize {
+        (self.next() % n as u64) as usize
+    }
+    pub fn chance(&mut self, p: f64) -> bool {
+        ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
+    }
+}
