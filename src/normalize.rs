@@ -22,12 +22,14 @@
 //! 5. A figure is a token that contains a digit. With [`Options::ignore_figures`], every figure
 //!    becomes the token `0`, so figures never tell paragraphs apart.
 
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::OnceLock;
 
 use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
+use xxhash_rust::xxh3::Xxh3Builder;
 
 use crate::utf8;
 
@@ -56,8 +58,8 @@ impl Default for Options {
 const SPELLING_VARIANTS: &str = include_str!("../data/spelling-variants.tsv");
 
 /// The variant list as a map, built on first use.
-fn spelling_variants() -> &'static HashMap<&'static str, &'static str> {
-    static MAP: OnceLock<HashMap<&'static str, &'static str>> = OnceLock::new();
+fn spelling_variants() -> &'static HashMap<&'static str, &'static str, Xxh3Builder> {
+    static MAP: OnceLock<HashMap<&'static str, &'static str, Xxh3Builder>> = OnceLock::new();
     MAP.get_or_init(|| {
         SPELLING_VARIANTS
             .lines()
@@ -129,11 +131,28 @@ fn is_number_separator(c: char) -> bool {
     matches!(c, ',' | '.' | '/' | ':') || is_dash(c)
 }
 
+/// Per-thread scratch buffers, so that normalizing a paragraph does not allocate them anew.
+#[derive(Default)]
+struct Scratch {
+    chars: Vec<(usize, char, usize)>,
+    raw: String,
+    folded: String,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
 /// Splits `bytes` into normalized tokens.
 pub fn normalize(bytes: &[u8], options: Options) -> Tokens {
+    SCRATCH.with_borrow_mut(|scratch| normalize_with(bytes, options, scratch))
+}
+
+fn normalize_with(bytes: &[u8], options: Options, scratch: &mut Scratch) -> Tokens {
     let mut out = Tokens::default();
-    let chars: Vec<(usize, char, usize)> = utf8::chars(bytes).collect();
-    let mut raw = String::new();
+    let Scratch { chars, raw, folded } = scratch;
+    chars.clear();
+    chars.extend(utf8::chars(bytes));
     let mut i = 0;
     while i < chars.len() {
         if !is_word_char(chars[i].1) {
@@ -159,15 +178,21 @@ pub fn normalize(bytes: &[u8], options: Options) -> Tokens {
             end = offset + len;
             i += 1;
         }
-        push_token(&mut out, &raw, start..end, options);
+        push_token(&mut out, raw, folded, start..end, options);
     }
     out
 }
 
 /// Normalizes one raw token and appends it. NFKC can turn one source token into text that is
 /// not a single word (a ligature with a space in it); such output is split again.
-fn push_token(out: &mut Tokens, raw: &str, source: Range<usize>, options: Options) {
-    let mut folded = String::with_capacity(raw.len());
+fn push_token(
+    out: &mut Tokens,
+    raw: &str,
+    folded: &mut String,
+    source: Range<usize>,
+    options: Options,
+) {
+    folded.clear();
     if raw.is_ascii() {
         folded.push_str(raw);
         folded.make_ascii_lowercase();
@@ -185,7 +210,11 @@ fn push_token(out: &mut Tokens, raw: &str, source: Range<usize>, options: Option
         let figure = piece.chars().any(|c| c.is_numeric());
         let word = if figure && options.ignore_figures {
             FIGURE_MASK
-        } else if options.fold_spelling {
+        } else if options.fold_spelling
+            && piece.len() > 2
+            && piece.bytes().all(|b| b.is_ascii_lowercase())
+        {
+            // The list holds lowercase ASCII words of three letters or more only.
             spelling_variants().get(piece).copied().unwrap_or(piece)
         } else {
             piece
