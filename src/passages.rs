@@ -15,7 +15,10 @@ use crate::cluster::{Cluster, Kind};
 
 /// Clusters with more members than this do not start passages (every pair of members would be
 /// tried); passages still run through them.
-pub const PASSAGE_SEED_CAP: usize = 1000;
+pub const PASSAGE_SEED_CAP: usize = 100;
+/// Clusters spread over more files than this (a masthead, a licence header) are boilerplate and
+/// do not count towards file overlap: they would pair every one of those files with every other.
+pub const OVERLAP_FILES_CAP: usize = 100;
 
 /// A copied run of consecutive paragraphs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -124,7 +127,7 @@ pub fn file_overlaps(
             .map(|&(p, _)| paragraphs[p as usize].file)
             .collect();
         in_files.dedup(); // Members are in report order, so a file's members are adjacent.
-        if in_files.len() < 2 {
+        if in_files.len() < 2 || in_files.len() > OVERLAP_FILES_CAP {
             continue;
         }
         for &(p, _) in &c.members {
