@@ -17,8 +17,10 @@ Input: the real text that bench/fetch_sources.sh puts in bench/work/sources/:
 
 Output, for --out DIR:
   DIR/NNNN/NNNNNN_SOURCE.txt   the corpus: one paragraph per line, a blank line between
-                               paragraphs; about a quarter of the files hard-wrapped at 72 columns
-                               (then a paragraph is a block of lines between blank lines)
+                               paragraphs; a quarter of the files are drawn for hard wrapping at
+                               72 columns and wrapped when that is unambiguous (no over-long word,
+                               no continuation line that starts like a list item, a block of 3+
+                               lines to show it), ~17% in all; a paragraph is then a block of lines
   DIR.truth.jsonl              the planted pairs, one JSON object a line (beside DIR, not in it)
   DIR.stats.json               what was written: bytes, files, paragraphs, planted counts, sources
 
@@ -36,7 +38,8 @@ Planted duplication, all drawn with --seed (rates are shares of the files/paragr
                    (>= 12 words), one or two wire-style edits: dateline_added / dateline_dropped,
                    word_changed, spelling (British <-> American), quotes (straight <-> curly),
                    credit ("(Reporting by X; Editing by Y)" or "REUTERS/Name" appended); kept only
-                   when the word 3-shingle Jaccard with the original is >= 0.5
+                   when the word 3-shingle Jaccard with the original is >= 0.5 and the copy
+                   still has >= 8 words
   shared_sentence  ~2% of paragraphs get one sentence (>= 6 words) of a paragraph of an earlier
                    file inserted; usually well below 0.5, a partial overlap, not a near copy
 The real text has duplicates of its own (boilerplate like "Reuter", repeated licence notices,

@@ -17,7 +17,8 @@
 # Each run is measured by /usr/bin/time -v: wall clock, user+sys CPU and peak RSS (for a
 # pipeline or a multi-process tool, the largest single process). A run is stopped after
 # --timeout seconds (default 1200) or when its processes together pass --mem-limit GiB
-# (default 20), and marked so. The page cache is warmed with one untimed read first.
+# (default 20), and marked so, with what was measured until then in parentheses. The page cache
+# is warmed with one untimed read first.
 #
 # Prints the table and keeps it, with every run's output, under bench/work/results/.
 # Builds dedup (cargo build --release) and the peers' virtualenv (bench/work/venv) if needed.
@@ -52,6 +53,7 @@ for t in ${tools//,/ }; do
     [[ ",$all_tools," == *",$t,"* ]] || { echo "run.sh: unknown tool $t (known: $all_tools)" >&2; exit 2; }
 done
 log() { echo "run.sh: $*" >&2; }
+load_start=$(cut -d' ' -f1-3 /proc/loadavg)  # others' work on the machine would show here
 
 # --- Setup -----------------------------------------------------------------------------------
 
@@ -95,11 +97,26 @@ files=$(find "$corpus" -type f | wc -l)
 # A paragraph: a block of non-blank lines (what dedup finds in make_corpus.py's output).
 paragraphs=$(find "$corpus" -type f -print0 | xargs -0 awk 'FNR == 1 {p = 0} NF && !p {n++} {p = NF} END {print n + 0}' \
     | awk '{s += $1} END {print s + 0}')
-lines=$(find "$corpus" -type f -print0 | xargs -0 cat | grep -c -v '^[[:space:]]*$' || true)
+lines=$(find "$corpus" -type f -print0 | xargs -0 cat | LC_ALL=C grep -c -v '^[[:space:]]*$' || true)
 
 stamp_now="$(date +%Y%m%d-%H%M%S)"
 run_dir="$work/results/$(basename "$corpus")-$stamp_now"
 mkdir -p "$run_dir" "$work/tmp"
+
+# The dedup measured: its version and the commit checked out (read from .git; no git command is
+# run). Uncommitted changes in the work tree are built too, so the binary's hash is shown as well.
+head_ref=""
+if [ -f "$repo/.git/HEAD" ]; then
+    head_ref=$(cat "$repo/.git/HEAD")
+    if [[ "$head_ref" == ref:* ]]; then
+        ref="${head_ref#ref: }"
+        head_ref=$(cat "$repo/.git/$ref" 2>/dev/null || awk -v r="$ref" '$2 == r {print $1}' "$repo/.git/packed-refs" 2>/dev/null)
+    fi
+fi
+# Time a copy taken now: a rebuild of target/release during the run cannot change what is timed.
+cp "$dedup" "$run_dir/dedup-bin"
+dedup="$run_dir/dedup-bin"
+dedup_version="$("$dedup" --version 2>/dev/null || echo dedup)${head_ref:+ at commit ${head_ref:0:12}}"
 
 # --- Running one tool ------------------------------------------------------------------------
 
@@ -139,11 +156,21 @@ run_once() { # tool run
     local pid=$!
     while kill -0 "$pid" 2>/dev/null; do
         local rss
-        rss=$(ps -o rss= -s "$pid" 2>/dev/null | awk '{s += $1} END {print s + 0}')
+        # (|| true: the run may end between the check above and ps, and ps then fails)
+        rss=$( (ps -o rss= -s "$pid" 2>/dev/null || true) | awk '{s += $1} END {print s + 0}')
         [ "$rss" -gt "$peak" ] && peak=$rss
         if [ "$rss" -gt "$limit_kb" ]; then
             status="killed: over ${mem_limit_gib} GiB"
-            kill -KILL -- "-$pid" 2>/dev/null || true
+            # Every process of the run but /usr/bin/time and timeout: timeout then reaps the
+            # tool, so time still reports its CPU time and peak RSS.
+            local tries p others keep
+            keep=$( (ps -o pid= --ppid "$pid" 2>/dev/null || true) | tr -d ' ')
+            for tries in 1 2 3 4 5; do
+                others=$( (ps -o pid= -s "$pid" 2>/dev/null || true) | awk -v t="$pid" -v k="${keep:-0}" '$1 != t && $1 != k')
+                [ -n "$others" ] || break
+                for p in $others; do kill -KILL "$p" 2>/dev/null || true; done
+                sleep 0.2
+            done
             break
         fi
         sleep 0.5
@@ -160,6 +187,7 @@ run_once() { # tool run
             status="failed: exit $rc (see $base.err)"
         fi
     fi
+    [[ "$status" == killed* ]] && status="$status after ${wall:-?} s"
     local clusters="-"
     [ "$status" = ok ] && clusters=$(clusters_of "$tool" "$base.out")
     printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$tool" "$n" "$status" "${wall:-0}" "${cpu:-0}" \
@@ -191,17 +219,6 @@ done
 
 cpu_model=$(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')
 cpu_model="$cpu_model (family $(grep -m1 'cpu family' /proc/cpuinfo | cut -d: -f2 | tr -d ' '), model $(grep -m1 '^model[[:space:]]*:' /proc/cpuinfo | cut -d: -f2 | tr -d ' '))"
-# The dedup measured: its version and the commit checked out (read from .git; no git command is
-# run). Uncommitted changes in the work tree are built too, so the binary's hash is shown as well.
-head_ref=""
-if [ -f "$repo/.git/HEAD" ]; then
-    head_ref=$(cat "$repo/.git/HEAD")
-    if [[ "$head_ref" == ref:* ]]; then
-        ref="${head_ref#ref: }"
-        head_ref=$(cat "$repo/.git/$ref" 2>/dev/null || awk -v r="$ref" '$2 == r {print $1}' "$repo/.git/packed-refs" 2>/dev/null)
-    fi
-fi
-dedup_version="$("$dedup" --version 2>/dev/null || echo dedup)${head_ref:+ at commit ${head_ref:0:12}}"
 mem_gib=$(awk '/MemTotal/ {printf "%.0f", $2 / 1048576}' /proc/meminfo)
 os_name=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")
 {
@@ -211,6 +228,7 @@ os_name=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")
          "$paragraphs paragraphs ($lines non-blank lines)."
     echo "Machine: $cpu_model, $(nproc) cores, $mem_gib GiB RAM, $os_name; $(rustc --version 2>/dev/null || true)."
     echo "dedup: $dedup_version; binary sha256 $(sha256sum "$dedup" | cut -c1-12)."
+    echo "Load average (1, 5, 15 min) before the runs: $load_start; after: $(cut -d' ' -f1-3 /proc/loadavg)."
     if [ -x "$py" ]; then
         echo "Peers: Python $("$py" -c 'import sys; print(sys.version.split()[0])'); $("$py" -m pip list 2>/dev/null \
             | awk '$1 ~ /^(datasketch|rensa|datatrove|numpy|xxhash)$/ {printf "%s%s %s", sep, $1, $2; sep = ", "}')."
@@ -245,7 +263,11 @@ os_name=$(. /etc/os-release 2>/dev/null && echo "$PRETTY_NAME")
             for (i = 1; i <= ntools; i++) {
                 t = order[i]; k = pick[t]
                 if (!k) {
-                    printf "| %s | - | - | - | - | - | - | - | %s |\n", t, status[t, 1]
+                    # Stopped or failed: what was measured until then, in parentheses.
+                    if (wall[t, 1] + 0 > 0)
+                        printf "| %s | (%.1f) | (%.1f) | (%.0f) | - | - | - | - | %s |\n", t, wall[t, 1], cpu[t, 1], rss[t, 1] / 1024, status[t, 1]
+                    else
+                        printf "| %s | - | - | - | - | - | - | - | %s |\n", t, status[t, 1]
                     continue
                 }
                 w = wall[t, k] + 0; ws = (w > 0 ? w : 0.005)

@@ -14,6 +14,9 @@ fewer than 3 tokens has one shingle of all of them; a paragraph without tokens i
 import os
 import re
 import sys
+import time
+
+_START = time.monotonic()
 
 SHINGLE = 3
 NUM_PERM = 128
@@ -101,6 +104,12 @@ class UnionFind:
             r = self.find(x)
             sizes[r] = sizes.get(r, 0) + 1
         return [s for s in sizes.values() if s > 1]
+
+
+def progress(indexed, every=500_000):
+    """A line on stderr every `every` paragraphs indexed, so a stopped run shows how far it got."""
+    if indexed % every == 0:
+        print(f"{indexed} paragraphs indexed after {time.monotonic() - _START:.0f} s", file=sys.stderr, flush=True)
 
 
 def report(tool, paragraphs_read, indexed, candidate_pairs, sizes, extra=""):

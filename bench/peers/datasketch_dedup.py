@@ -14,7 +14,7 @@ import sys
 
 from datasketch import MinHash, MinHashLSH
 
-from common import NUM_PERM, THRESHOLD, UnionFind, paragraphs, report, shingles
+from common import NUM_PERM, THRESHOLD, UnionFind, paragraphs, progress, report, shingles
 
 BATCH = 10_000
 
@@ -46,6 +46,7 @@ def main():
         batch.append([s.encode("utf-8") for s in sh])
         if len(batch) == BATCH:
             flush()
+            progress(indexed)
     flush()
     report("datasketch", read, indexed, pairs, uf.clusters(), f" bands={lsh.b} rows={lsh.r}")
 

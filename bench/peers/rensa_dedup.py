@@ -15,7 +15,7 @@ import sys
 
 from rensa import RMinHash, RMinHashLSH
 
-from common import NUM_PERM, THRESHOLD, UnionFind, paragraphs, report, shingles
+from common import NUM_PERM, THRESHOLD, UnionFind, paragraphs, progress, report, shingles
 
 BANDS = 32
 SEED = 42
@@ -55,6 +55,7 @@ def main():
         batch.append(list(sh))
         if len(batch) == BATCH:
             flush()
+            progress(indexed)
     flush()
     report("rensa", read, indexed, pairs, uf.clusters(), f" bands={BANDS} rows={NUM_PERM // BANDS}")
 
