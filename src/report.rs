@@ -319,7 +319,8 @@ pub struct FileReport {
     pub skipped: Option<&'static str>,
 }
 
-fn ratio(part: u64, whole: u64) -> f64 {
+/// `part / whole`, 0 when `whole` is 0.
+pub(crate) fn ratio(part: u64, whole: u64) -> f64 {
     if whole == 0 {
         0.0
     } else {

@@ -17,7 +17,7 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::{BaselineSummary, Report};
+use crate::report::{BaselineSummary, Report, ratio};
 
 /// The CI rules given on the command line.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -134,25 +134,24 @@ pub fn apply_baseline(report: &mut Report, baseline: &Baseline) {
         }
         // Which members are the new copies: those in files the accepted cluster did not have,
         // then the last ones.
-        let copies = &mut cluster.members[1..];
-        let mut chosen: Vec<usize> = match known {
-            Some((_, paths)) => (0..copies.len())
-                .filter(|&i| !paths.contains(&copies[i].path))
-                .take(new_copies)
-                .collect(),
-            None => (0..copies.len()).collect(),
-        };
-        for i in (0..copies.len()).rev() {
-            if chosen.len() >= new_copies {
-                break;
-            }
-            if !chosen.contains(&i) {
-                chosen.push(i);
+        let copies = &cluster.members[1..];
+        let mut is_new = vec![known.is_none(); copies.len()];
+        if let Some((_, paths)) = known {
+            let mut left = new_copies;
+            let unseen = (0..copies.len()).filter(|&i| !paths.contains(&copies[i].path));
+            let latest = (0..copies.len()).rev();
+            for i in unseen.chain(latest) {
+                if left == 0 {
+                    break;
+                }
+                if !is_new[i] {
+                    is_new[i] = true;
+                    left -= 1;
+                }
             }
         }
         cluster.members[0].new = Some(false);
-        for (i, member) in cluster.members[1..].iter_mut().enumerate() {
-            let new = chosen.contains(&i);
+        for (member, new) in cluster.members[1..].iter_mut().zip(is_new) {
             member.new = Some(new);
             if new {
                 let bytes = (member.end - member.start) as u64;
@@ -171,14 +170,6 @@ pub fn apply_baseline(report: &mut Report, baseline: &Baseline) {
         file.new_duplicate_ratio = Some(ratio(new_bytes, file.bytes));
     }
     report.summary.baseline = Some(summary);
-}
-
-fn ratio(part: u64, whole: u64) -> f64 {
-    if whole == 0 {
-        0.0
-    } else {
-        part as f64 / whole as f64
-    }
 }
 
 /// Checks the rules against the report (new copies only when a baseline was applied) and records

@@ -147,7 +147,7 @@ fn measure(bytes: &[u8], start: usize, end: usize, number: u32) -> Option<Line> 
     let mut indent = 0;
     let mut first_word = 0;
     let mut in_first_word = false;
-    let mut marker = String::new();
+    let mut first_word_end = start;
     for (count, (offset, c, len)) in utf8::chars(&bytes[start..end]).enumerate() {
         if utf8::is_blank(c) {
             if first.is_none() {
@@ -162,14 +162,14 @@ fn measure(bytes: &[u8], start: usize, end: usize, number: u32) -> Option<Line> 
         }
         if in_first_word {
             first_word += 1;
-            if marker.len() < 8 {
-                marker.push(c);
-            }
+            first_word_end = start + offset + len;
         }
         last_end = start + offset + len;
         width = count + 1;
     }
     let start = first?;
+    // An invalid byte in the first word makes it no list marker.
+    let marker = std::str::from_utf8(&bytes[start..first_word_end]).unwrap_or("");
     Some(Line {
         number,
         start,
@@ -177,7 +177,7 @@ fn measure(bytes: &[u8], start: usize, end: usize, number: u32) -> Option<Line> 
         width,
         indent,
         first_word,
-        list_item: is_list_marker(&marker),
+        list_item: is_list_marker(marker),
         ends_block: false,
     })
 }
