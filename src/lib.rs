@@ -23,6 +23,7 @@ pub mod segment;
 pub mod utf8;
 pub mod walk;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -250,6 +251,48 @@ pub struct Corpus {
     pub fingerprints: Vec<Fingerprint>,
     /// Paragraphs under `min_words`.
     pub short_paragraphs: usize,
+}
+
+impl Corpus {
+    /// Reads the bytes of the paragraphs `ids` from their files, each file once. A file that can no
+    /// longer be read, or whose size changed since it was fingerprinted, is an error.
+    pub fn reread(&self, ids: &[u32]) -> (BTreeMap<u32, Vec<u8>>, Vec<Problem>) {
+        let mut by_file: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
+        for &id in ids {
+            by_file
+                .entry(self.paragraphs[id as usize].file)
+                .or_default()
+                .push(id);
+        }
+        type FileTexts = Result<Vec<(u32, Vec<u8>)>, Problem>;
+        let results: Vec<FileTexts> = by_file
+            .into_par_iter()
+            .map(|(file, ids)| {
+                let entry = &self.files[file as usize];
+                let bytes = std::fs::read(&entry.path)
+                    .map_err(|e| Problem::new(&entry.path, format!("reading again: {e}")))?;
+                if bytes.len() as u64 != entry.size {
+                    return Err(Problem::new(&entry.path, "file changed while it was read"));
+                }
+                Ok(ids
+                    .into_iter()
+                    .map(|id| {
+                        let span = self.paragraphs[id as usize].span;
+                        (id, bytes[span.start..span.end].to_vec())
+                    })
+                    .collect())
+            })
+            .collect();
+        let mut texts = BTreeMap::new();
+        let mut problems = Vec::new();
+        for result in results {
+            match result {
+                Ok(pairs) => texts.extend(pairs),
+                Err(problem) => problems.push(problem),
+            }
+        }
+        (texts, problems)
+    }
 }
 
 /// Writes `dedup: <message>` to stderr, ignoring failures (a closed stderr must not panic).

@@ -351,7 +351,7 @@ pub fn build(
         .map(Cluster::representative)
         .chain(partial_pairs.iter().flat_map(|pair| [pair.p, pair.q]))
         .collect();
-    let (texts, reread_errors) = reread(corpus, &wanted);
+    let (texts, reread_errors) = corpus.reread(&wanted);
     errors.extend(reread_errors);
 
     let mut summary = Summary {
@@ -605,44 +605,4 @@ fn partial_pairs(found: &Found<'_>) -> (Vec<PartialPair>, usize) {
     }
     pairs.sort_unstable_by_key(|pair| (pair.p, pair.q));
     (pairs, omitted)
-}
-
-/// Reads the bytes of the paragraphs `ids` from their files, each file once. A file that can no
-/// longer be read, or whose size changed since it was fingerprinted, is an error.
-fn reread(corpus: &Corpus, ids: &[u32]) -> (BTreeMap<u32, Vec<u8>>, Vec<Problem>) {
-    let mut by_file: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-    for &id in ids {
-        by_file
-            .entry(corpus.paragraphs[id as usize].file)
-            .or_default()
-            .push(id);
-    }
-    type FileTexts = Result<Vec<(u32, Vec<u8>)>, Problem>;
-    let results: Vec<FileTexts> = by_file
-        .into_par_iter()
-        .map(|(file, ids)| {
-            let entry = &corpus.files[file as usize];
-            let bytes = std::fs::read(&entry.path)
-                .map_err(|e| Problem::new(&entry.path, format!("reading again: {e}")))?;
-            if bytes.len() as u64 != entry.size {
-                return Err(Problem::new(&entry.path, "file changed while it was read"));
-            }
-            Ok(ids
-                .into_iter()
-                .map(|id| {
-                    let span = corpus.paragraphs[id as usize].span;
-                    (id, bytes[span.start..span.end].to_vec())
-                })
-                .collect())
-        })
-        .collect();
-    let mut texts = BTreeMap::new();
-    let mut problems = Vec::new();
-    for result in results {
-        match result {
-            Ok(pairs) => texts.extend(pairs),
-            Err(problem) => problems.push(problem),
-        }
-    }
-    (texts, problems)
 }
