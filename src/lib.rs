@@ -58,8 +58,12 @@ pub const DEFAULT_BOILERPLATE_CAP: usize = 20;
 /// Everything a run needs, already checked.
 #[derive(Debug, Clone)]
 pub struct Config {
-    /// Files and directories to read.
+    /// Files and directories to read; `-` is stdin.
     pub inputs: Vec<PathBuf>,
+    /// A file listing more paths to read (`-`: stdin).
+    pub files_from: Option<PathBuf>,
+    /// The path list is separated by NUL bytes instead of newlines.
+    pub null_separated: bool,
     /// Where to write the report; `None` or `-` is stdout.
     pub output: Option<PathBuf>,
     /// Format, pretty-printing, summary only.
@@ -72,6 +76,8 @@ pub struct Config {
     pub write_baseline: Option<PathBuf>,
     /// How to walk the inputs.
     pub walk: WalkOptions,
+    /// How to read and decode files.
+    pub read: read::ReadOptions,
     /// Words per shingle (k ≥ 1).
     pub shingle: usize,
     /// Jaccard threshold, in (0, 1].
@@ -118,12 +124,15 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             inputs: Vec::new(),
+            files_from: None,
+            null_separated: false,
             output: None,
             output_options: output::OutputOptions::default(),
             rules: rules::Rules::default(),
             baseline: None,
             write_baseline: None,
             walk: WalkOptions::default(),
+            read: read::ReadOptions::default(),
             shingle: DEFAULT_SHINGLE,
             threshold: DEFAULT_THRESHOLD,
             min_words: DEFAULT_MIN_WORDS,
@@ -143,6 +152,9 @@ impl Default for Config {
 pub struct Problem {
     /// The path as reached from the arguments.
     pub path: String,
+    /// For a JSON Lines record, its 1-based line in the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
     /// What happened.
     pub message: String,
 }
@@ -151,15 +163,27 @@ impl Problem {
     /// A problem with `path`.
     pub fn new(path: &Path, message: impl Into<String>) -> Self {
         Problem {
-            path: path.to_string_lossy().into_owned(),
+            path: walk::display_path(path),
+            line: None,
             message: message.into(),
+        }
+    }
+
+    /// A problem with the record at `line` of `path`.
+    pub fn at_line(path: &Path, line: u32, message: impl Into<String>) -> Self {
+        Problem {
+            line: Some(line),
+            ..Problem::new(path, message)
         }
     }
 }
 
 impl fmt::Display for Problem {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}: {}", self.path, self.message)
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.path, self.message),
+            None => write!(f, "{}: {}", self.path, self.message),
+        }
     }
 }
 
@@ -205,16 +229,37 @@ impl Outcome {
 }
 
 /// One file of the corpus.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct FileEntry {
-    /// The path used to open it.
+    /// The path used to open it (`-` for stdin).
     pub path: PathBuf,
     /// The path as printed in the report.
     pub display: String,
-    /// Its size when it was read.
+    /// Bytes of its text when it was read (after decompression and decoding).
     pub size: u64,
+    /// Hash of its text when it was read, to tell whether it changed when read again.
+    pub hash: u64,
     /// Skipped as binary.
     pub binary: bool,
+    /// The compression it was stored with.
+    pub compression: Option<read::Compression>,
+    /// How its bytes were decoded (`None` for a binary file).
+    pub decoding: Option<read::Decoding>,
+    /// For JSON Lines, the number of records read.
+    pub records: Option<usize>,
+    /// The text of stdin, which cannot be read twice.
+    pub kept: Option<std::sync::Arc<read::Text>>,
+}
+
+/// One document: a whole text file or one JSON Lines record.
+#[derive(Debug, Clone, Default)]
+pub struct DocumentEntry {
+    /// Index of its file in [`Corpus::files`].
+    pub file: u32,
+    /// For a record, its 1-based line in the file.
+    pub record: Option<u32>,
+    /// For a record, its id.
+    pub id: Option<Box<str>>,
 }
 
 /// One paragraph of the corpus.
@@ -222,9 +267,11 @@ pub struct FileEntry {
 pub struct Paragraph {
     /// Index of its file in [`Corpus::files`].
     pub file: u32,
-    /// 0-based index in its file.
+    /// Index of its document in [`Corpus::documents`].
+    pub document: u32,
+    /// 0-based index in its document.
     pub index: u32,
-    /// Where it is in the file.
+    /// Where it is in its document's text.
     pub span: Span,
 }
 
@@ -240,11 +287,15 @@ impl Paragraph {
     }
 }
 
-/// Everything read from the inputs, in report order (path, then line).
+/// Everything read from the inputs, in report order (path, then record, then line).
 #[derive(Debug, Default)]
 pub struct Corpus {
+    /// How the files were read (to read them again the same way).
+    pub read_options: read::ReadOptions,
     /// Files read or skipped, sorted by path.
     pub files: Vec<FileEntry>,
+    /// Documents of all files, in file order.
+    pub documents: Vec<DocumentEntry>,
     /// Paragraphs of all files; a paragraph's id is its index here.
     pub paragraphs: Vec<Paragraph>,
     /// One fingerprint per paragraph.
@@ -254,8 +305,9 @@ pub struct Corpus {
 }
 
 impl Corpus {
-    /// Reads the bytes of the paragraphs `ids` from their files, each file once. A file that can no
-    /// longer be read, or whose size changed since it was fingerprinted, is an error.
+    /// Reads the bytes of the paragraphs `ids` from their files, each file once (stdin's text was
+    /// kept). A file that can no longer be read, or whose text changed since it was fingerprinted,
+    /// is an error.
     pub fn reread(&self, ids: &[u32]) -> (BTreeMap<u32, Vec<u8>>, Vec<Problem>) {
         let mut by_file: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
         for &id in ids {
@@ -269,18 +321,41 @@ impl Corpus {
             .into_par_iter()
             .map(|(file, ids)| {
                 let entry = &self.files[file as usize];
-                let bytes = std::fs::read(&entry.path)
-                    .map_err(|e| Problem::new(&entry.path, format!("reading again: {e}")))?;
-                if bytes.len() as u64 != entry.size {
-                    return Err(Problem::new(&entry.path, "file changed while it was read"));
+                let again = |message: String| Problem::new(&entry.path, message);
+                let read;
+                let text = match &entry.kept {
+                    Some(text) => &**text,
+                    None => match read::read(&entry.path, &self.read_options) {
+                        Ok(read::Source::Text(text)) => {
+                            read = text;
+                            &read
+                        }
+                        Ok(read::Source::Binary { .. }) => {
+                            return Err(again("file changed while it was read".to_owned()));
+                        }
+                        Err(e) => return Err(again(format!("reading again: {e}"))),
+                    },
+                };
+                if text.bytes.len() as u64 != entry.size || text.hash != entry.hash {
+                    return Err(again("file changed while it was read".to_owned()));
                 }
-                Ok(ids
-                    .into_iter()
-                    .map(|id| {
+                let mut by_record: BTreeMap<Option<u32>, Vec<u32>> = BTreeMap::new();
+                for &id in &ids {
+                    let document = self.paragraphs[id as usize].document;
+                    by_record
+                        .entry(self.documents[document as usize].record)
+                        .or_default()
+                        .push(id);
+                }
+                let lines: Vec<u32> = by_record.keys().flatten().copied().collect();
+                let mut texts = Vec::with_capacity(ids.len());
+                let _ = text.documents(&self.read_options, Some(&lines), |document| {
+                    for &id in by_record.get(&document.record).into_iter().flatten() {
                         let span = self.paragraphs[id as usize].span;
-                        (id, bytes[span.start..span.end].to_vec())
-                    })
-                    .collect())
+                        texts.push((id, document.text[span.start..span.end].to_vec()));
+                    }
+                });
+                Ok(texts)
             })
             .collect();
         let mut texts = BTreeMap::new();
@@ -300,13 +375,20 @@ pub fn message(args: fmt::Arguments<'_>) {
     let _ = writeln!(io::stderr().lock(), "dedup: {args}");
 }
 
+/// One document, segmented and fingerprinted.
+struct ScannedDocument {
+    record: Option<u32>,
+    id: Option<Box<str>>,
+    spans: Vec<Span>,
+    fingerprints: Vec<Fingerprint>,
+}
+
 /// What reading, segmenting and fingerprinting one file gave.
 enum Scanned {
     Text {
-        size: u64,
-        spans: Vec<Span>,
-        fingerprints: Vec<Fingerprint>,
-        valid_utf8: bool,
+        text: read::Text,
+        documents: Vec<ScannedDocument>,
+        record_errors: Vec<read::RecordError>,
     },
     Binary {
         size: u64,
@@ -314,33 +396,77 @@ enum Scanned {
     Failed(io::Error),
 }
 
-fn scan(path: &Path, fingerprinter: &Fingerprinter, options: normalize::Options) -> Scanned {
-    let read = match read::read(path) {
-        Ok(read) => read,
+/// Segments and fingerprints one document, its paragraphs in parallel.
+fn scan_document(
+    text: &[u8],
+    text_start: usize,
+    fingerprinter: &Fingerprinter,
+    options: normalize::Options,
+) -> (Vec<Span>, Vec<Fingerprint>) {
+    let spans = segment::segment(text, text_start);
+    let fingerprints = spans
+        .par_iter()
+        .map(|s| {
+            let tokens = normalize::normalize(&text[s.start..s.end], options);
+            fingerprinter.fingerprint(&tokens)
+        })
+        .collect();
+    (spans, fingerprints)
+}
+
+fn scan(path: &Path, config: &Config, fingerprinter: &Fingerprinter) -> Scanned {
+    let options = config.normalize_options();
+    let text = match read::read(path, &config.read) {
+        Ok(read::Source::Text(text)) => text,
+        Ok(read::Source::Binary { size }) => return Scanned::Binary { size },
         Err(e) => return Scanned::Failed(e),
     };
-    match read {
-        read::Read::Binary { size } => Scanned::Binary { size },
-        read::Read::Text {
-            bytes,
-            text_start,
-            valid_utf8,
-        } => {
-            let spans = segment::segment(&bytes, text_start);
-            let fingerprints = spans
-                .iter()
-                .map(|s| {
-                    let tokens = normalize::normalize(&bytes[s.start..s.end], options);
-                    fingerprinter.fingerprint(&tokens)
-                })
-                .collect();
-            Scanned::Text {
-                size: bytes.len() as u64,
-                spans,
-                fingerprints,
-                valid_utf8,
-            }
+    if !text.jsonl {
+        let (spans, fingerprints) =
+            scan_document(&text.bytes, text.text_start, fingerprinter, options);
+        let documents = vec![ScannedDocument {
+            record: None,
+            id: None,
+            spans,
+            fingerprints,
+        }];
+        return Scanned::Text {
+            text,
+            documents,
+            record_errors: Vec::new(),
+        };
+    }
+    // Records are parsed, segmented and fingerprinted in parallel, and kept in file order.
+    let lines: Vec<(u32, &[u8])> = read::jsonl_lines(&text.bytes[text.text_start..]).collect();
+    let records: Vec<Result<Option<ScannedDocument>, read::RecordError>> = lines
+        .into_par_iter()
+        .map(|(line, bytes)| {
+            let record = read::parse_record(bytes, &config.read)
+                .map_err(|message| read::RecordError { line, message })?;
+            Ok(record.map(|record| {
+                let (spans, fingerprints) =
+                    scan_document(record.text.as_bytes(), 0, fingerprinter, options);
+                ScannedDocument {
+                    record: Some(line),
+                    id: record.id.map(String::into_boxed_str),
+                    spans,
+                    fingerprints,
+                }
+            }))
+        })
+        .collect();
+    let mut documents = Vec::new();
+    let mut record_errors = Vec::new();
+    for record in records {
+        match record {
+            Ok(document) => documents.extend(document),
+            Err(e) => record_errors.push(e),
         }
+    }
+    Scanned::Text {
+        text,
+        documents,
+        record_errors,
     }
 }
 
@@ -377,7 +503,25 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
 }
 
 fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
-    let (paths, mut errors) = walk::walk(&config.inputs, &config.walk);
+    let mut inputs = config.inputs.clone();
+    let mut errors = Vec::new();
+    if let Some(list) = &config.files_from {
+        let bytes = if list == Path::new(read::STDIN) {
+            let mut bytes = Vec::new();
+            io::Read::read_to_end(&mut io::stdin().lock(), &mut bytes).map(|_| bytes)
+        } else {
+            std::fs::read(list)
+        };
+        match bytes {
+            Ok(bytes) => inputs.extend(walk::path_list(&bytes, config.null_separated)),
+            Err(e) => errors.push(Problem::new(
+                list,
+                format!("cannot read the path list: {e}"),
+            )),
+        }
+    }
+    let (paths, walk_errors) = walk::walk(&inputs, &config.walk);
+    errors.extend(walk_errors);
     let (bands, rows) = banding_for(config.threshold);
     let fingerprinter = Fingerprinter::new(Params {
         shingle: config.shingle,
@@ -391,18 +535,20 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
 
     let scanned: Vec<Scanned> = paths
         .par_iter()
-        .map(|p| scan(p, &fingerprinter, config.normalize_options()))
+        .map(|p| scan(p, config, &fingerprinter))
         .collect();
 
-    let mut corpus = Corpus::default();
+    let mut corpus = Corpus {
+        read_options: config.read.clone(),
+        ..Corpus::default()
+    };
     let mut warnings = Vec::new();
     for (path, scanned) in paths.iter().zip(scanned) {
         let file = corpus.files.len() as u32;
         let mut entry = FileEntry {
             path: path.clone(),
-            display: path.to_string_lossy().into_owned(),
-            size: 0,
-            binary: false,
+            display: walk::display_path(path),
+            ..FileEntry::default()
         };
         match scanned {
             Scanned::Failed(e) => {
@@ -414,30 +560,54 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
                 entry.binary = true;
             }
             Scanned::Text {
-                size,
-                spans,
-                fingerprints,
-                valid_utf8,
+                text,
+                documents,
+                record_errors,
             } => {
-                entry.size = size;
-                if !valid_utf8 {
-                    warnings.push(Problem::new(
-                        path,
-                        "invalid UTF-8, decoded with U+FFFD replacement characters",
-                    ));
+                entry.size = text.bytes.len() as u64;
+                entry.hash = text.hash;
+                entry.compression = text.compression;
+                entry.decoding = Some(text.decoding);
+                entry.records = text.jsonl.then_some(documents.len());
+                if !text.valid_utf8 {
+                    let message = match text.decoding {
+                        read::Decoding::Utf16Le | read::Decoding::Utf16Be => {
+                            "invalid UTF-16, decoded with U+FFFD replacement characters"
+                        }
+                        _ => "invalid UTF-8, decoded with U+FFFD replacement characters",
+                    };
+                    warnings.push(Problem::new(path, message));
                 }
-                for (index, span) in spans.into_iter().enumerate() {
-                    corpus.paragraphs.push(Paragraph {
+                errors.extend(
+                    record_errors
+                        .into_iter()
+                        .map(|e| Problem::at_line(path, e.line, e.message)),
+                );
+                for document in documents {
+                    let id = corpus.documents.len() as u32;
+                    corpus.documents.push(DocumentEntry {
                         file,
-                        index: index as u32,
-                        span,
+                        record: document.record,
+                        id: document.id,
                     });
+                    for (index, span) in document.spans.into_iter().enumerate() {
+                        corpus.paragraphs.push(Paragraph {
+                            file,
+                            document: id,
+                            index: index as u32,
+                            span,
+                        });
+                    }
+                    corpus.short_paragraphs += document
+                        .fingerprints
+                        .iter()
+                        .filter(|f| (f.words as usize) < config.min_words)
+                        .count();
+                    corpus.fingerprints.extend(document.fingerprints);
                 }
-                corpus.short_paragraphs += fingerprints
-                    .iter()
-                    .filter(|f| (f.words as usize) < config.min_words)
-                    .count();
-                corpus.fingerprints.extend(fingerprints);
+                if path == Path::new(read::STDIN) {
+                    entry.kept = Some(std::sync::Arc::new(text));
+                }
             }
         }
         corpus.files.push(entry);
@@ -469,7 +639,7 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
         inputs: config
             .inputs
             .iter()
-            .map(|p| p.to_string_lossy().into_owned())
+            .map(|p| walk::display_path(p))
             .collect(),
         shingle: config.shingle,
         threshold: config.threshold,
@@ -497,6 +667,14 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
         extensions: config.walk.extensions.clone(),
         hidden: config.walk.hidden,
         follow: config.walk.follow,
+        files_from: config.files_from.as_deref().map(walk::display_path),
+        jsonl: config.read.jsonl,
+        text_field: config.read.text_field.clone(),
+        id_field: config.read.id_field.clone(),
+        encoding: match config.read.encoding {
+            read::Encoding::Utf8 => "utf-8",
+            read::Encoding::Latin1 => "latin1",
+        },
     };
     let found = report::Found {
         matches: &matches,

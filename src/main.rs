@@ -6,6 +6,7 @@ use std::process::ExitCode;
 use clap::builder::TypedValueParser;
 use clap::{CommandFactory, Parser};
 use dedup::output::{Format, OutputOptions};
+use dedup::read::{Encoding, ReadOptions, STDIN};
 use dedup::rules::Rules;
 use dedup::walk::WalkOptions;
 use dedup::{Config, EXIT_ERROR, message};
@@ -24,8 +25,9 @@ The report goes to stdout (or -o FILE); messages and the summary line go to stde
 #[derive(Debug, Parser)]
 #[command(name = "dedup", version, after_help = AFTER_HELP)]
 struct Args {
-    /// Files and directories to read (directories recursively).
-    #[arg(required = true, value_name = "PATH")]
+    /// Files and directories to read (directories recursively); `-` reads one document from
+    /// stdin.
+    #[arg(required_unless_present = "files_from", value_name = "PATH")]
     paths: Vec<PathBuf>,
 
     /// Write the report to FILE (atomically: a temporary file renamed into place); `-` is stdout.
@@ -101,6 +103,41 @@ struct Args {
     #[arg(long, help_heading = "Input")]
     follow: bool,
 
+    /// Also read the paths listed in FILE, one per line (`-`: stdin).
+    #[arg(long, value_name = "FILE", help_heading = "Input")]
+    files_from: Option<PathBuf>,
+
+    /// Paths in --files-from are separated by NUL bytes (as `find -print0` writes them).
+    #[arg(
+        long = "null",
+        short = '0',
+        requires = "files_from",
+        help_heading = "Input"
+    )]
+    null_separated: bool,
+
+    /// Read every file as JSON Lines (files named .jsonl or .ndjson always are).
+    #[arg(long, help_heading = "Input")]
+    jsonl: bool,
+
+    /// The JSON Lines field holding a record's text.
+    #[arg(
+        long,
+        default_value = "text",
+        value_name = "NAME",
+        help_heading = "Input"
+    )]
+    text_field: String,
+
+    /// The JSON Lines field holding a record's id, shown with its paragraphs.
+    #[arg(long, value_name = "NAME", help_heading = "Input")]
+    id_field: Option<String>,
+
+    /// How to read files that are not valid UTF-8: as UTF-8 with replacement characters (and a
+    /// warning), or as Latin-1. UTF-16 files with a byte order mark are always recognised.
+    #[arg(long, value_enum, default_value_t = EncodingArg::Utf8, help_heading = "Input")]
+    encoding: EncodingArg,
+
     /// Exit with status 1 when there is any (new) redundant copy.
     #[arg(long, help_heading = "CI rules")]
     fail_on_duplicates: bool,
@@ -138,6 +175,17 @@ enum FormatArg {
     Github,
 }
 
+/// Fallback encodings, as named on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum EncodingArg {
+    /// Invalid bytes read as U+FFFD, with a warning.
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    /// Files that are not valid UTF-8 read as ISO 8859-1.
+    #[value(name = "latin1", alias = "latin-1", alias = "iso-8859-1")]
+    Latin1,
+}
+
 fn parse_ratio(s: &str) -> Result<f64, String> {
     let r: f64 = s.parse().map_err(|e| format!("{e}"))?;
     if (0.0..=1.0).contains(&r) {
@@ -160,6 +208,8 @@ impl Args {
     fn into_config(self) -> Config {
         Config {
             inputs: self.paths,
+            files_from: self.files_from,
+            null_separated: self.null_separated,
             output: self.output,
             output_options: OutputOptions {
                 format: match self.format {
@@ -186,6 +236,15 @@ impl Args {
                 hidden: self.hidden,
                 follow: self.follow,
             },
+            read: ReadOptions {
+                jsonl: self.jsonl,
+                text_field: self.text_field,
+                id_field: self.id_field,
+                encoding: match self.encoding {
+                    EncodingArg::Utf8 => Encoding::Utf8,
+                    EncodingArg::Latin1 => Encoding::Latin1,
+                },
+            },
             shingle: self.shingle,
             threshold: self.threshold,
             min_words: self.min_words,
@@ -208,6 +267,15 @@ fn main() -> ExitCode {
             .error(
                 clap::error::ErrorKind::ValueValidation,
                 "--min-shared-words must be at least --shingle",
+            )
+            .exit();
+    }
+    let stdin = std::path::Path::new(STDIN);
+    if args.files_from.as_deref() == Some(stdin) && args.paths.iter().any(|p| p == stdin) {
+        Args::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "stdin cannot be both the path list (--files-from -) and a document (-)",
             )
             .exit();
     }

@@ -61,10 +61,10 @@ pub fn find_passages(
     clusters: &[Cluster],
     cluster_of: &[Option<u32>],
 ) -> Vec<Passage> {
-    // Whether paragraph p + step exists in p's file.
+    // Whether paragraph p + step exists in p's document.
     let next = |p: usize, step: usize| {
         let q = p + step;
-        (q < paragraphs.len() && paragraphs[q].file == paragraphs[p].file).then_some(q)
+        (q < paragraphs.len() && paragraphs[q].document == paragraphs[p].document).then_some(q)
     };
     let same_cluster =
         |p: usize, q: usize| cluster_of[p].is_some() && cluster_of[p] == cluster_of[q];
@@ -76,12 +76,12 @@ pub fn find_passages(
         for (i, &(p, _)) in c.members.iter().enumerate() {
             for &(q, _) in &c.members[i + 1..] {
                 let (p, q) = (p as usize, q as usize);
-                let same_file = paragraphs[p].file == paragraphs[q].file;
+                let same_document = paragraphs[p].document == paragraphs[q].document;
                 // Only the start of a run: the pair before it must not match too.
                 let extends_earlier = p > 0
                     && q > 0
-                    && paragraphs[p - 1].file == paragraphs[p].file
-                    && paragraphs[q - 1].file == paragraphs[q].file
+                    && paragraphs[p - 1].document == paragraphs[p].document
+                    && paragraphs[q - 1].document == paragraphs[q].document
                     && same_cluster(p - 1, q - 1)
                     && cluster_size_ok(clusters, cluster_of[p - 1]);
                 if extends_earlier {
@@ -89,7 +89,7 @@ pub fn find_passages(
                 }
                 let mut len = 1;
                 while let (Some(pn), Some(qn)) = (next(p, len), next(q, len)) {
-                    if !same_cluster(pn, qn) || (same_file && pn >= q) {
+                    if !same_cluster(pn, qn) || (same_document && pn >= q) {
                         break;
                     }
                     len += 1;

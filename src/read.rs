@@ -1,60 +1,473 @@
-//! Stage 2, read: a file path to its bytes, ready to segment.
+//! Stage 2, read: a file (or stdin) to its documents, ready to segment.
 //!
-//! In: the path of one regular file.
-//! Out: [`Read::Text`] with the file's bytes, the offset where the text starts (after a UTF-8
-//! byte order mark) and whether the bytes are valid UTF-8; [`Read::Binary`] for a file with a NUL
-//! byte in its first 8 KiB; or the I/O error.
+//! In: the path of one regular file (`-` is stdin) and the [`ReadOptions`].
+//! Out: a [`Source`]: the file's text, decompressed and decoded to UTF-8, with what was done to
+//! it; [`Source::documents`] then yields its documents: the whole text for a text file, one per
+//! record for JSON Lines. A file with a NUL byte in its first 8 KiB (after decompression, and
+//! unless it starts with a UTF-16 byte order mark) is [`Source::Binary`].
 //!
-//! Bytes are kept as they are: invalid UTF-8 is decoded lossily (as U+FFFD) by the later stages,
-//! which keeps every byte offset true to the file. The caller turns `valid_utf8 == false` into a
-//! warning for the file.
+//! - Compression: gzip (also multi-member, as `cat a.gz b.gz` makes) and zstd are recognised by
+//!   their magic bytes, whatever the name; a `.gz`/`.zst` name whose content is neither is an
+//!   error. Decompression streams from the file, so only the decompressed text is held.
+//! - Encoding: UTF-8, with a byte order mark skipped (offsets still count it). UTF-16 with a byte
+//!   order mark is transcoded to UTF-8. Bytes that are not UTF-8 are read as U+FFFD and the
+//!   caller warns, unless [`Encoding::Latin1`] was asked for: then such a file is read as
+//!   Latin-1 (ISO 8859-1). Offsets of a transcoded or decompressed file count bytes of the text
+//!   as decoded (UTF-8), not of the file on disk.
+//! - JSON Lines: one JSON object per line (blank lines are skipped); the text is the string in
+//!   `text_field`, the optional id the value of `id_field` (a string, or any other JSON value
+//!   written compactly). Offsets count bytes of the decoded string. A line that is not such an
+//!   object is a [`RecordError`] naming its line; the other records are still read.
 
-use std::io;
+use std::fmt;
+use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
+
+use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use xxhash_rust::xxh3::xxh3_64;
 
 /// How much of a file is searched for a NUL byte to call it binary.
 pub const BINARY_PROBE: usize = 8 * 1024;
 
-const BOM: &[u8] = b"\xEF\xBB\xBF";
+const UTF8_BOM: &[u8] = b"\xEF\xBB\xBF";
+const GZIP_MAGIC: &[u8] = b"\x1F\x8B";
+const ZSTD_MAGIC: &[u8] = b"\x28\xB5\x2F\xFD";
+
+/// The path that stands for standard input.
+pub const STDIN: &str = "-";
+
+/// How to read bytes that are not UTF-8.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Encoding {
+    /// Invalid bytes become U+FFFD (with a warning for the file).
+    #[default]
+    Utf8,
+    /// A file that is not valid UTF-8 is read as Latin-1.
+    Latin1,
+}
+
+/// How to read the inputs.
+#[derive(Debug, Clone)]
+pub struct ReadOptions {
+    /// Read every file as JSON Lines (else only `.jsonl` and `.ndjson` files).
+    pub jsonl: bool,
+    /// The field holding a record's text.
+    pub text_field: String,
+    /// The field holding a record's id.
+    pub id_field: Option<String>,
+    /// What to do with bytes that are not UTF-8.
+    pub encoding: Encoding,
+}
+
+impl Default for ReadOptions {
+    fn default() -> Self {
+        ReadOptions {
+            jsonl: false,
+            text_field: "text".to_owned(),
+            id_field: None,
+            encoding: Encoding::Utf8,
+        }
+    }
+}
+
+/// A compression format.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Compression {
+    /// gzip (RFC 1952).
+    Gzip,
+    /// Zstandard.
+    Zstd,
+}
+
+impl Compression {
+    /// Its name in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Compression::Gzip => "gzip",
+            Compression::Zstd => "zstd",
+        }
+    }
+
+    fn of_name(path: &Path) -> Option<Compression> {
+        match path.extension()?.to_str()? {
+            e if e.eq_ignore_ascii_case("gz") => Some(Compression::Gzip),
+            e if e.eq_ignore_ascii_case("zst") => Some(Compression::Zstd),
+            _ => None,
+        }
+    }
+}
+
+/// How the bytes of a text were decoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Decoding {
+    /// UTF-8 as it was (possibly with U+FFFD for invalid bytes).
+    Utf8,
+    /// UTF-16 little endian, transcoded.
+    Utf16Le,
+    /// UTF-16 big endian, transcoded.
+    Utf16Be,
+    /// Latin-1, transcoded.
+    Latin1,
+}
+
+impl Decoding {
+    /// Its name in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Decoding::Utf8 => "utf-8",
+            Decoding::Utf16Le => "utf-16le",
+            Decoding::Utf16Be => "utf-16be",
+            Decoding::Latin1 => "latin1",
+        }
+    }
+}
+
+/// A text file, read and decoded.
+#[derive(Debug)]
+pub struct Text {
+    /// The text: UTF-8, except for invalid bytes when `valid_utf8` is false.
+    pub bytes: Vec<u8>,
+    /// Where the text starts: 3 after a UTF-8 byte order mark, else 0.
+    pub text_start: usize,
+    /// Whether `bytes` are valid UTF-8 (invalid UTF-16 counts as invalid).
+    pub valid_utf8: bool,
+    /// The compression it was stored with.
+    pub compression: Option<Compression>,
+    /// How it was decoded.
+    pub decoding: Decoding,
+    /// Whether it is JSON Lines.
+    pub jsonl: bool,
+    /// A hash of `bytes`, to tell whether the file changed when it is read again.
+    pub hash: u64,
+}
 
 /// What reading a file gave.
 #[derive(Debug)]
-pub enum Read {
-    /// A text file.
-    Text {
-        /// The whole file.
-        bytes: Vec<u8>,
-        /// Where the text starts: 3 after a UTF-8 byte order mark, else 0.
-        text_start: usize,
-        /// Whether the bytes are valid UTF-8.
-        valid_utf8: bool,
-    },
+pub enum Source {
+    /// A text or JSON Lines file.
+    Text(Text),
     /// A binary file, skipped.
     Binary {
-        /// The file's size in bytes.
+        /// Its size in bytes, after decompression.
         size: u64,
     },
 }
 
-/// Reads one file.
-pub fn read(path: &Path) -> io::Result<Read> {
-    let bytes = std::fs::read(path)?;
-    Ok(classify(bytes))
+/// One document of a file: the whole text, or one JSON Lines record.
+#[derive(Debug, Clone, Copy)]
+pub struct Document<'a> {
+    /// Its text (offsets of paragraphs count bytes from its start).
+    pub text: &'a [u8],
+    /// Where the text starts (after a byte order mark).
+    pub text_start: usize,
+    /// For a record: its 1-based line in the file.
+    pub record: Option<u32>,
+    /// For a record: its id, when `id_field` is set and present.
+    pub id: Option<&'a str>,
 }
 
-/// Classifies bytes already read.
-pub fn classify(bytes: Vec<u8>) -> Read {
-    if bytes[..bytes.len().min(BINARY_PROBE)].contains(&0) {
-        return Read::Binary {
-            size: bytes.len() as u64,
-        };
+/// A JSON Lines record that could not be read.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RecordError {
+    /// Its 1-based line in the file.
+    pub line: u32,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Reads and decodes one file, or stdin for [`STDIN`].
+pub fn read(path: &Path, options: &ReadOptions) -> io::Result<Source> {
+    let (bytes, compression) = if path == Path::new(STDIN) {
+        decompress(io::stdin().lock(), path)?
+    } else {
+        decompress(std::fs::File::open(path)?, path)?
+    };
+    Ok(decode(
+        bytes,
+        compression,
+        jsonl_wanted(path, options),
+        options,
+    ))
+}
+
+/// Whether `path` is read as JSON Lines.
+fn jsonl_wanted(path: &Path, options: &ReadOptions) -> bool {
+    let name = if Compression::of_name(path).is_some() {
+        path.file_stem().map(Path::new)
+    } else {
+        Some(path)
+    };
+    options.jsonl
+        || name
+            .and_then(Path::extension)
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"))
+}
+
+/// Reads everything from `input`, decompressing gzip or zstd found by magic bytes.
+fn decompress(input: impl Read, path: &Path) -> io::Result<(Vec<u8>, Option<Compression>)> {
+    let mut input = BufReader::with_capacity(1 << 16, input);
+    let head = input.fill_buf()?;
+    let compression = if head.starts_with(GZIP_MAGIC) {
+        Some(Compression::Gzip)
+    } else if head.starts_with(ZSTD_MAGIC) {
+        Some(Compression::Zstd)
+    } else if let Some(named) = Compression::of_name(path) {
+        if !head.is_empty() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidData,
+                format!("named .{} but not {} data", suffix(named), named.name()),
+            ));
+        }
+        None
+    } else {
+        None
+    };
+    let mut bytes = Vec::new();
+    let result = match compression {
+        None => input.read_to_end(&mut bytes),
+        Some(Compression::Gzip) => {
+            flate2::bufread::MultiGzDecoder::new(input).read_to_end(&mut bytes)
+        }
+        Some(Compression::Zstd) => ruzstd::decoding::StreamingDecoder::new(input)
+            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?
+            .read_to_end(&mut bytes),
+    };
+    result.map_err(|e| match compression {
+        Some(c) => io::Error::new(e.kind(), format!("{}: {e}", c.name())),
+        None => e,
+    })?;
+    Ok((bytes, compression))
+}
+
+fn suffix(compression: Compression) -> &'static str {
+    match compression {
+        Compression::Gzip => "gz",
+        Compression::Zstd => "zst",
     }
-    let text_start = if bytes.starts_with(BOM) { BOM.len() } else { 0 };
-    let valid_utf8 = std::str::from_utf8(&bytes).is_ok();
-    Read::Text {
+}
+
+/// Decodes bytes already read: binary or text, and in which encoding.
+pub fn decode(
+    bytes: Vec<u8>,
+    compression: Option<Compression>,
+    jsonl: bool,
+    options: &ReadOptions,
+) -> Source {
+    let utf16 = if bytes.starts_with(b"\xFF\xFE") {
+        Some(Decoding::Utf16Le)
+    } else if bytes.starts_with(b"\xFE\xFF") {
+        Some(Decoding::Utf16Be)
+    } else {
+        None
+    };
+    let (bytes, decoding, valid_utf8) = match utf16 {
+        Some(decoding) => {
+            let (text, valid) = transcode_utf16(&bytes[2..], decoding == Decoding::Utf16Be);
+            (text.into_bytes(), decoding, valid)
+        }
+        None => {
+            if bytes[..bytes.len().min(BINARY_PROBE)].contains(&0) {
+                return Source::Binary {
+                    size: bytes.len() as u64,
+                };
+            }
+            let valid = std::str::from_utf8(&bytes).is_ok();
+            if !valid && options.encoding == Encoding::Latin1 {
+                let text: String = bytes.iter().map(|&b| char::from(b)).collect();
+                (text.into_bytes(), Decoding::Latin1, true)
+            } else {
+                (bytes, Decoding::Utf8, valid)
+            }
+        }
+    };
+    let text_start = if bytes.starts_with(UTF8_BOM) {
+        UTF8_BOM.len()
+    } else {
+        0
+    };
+    Source::Text(Text {
+        hash: xxh3_64(&bytes),
         bytes,
         text_start,
         valid_utf8,
+        compression,
+        decoding,
+        jsonl,
+    })
+}
+
+/// UTF-16 code units to a string; unpaired surrogates and an odd last byte become U+FFFD.
+fn transcode_utf16(bytes: &[u8], big_endian: bool) -> (String, bool) {
+    let units = bytes.chunks_exact(2).map(|pair| {
+        let pair = [pair[0], pair[1]];
+        if big_endian {
+            u16::from_be_bytes(pair)
+        } else {
+            u16::from_le_bytes(pair)
+        }
+    });
+    let mut valid = bytes.len().is_multiple_of(2);
+    let mut text = String::with_capacity(bytes.len());
+    for c in char::decode_utf16(units) {
+        text.push(c.unwrap_or_else(|_| {
+            valid = false;
+            char::REPLACEMENT_CHARACTER
+        }));
+    }
+    if !bytes.len().is_multiple_of(2) {
+        text.push(char::REPLACEMENT_CHARACTER);
+    }
+    (text, valid)
+}
+
+impl Text {
+    /// Calls `each` for every document, in file order; returns the records that could not be
+    /// read. For JSON Lines, `wanted` limits parsing to the records at those lines (sorted), so
+    /// reading a few records again does not parse the whole file.
+    pub fn documents(
+        &self,
+        options: &ReadOptions,
+        wanted: Option<&[u32]>,
+        mut each: impl FnMut(Document<'_>),
+    ) -> Vec<RecordError> {
+        if !self.jsonl {
+            each(Document {
+                text: &self.bytes,
+                text_start: self.text_start,
+                record: None,
+                id: None,
+            });
+            return Vec::new();
+        }
+        let mut errors = Vec::new();
+        for (line, bytes) in jsonl_lines(&self.bytes[self.text_start..]) {
+            if wanted.is_some_and(|w| w.binary_search(&line).is_err()) {
+                continue;
+            }
+            match parse_record(bytes, options) {
+                Ok(Some(record)) => each(Document {
+                    text: record.text.as_bytes(),
+                    text_start: 0,
+                    record: Some(line),
+                    id: record.id.as_deref(),
+                }),
+                Ok(None) => {}
+                Err(message) => errors.push(RecordError { line, message }),
+            }
+        }
+        errors
+    }
+}
+
+/// The lines of a JSON Lines text with their 1-based numbers, line ends (`\n`, `\r\n`) cut off.
+pub fn jsonl_lines(bytes: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
+    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+    bytes
+        .split(|&b| b == b'\n')
+        .enumerate()
+        .filter(move |_| !bytes.is_empty())
+        .map(|(i, line)| {
+            let line_number = u32::try_from(i + 1).unwrap_or(u32::MAX);
+            (line_number, line.strip_suffix(b"\r").unwrap_or(line))
+        })
+}
+
+/// One JSON Lines record: its text and id.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Record {
+    /// The text field's string.
+    pub text: String,
+    /// The id field's value, when asked for and present.
+    pub id: Option<String>,
+}
+
+/// Parses one line of a JSON Lines file: `Ok(None)` for a blank line, an error message for a
+/// line that is not a JSON object with a string in the text field.
+pub fn parse_record(line: &[u8], options: &ReadOptions) -> Result<Option<Record>, String> {
+    if line.iter().all(u8::is_ascii_whitespace) {
+        return Ok(None);
+    }
+    let seed = RecordSeed {
+        text_field: &options.text_field,
+        id_field: options.id_field.as_deref(),
+    };
+    let mut deserializer = serde_json::Deserializer::from_slice(line);
+    let fields = seed
+        .deserialize(&mut deserializer)
+        .and_then(|fields| deserializer.end().map(|()| fields))
+        .map_err(|e| format!("malformed JSON record: {e}"))?;
+    match fields.text {
+        Some(serde_json::Value::String(text)) => Ok(Some(Record {
+            text,
+            id: fields.id.and_then(|id| match id {
+                serde_json::Value::Null => None,
+                serde_json::Value::String(s) => Some(s),
+                other => Some(other.to_string()),
+            }),
+        })),
+        Some(other) => Err(format!(
+            "field \"{}\" is not a string but {}",
+            options.text_field,
+            json_type(&other)
+        )),
+        None => Err(format!("record has no \"{}\" field", options.text_field)),
+    }
+}
+
+fn json_type(value: &serde_json::Value) -> &'static str {
+    match value {
+        serde_json::Value::Null => "null",
+        serde_json::Value::Bool(_) => "a boolean",
+        serde_json::Value::Number(_) => "a number",
+        serde_json::Value::String(_) => "a string",
+        serde_json::Value::Array(_) => "an array",
+        serde_json::Value::Object(_) => "an object",
+    }
+}
+
+/// Reads the two wanted fields of a JSON object and skips the others without building them.
+struct RecordSeed<'a> {
+    text_field: &'a str,
+    id_field: Option<&'a str>,
+}
+
+#[derive(Default)]
+struct RecordFields {
+    text: Option<serde_json::Value>,
+    id: Option<serde_json::Value>,
+}
+
+impl<'de> DeserializeSeed<'de> for RecordSeed<'_> {
+    type Value = RecordFields;
+
+    fn deserialize<D: de::Deserializer<'de>>(
+        self,
+        deserializer: D,
+    ) -> Result<RecordFields, D::Error> {
+        deserializer.deserialize_map(self)
+    }
+}
+
+impl<'de> Visitor<'de> for RecordSeed<'_> {
+    type Value = RecordFields;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RecordFields, A::Error> {
+        let mut fields = RecordFields::default();
+        while let Some(key) = map.next_key::<std::borrow::Cow<'de, str>>()? {
+            if key == self.text_field {
+                fields.text = Some(map.next_value()?);
+            } else if Some(&*key) == self.id_field {
+                fields.id = Some(map.next_value()?);
+            } else {
+                map.next_value::<IgnoredAny>()?;
+            }
+        }
+        Ok(fields)
     }
 }
 
@@ -62,29 +475,106 @@ pub fn classify(bytes: Vec<u8>) -> Read {
 mod tests {
     use super::*;
 
+    fn text(source: Source) -> Text {
+        match source {
+            Source::Text(text) => text,
+            Source::Binary { .. } => panic!("text read as binary"),
+        }
+    }
+
+    fn plain(bytes: &[u8]) -> Source {
+        decode(bytes.to_vec(), None, false, &ReadOptions::default())
+    }
+
     #[test]
     fn nul_in_the_first_8_kib_means_binary() {
         assert!(matches!(
-            classify(b"PK\x03\x04\x00\x00".to_vec()),
-            Read::Binary { .. }
+            plain(b"PK\x03\x04\x00\x00"),
+            Source::Binary { .. }
         ));
         let mut late = vec![b'a'; BINARY_PROBE];
         late.push(0);
-        assert!(matches!(classify(late), Read::Text { .. }));
+        assert!(matches!(plain(&late), Source::Text(_)));
     }
 
     #[test]
     fn bom_and_invalid_utf8() {
-        match classify(b"\xEF\xBB\xBFhi \xff".to_vec()) {
-            Read::Text {
-                text_start,
-                valid_utf8,
-                ..
-            } => {
-                assert_eq!(text_start, 3);
-                assert!(!valid_utf8);
-            }
-            Read::Binary { .. } => panic!("text read as binary"),
+        let t = text(plain(b"\xEF\xBB\xBFhi \xff"));
+        assert_eq!(t.text_start, 3);
+        assert!(!t.valid_utf8);
+        assert_eq!(t.decoding, Decoding::Utf8);
+    }
+
+    #[test]
+    fn latin1_only_when_asked() {
+        let latin1 = ReadOptions {
+            encoding: Encoding::Latin1,
+            ..ReadOptions::default()
+        };
+        let t = text(decode(b"caf\xe9".to_vec(), None, false, &latin1));
+        assert_eq!(t.bytes, "café".as_bytes());
+        assert_eq!(t.decoding, Decoding::Latin1);
+        // Valid UTF-8 stays UTF-8 even when Latin-1 is allowed.
+        let t = text(decode("café".as_bytes().to_vec(), None, false, &latin1));
+        assert_eq!(t.decoding, Decoding::Utf8);
+    }
+
+    #[test]
+    fn utf16_with_a_bom_is_transcoded() {
+        let mut le = vec![0xFF, 0xFE];
+        let mut be = vec![0xFE, 0xFF];
+        for unit in "Grüße\n€".encode_utf16() {
+            le.extend(unit.to_le_bytes());
+            be.extend(unit.to_be_bytes());
         }
+        for (bytes, decoding) in [(le, Decoding::Utf16Le), (be, Decoding::Utf16Be)] {
+            let t = text(plain(&bytes));
+            assert_eq!(t.bytes, "Grüße\n€".as_bytes());
+            assert_eq!(t.decoding, decoding);
+            assert!(t.valid_utf8);
+        }
+        // An unpaired surrogate is replaced and makes the text invalid.
+        let t = text(plain(&[0xFF, 0xFE, b'a', 0, 0x00, 0xD8]));
+        assert_eq!(t.bytes, "a\u{FFFD}".as_bytes());
+        assert!(!t.valid_utf8);
+    }
+
+    #[test]
+    fn records_give_text_and_id_and_errors_name_their_line() {
+        let options = ReadOptions {
+            jsonl: true,
+            id_field: Some("id".to_owned()),
+            ..ReadOptions::default()
+        };
+        let file = b"{\"id\": 7, \"text\": \"a\\nb\", \"x\": [1, {\"y\": 2}]}\r\n\n{\"text\": 3}\n{bad\n{\"id\": \"z\", \"text\": \"c\"}\n";
+        let t = text(decode(file.to_vec(), None, true, &options));
+        let mut seen = Vec::new();
+        let errors = t.documents(&options, None, |d| {
+            seen.push((d.record, d.id.map(str::to_owned), d.text.to_vec()))
+        });
+        assert_eq!(
+            seen,
+            [
+                (Some(1), Some("7".to_owned()), b"a\nb".to_vec()),
+                (Some(5), Some("z".to_owned()), b"c".to_vec())
+            ]
+        );
+        assert_eq!(errors.len(), 2);
+        assert_eq!(errors[0].line, 3);
+        assert!(errors[0].message.contains("not a string"), "{errors:?}");
+        assert_eq!(errors[1].line, 4);
+        assert!(errors[1].message.contains("malformed JSON"), "{errors:?}");
+        // Reading again only some records parses only those.
+        let mut again = Vec::new();
+        t.documents(&options, Some(&[5]), |d| again.push(d.record));
+        assert_eq!(again, [Some(5)]);
+    }
+
+    #[test]
+    fn trailing_data_after_a_record_is_an_error() {
+        let options = ReadOptions::default();
+        assert!(parse_record(b"{\"text\": \"a\"} {}", &options).is_err());
+        assert!(parse_record(b"[\"text\"]", &options).is_err());
+        assert_eq!(parse_record(b"  ", &options), Ok(None));
     }
 }

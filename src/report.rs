@@ -21,7 +21,7 @@ use crate::normalize::{Options, normalize};
 use crate::partial::Partials;
 use crate::passages::{Overlap, Passage};
 use crate::rules::Violation;
-use crate::{Corpus, Paragraph, Problem};
+use crate::{Corpus, Paragraph, Problem, read};
 
 /// Expanded into its copies, one partial link between two distinct texts lists at most this many
 /// paragraph pairs; the rest are counted in `summary.partial_matches_omitted`.
@@ -123,6 +123,18 @@ pub struct Settings {
     pub hidden: bool,
     /// Whether symbolic links were followed.
     pub follow: bool,
+    /// The path list read with `--files-from`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub files_from: Option<String>,
+    /// Whether every file was read as JSON Lines (else only `.jsonl` and `.ndjson` files).
+    pub jsonl: bool,
+    /// The JSON Lines field holding a record's text.
+    pub text_field: String,
+    /// The JSON Lines field holding a record's id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id_field: Option<String>,
+    /// How files that are not valid UTF-8 were read: `utf-8` (lossily) or `latin1`.
+    pub encoding: &'static str,
 }
 
 /// Counts over the corpus.
@@ -218,13 +230,19 @@ pub struct ClusterReport {
 pub struct Member {
     /// The file, as reached from the arguments.
     pub path: String,
-    /// 0-based index of the paragraph in its file.
+    /// For a JSON Lines record, its 1-based line in the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub record: Option<u32>,
+    /// For a JSON Lines record, its id (with `--id-field`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<Box<str>>,
+    /// 0-based index of the paragraph in its document (the file, or the record).
     pub paragraph: u32,
-    /// 1-based first line.
+    /// 1-based first line in the document.
     pub line: u32,
     /// 1-based last line, inclusive.
     pub end_line: u32,
-    /// Byte offset of the paragraph in the file.
+    /// Byte offset of the paragraph in the document's text as decoded.
     pub start: usize,
     /// Byte offset just past the paragraph.
     pub end: usize,
@@ -317,6 +335,15 @@ pub struct FileReport {
     /// Why the file was not read (`binary`), when it was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<&'static str>,
+    /// `gzip` or `zstd`, for a compressed file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub compression: Option<&'static str>,
+    /// How a text that was not UTF-8 was decoded: `utf-16le`, `utf-16be` or `latin1`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub encoding: Option<&'static str>,
+    /// For a JSON Lines file, the number of records read.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub records: Option<usize>,
 }
 
 /// `part / whole`, 0 when `whole` is 0.
@@ -393,8 +420,11 @@ pub fn build(
     let path_of = |p: &Paragraph| corpus.files[p.file as usize].display.clone();
     let member = |id: u32, similarity: Option<f64>| {
         let p = &corpus.paragraphs[id as usize];
+        let document = &corpus.documents[p.document as usize];
         Member {
             path: path_of(p),
+            record: document.record,
+            id: document.id.clone(),
             paragraph: p.index,
             line: p.span.line,
             end_line: p.span.end_line,
@@ -548,6 +578,12 @@ pub fn build(
                 overlaps,
                 overlapping_files,
                 skipped: f.binary.then_some("binary"),
+                compression: f.compression.map(read::Compression::name),
+                encoding: f
+                    .decoding
+                    .filter(|&d| d != read::Decoding::Utf8)
+                    .map(read::Decoding::name),
+                records: f.records,
             }
         })
         .collect();

@@ -4,10 +4,15 @@
 //! Out: regular files, sorted by path and without repeats, as reached from the arguments (like
 //! `find` prints them), plus a [`Problem`] for every path that could not be walked.
 //!
-//! Directories are walked recursively. Hidden entries (a name starting with `.`) are skipped unless
+//! `-` stands for stdin and is passed through as it is. Directories are walked recursively. Hidden entries (a name starting with `.`) are skipped unless
 //! asked for; a path given explicitly is always used. Symbolic links are followed only with
-//! `follow` (then link loops are reported). The extension filter is case-insensitive. Binary files
-//! are recognised by the read stage, which has the bytes in hand.
+//! `follow` (then link loops are reported). The extension filter is case-insensitive and looks
+//! through a `.gz` or `.zst` suffix (`-e txt` keeps `a.txt.gz`). Binary files are recognised by
+//! the read stage, which has the bytes in hand.
+//!
+//! Paths are printed by [`display_path`]: as they are when they are UTF-8; otherwise each byte
+//! that is not part of valid UTF-8 is written as `\xNN` (two upper-case hex digits), so that
+//! distinct paths stay distinct in the report.
 
 use std::path::{Path, PathBuf};
 
@@ -31,14 +36,62 @@ fn is_hidden(name: &std::ffi::OsStr) -> bool {
 }
 
 fn wanted_extension(path: &Path, options: &WalkOptions) -> bool {
-    options.extensions.is_empty()
-        || path.extension().is_some_and(|ext| {
+    let wanted = |path: &Path| {
+        path.extension().is_some_and(|ext| {
             let ext = ext.to_string_lossy();
             options
                 .extensions
                 .iter()
                 .any(|want| want.eq_ignore_ascii_case(&ext))
         })
+    };
+    let compressed = path
+        .extension()
+        .is_some_and(|ext| ext.eq_ignore_ascii_case("gz") || ext.eq_ignore_ascii_case("zst"));
+    options.extensions.is_empty()
+        || wanted(path)
+        || (compressed && path.file_stem().is_some_and(|stem| wanted(Path::new(stem))))
+}
+
+/// A path as printed in the report: UTF-8 as it is, other bytes as `\xNN`.
+pub fn display_path(path: &Path) -> String {
+    let mut shown = String::new();
+    for chunk in path.as_os_str().as_encoded_bytes().utf8_chunks() {
+        shown.push_str(chunk.valid());
+        for byte in chunk.invalid() {
+            shown.push_str(&format!("\\x{byte:02X}"));
+        }
+    }
+    shown
+}
+
+/// The paths of a path list: one per line (a `\r` before the `\n` is cut), or separated by NUL
+/// bytes when `nul`. Empty entries are skipped.
+pub fn path_list(bytes: &[u8], nul: bool) -> Vec<PathBuf> {
+    let separator = if nul { b'\0' } else { b'\n' };
+    bytes
+        .split(|&b| b == separator)
+        .map(|entry| {
+            if nul {
+                entry
+            } else {
+                entry.strip_suffix(b"\r").unwrap_or(entry)
+            }
+        })
+        .filter(|entry| !entry.is_empty())
+        .map(path_from_bytes)
+        .collect()
+}
+
+#[cfg(unix)]
+fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    use std::os::unix::ffi::OsStrExt;
+    PathBuf::from(std::ffi::OsStr::from_bytes(bytes))
+}
+
+#[cfg(not(unix))]
+fn path_from_bytes(bytes: &[u8]) -> PathBuf {
+    PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
 /// Expands `inputs` into the files to read.
@@ -46,6 +99,10 @@ pub fn walk(inputs: &[PathBuf], options: &WalkOptions) -> (Vec<PathBuf>, Vec<Pro
     let mut files = Vec::new();
     let mut problems = Vec::new();
     for input in inputs {
+        if input == Path::new(crate::read::STDIN) {
+            files.push(input.clone());
+            continue;
+        }
         let walker = WalkDir::new(input)
             .follow_links(options.follow)
             .sort_by_file_name()
@@ -81,4 +138,43 @@ pub fn walk(inputs: &[PathBuf], options: &WalkOptions) -> (Vec<PathBuf>, Vec<Pro
     });
     files.dedup();
     (files, problems)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn path_lists_split_on_newlines_or_nul() {
+        assert_eq!(
+            path_list(b"a b\r\n\nc\n", false),
+            [PathBuf::from("a b"), PathBuf::from("c")]
+        );
+        assert_eq!(
+            path_list(b"a\nb\0c\0", true),
+            [PathBuf::from("a\nb"), PathBuf::from("c")]
+        );
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn invalid_utf8_in_paths_is_escaped() {
+        assert_eq!(
+            display_path(&path_from_bytes(b"caf\xe9/x.txt")),
+            "caf\\xE9/x.txt"
+        );
+        assert_eq!(display_path(Path::new("café/x.txt")), "café/x.txt");
+    }
+
+    #[test]
+    fn extension_filter_looks_through_compression() {
+        let options = WalkOptions {
+            extensions: vec!["txt".to_owned()],
+            ..WalkOptions::default()
+        };
+        assert!(wanted_extension(Path::new("a.TXT.gz"), &options));
+        assert!(wanted_extension(Path::new("a.txt.zst"), &options));
+        assert!(!wanted_extension(Path::new("a.md.gz"), &options));
+        assert!(!wanted_extension(Path::new("a.gz"), &options));
+    }
 }
