@@ -593,12 +593,10 @@ fn symlink_loops_are_reported_with_follow() {
 /// file system can take a minute.
 fn tempdir_in_memory() -> tempfile::TempDir {
     let shm = Path::new("/dev/shm");
-    if shm.is_dir() {
-        if let Ok(dir) = tempfile::tempdir_in(shm) {
-            return dir;
-        }
+    match tempfile::tempdir_in(shm) {
+        Ok(dir) if shm.is_dir() => dir,
+        _ => tempdir(),
     }
-    tempdir()
 }
 
 #[test]
