@@ -247,7 +247,7 @@ pub struct FileEntry {
     pub decoding: Option<read::Decoding>,
     /// For JSON Lines, the number of records read.
     pub records: Option<usize>,
-    /// The text of stdin, which cannot be read twice.
+    /// The text of stdin or a pipe, which cannot be read twice.
     pub kept: Option<std::sync::Arc<read::Text>>,
 }
 
@@ -605,7 +605,9 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
                         .count();
                     corpus.fingerprints.extend(document.fingerprints);
                 }
-                if path == Path::new(read::STDIN) {
+                // stdin and pipes (`<(zcat a.gz)`) cannot be read twice: their text is kept.
+                let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+                if path == Path::new(read::STDIN) || !regular {
                     entry.kept = Some(std::sync::Arc::new(text));
                 }
             }

@@ -19,6 +19,10 @@ use rayon::prelude::*;
 use crate::fingerprint::{Fingerprint, jaccard};
 use crate::matching::Matches;
 
+/// Positions of one fingerprint in one unit used as seeds; more are repeats of a phrase inside
+/// the paragraph, and the runs through them are found by extending the first ones.
+pub const SEED_POSITIONS_PER_UNIT: usize = 8;
+
 /// Parameters of partial matching.
 #[derive(Debug, Clone, Copy)]
 pub struct PartialParams {
@@ -88,6 +92,12 @@ pub fn find_partials(
             boilerplate += 1;
             continue;
         }
+        // A phrase repeated inside a paragraph gives the same fingerprint many times: a few
+        // positions per unit seed every run without pairing all positions with all.
+        let group: Vec<(u64, u32, u32)> = group
+            .chunk_by(|x, y| x.1 == y.1)
+            .flat_map(|unit| unit.iter().take(SEED_POSITIONS_PER_UNIT).copied())
+            .collect();
         for (i, &(_, ua, pa)) in group.iter().enumerate() {
             for &(_, ub, pb) in &group[i + 1..] {
                 if ua != ub && !clustered_together(group_of_unit, ua, ub) {

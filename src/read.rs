@@ -148,7 +148,7 @@ pub enum Source {
     Text(Text),
     /// A binary file, skipped.
     Binary {
-        /// Its size in bytes, after decompression.
+        /// The bytes read to tell (at most [`BINARY_PROBE`], after decompression).
         size: u64,
     },
 }
@@ -175,19 +175,15 @@ pub struct RecordError {
     pub message: String,
 }
 
-/// Reads and decodes one file, or stdin for [`STDIN`].
+/// Reads and decodes one file, or stdin for [`STDIN`]. A binary file is read only as far as
+/// its first 8 KiB.
 pub fn read(path: &Path, options: &ReadOptions) -> io::Result<Source> {
-    let (bytes, compression) = if path == Path::new(STDIN) {
-        decompress(io::stdin().lock(), path)?
+    let jsonl = jsonl_wanted(path, options);
+    if path == Path::new(STDIN) {
+        read_from(io::stdin().lock(), path, jsonl, options)
     } else {
-        decompress(std::fs::File::open(path)?, path)?
-    };
-    Ok(decode(
-        bytes,
-        compression,
-        jsonl_wanted(path, options),
-        options,
-    ))
+        read_from(std::fs::File::open(path)?, path, jsonl, options)
+    }
 }
 
 /// Whether `path` is read as JSON Lines.
@@ -204,40 +200,67 @@ fn jsonl_wanted(path: &Path, options: &ReadOptions) -> bool {
             .is_some_and(|e| e.eq_ignore_ascii_case("jsonl") || e.eq_ignore_ascii_case("ndjson"))
 }
 
-/// Reads everything from `input`, decompressing gzip or zstd found by magic bytes.
-fn decompress(input: impl Read, path: &Path) -> io::Result<(Vec<u8>, Option<Compression>)> {
+/// Reads everything from `input`, decompressing gzip or zstd found by magic bytes, and decodes
+/// it; stops after the first 8 KiB of a binary file.
+fn read_from(
+    input: impl Read,
+    path: &Path,
+    jsonl: bool,
+    options: &ReadOptions,
+) -> io::Result<Source> {
     let mut input = BufReader::with_capacity(1 << 16, input);
     let head = input.fill_buf()?;
     let compression = if head.starts_with(GZIP_MAGIC) {
         Some(Compression::Gzip)
     } else if head.starts_with(ZSTD_MAGIC) {
         Some(Compression::Zstd)
-    } else if let Some(named) = Compression::of_name(path) {
-        if !head.is_empty() {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("named .{} but not {} data", suffix(named), named.name()),
-            ));
-        }
-        None
+    } else if let Some(named) = Compression::of_name(path).filter(|_| !head.is_empty()) {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidData,
+            format!("named .{} but not {} data", suffix(named), named.name()),
+        ));
     } else {
         None
     };
-    let mut bytes = Vec::new();
-    let result = match compression {
-        None => input.read_to_end(&mut bytes),
-        Some(Compression::Gzip) => {
-            flate2::bufread::MultiGzDecoder::new(input).read_to_end(&mut bytes)
-        }
-        Some(Compression::Zstd) => ruzstd::decoding::StreamingDecoder::new(input)
-            .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, e.to_string()))?
-            .read_to_end(&mut bytes),
+    let mut text: Box<dyn Read + '_> = match compression {
+        None => Box::new(input),
+        Some(Compression::Gzip) => Box::new(flate2::bufread::MultiGzDecoder::new(input)),
+        Some(Compression::Zstd) => Box::new(
+            ruzstd::decoding::StreamingDecoder::new(input)
+                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?,
+        ),
     };
-    result.map_err(|e| match compression {
+    let named = |e: io::Error| match compression {
         Some(c) => io::Error::new(e.kind(), format!("{}: {e}", c.name())),
         None => e,
-    })?;
-    Ok((bytes, compression))
+    };
+    let mut bytes = Vec::new();
+    (&mut text)
+        .take(BINARY_PROBE as u64)
+        .read_to_end(&mut bytes)
+        .map_err(named)?;
+    if is_binary(&bytes) {
+        return Ok(Source::Binary {
+            size: bytes.len() as u64,
+        });
+    }
+    text.read_to_end(&mut bytes).map_err(named)?;
+    Ok(decode(bytes, compression, jsonl, options))
+}
+
+/// A NUL byte in the first 8 KiB, unless the text starts with a UTF-16 byte order mark.
+fn is_binary(bytes: &[u8]) -> bool {
+    utf16_bom(bytes).is_none() && bytes[..bytes.len().min(BINARY_PROBE)].contains(&0)
+}
+
+fn utf16_bom(bytes: &[u8]) -> Option<Decoding> {
+    if bytes.starts_with(b"\xFF\xFE") {
+        Some(Decoding::Utf16Le)
+    } else if bytes.starts_with(b"\xFE\xFF") {
+        Some(Decoding::Utf16Be)
+    } else {
+        None
+    }
 }
 
 fn suffix(compression: Compression) -> &'static str {
@@ -254,24 +277,17 @@ pub fn decode(
     jsonl: bool,
     options: &ReadOptions,
 ) -> Source {
-    let utf16 = if bytes.starts_with(b"\xFF\xFE") {
-        Some(Decoding::Utf16Le)
-    } else if bytes.starts_with(b"\xFE\xFF") {
-        Some(Decoding::Utf16Be)
-    } else {
-        None
-    };
-    let (bytes, decoding, valid_utf8) = match utf16 {
+    if is_binary(&bytes) {
+        return Source::Binary {
+            size: bytes.len() as u64,
+        };
+    }
+    let (bytes, decoding, valid_utf8) = match utf16_bom(&bytes) {
         Some(decoding) => {
             let (text, valid) = transcode_utf16(&bytes[2..], decoding == Decoding::Utf16Be);
             (text.into_bytes(), decoding, valid)
         }
         None => {
-            if bytes[..bytes.len().min(BINARY_PROBE)].contains(&0) {
-                return Source::Binary {
-                    size: bytes.len() as u64,
-                };
-            }
             let valid = std::str::from_utf8(&bytes).is_ok();
             if !valid && options.encoding == Encoding::Latin1 {
                 let text: String = bytes.iter().map(|&b| char::from(b)).collect();

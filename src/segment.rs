@@ -11,7 +11,9 @@
 //!
 //! Hard-wrap detection: a block of at least [`MIN_WRAPPED_BLOCK`] lines whose widest line is
 //! between [`MIN_WRAP_WIDTH`] and [`MAX_WRAP_WIDTH`] characters, where no line but the last had
-//! room for the next line's first word, is evidence that the file is wrapped at that width. With
+//! room for the next line's first word, and whose lines but the last are not all of one width (a
+//! ragged edge, not a table or a repeated line), is evidence that the file is wrapped at that
+//! width. With
 //! evidence, a line continues the paragraph above it when the line above had no room for its
 //! first word, it is not indented deeper than the line above, and it does not start a list item.
 //! Without evidence nothing is joined, so one-paragraph-per-line files (most web and wire text)
@@ -102,7 +104,11 @@ fn wrap_width(lines: &[Line]) -> Option<usize> {
         let filled = block
             .windows(2)
             .all(|pair| pair[0].width + 1 + pair[1].first_word > widest);
-        if filled {
+        // A wrapper leaves a ragged edge; lines all of one width are a table, fixed-width
+        // records or one line repeated.
+        let body = &block[..block.len() - 1];
+        let ragged = body.iter().any(|l| l.width != body[0].width);
+        if filled && ragged {
             width = width.max(Some(widest));
         }
     }
@@ -295,6 +301,17 @@ before the wrapper breaks it onto the next line of the paragraph.
         let got = lines_of(text);
         assert_eq!(got.len(), 3, "{got:#?}");
         assert_eq!((got[1].0, got[2].0), (5, 6));
+    }
+
+    #[test]
+    fn lines_all_of_one_width_are_not_wrapped_prose() {
+        let repeated =
+            "The quick brown fox jumps over the lazy dog near the river bank.\n".repeat(5);
+        assert_eq!(segment(repeated.as_bytes(), 0).len(), 5);
+        let table = "ACME CORP    1,234.50    +2.5%    NYSE    2026-11-20    CLOSE\n\
+                     BETA INDS      987.00    -1.0%    NYSE    2026-11-20    CLOSE\n\
+                     GAMMA LTD       12.75    +0.3%    LSE     2026-11-20    CLOSE\n";
+        assert_eq!(segment(table.as_bytes(), 0).len(), 3);
     }
 
     #[test]

@@ -113,9 +113,11 @@ pub fn walk(inputs: &[PathBuf], options: &WalkOptions) -> (Vec<PathBuf>, Vec<Pro
         for entry in walker {
             match entry {
                 Ok(entry) => {
-                    let explicit = entry.depth() == 0;
-                    if entry.file_type().is_file()
-                        && (explicit || wanted_extension(entry.path(), options))
+                    // A path named explicitly is read unless it is a folder: a FIFO such as
+                    // `<(zcat a.gz)` too.
+                    let explicit = entry.depth() == 0 && !entry.file_type().is_dir();
+                    if explicit
+                        || (entry.file_type().is_file() && wanted_extension(entry.path(), options))
                     {
                         files.push(entry.into_path());
                     }

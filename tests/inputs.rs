@@ -721,3 +721,91 @@ fn files_changing_and_vanishing_during_the_run_are_reported_and_the_rest_kept() 
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
     writer.join().unwrap();
 }
+
+#[cfg(unix)]
+#[test]
+fn a_named_pipe_is_read_once_and_its_text_kept() {
+    let dir = tempdir();
+    let seeds = seeds();
+    let (name, content) = &seeds[0];
+    write_tree(dir.path(), &[(name.as_str(), content)]);
+    // Named to sort first, so the clusters quote the pipe's text.
+    let fifo = dir.path().join("0-pipe");
+    let made = std::process::Command::new("mkfifo").arg(&fifo).status();
+    if !made.is_ok_and(|s| s.success()) {
+        panic!("mkfifo failed");
+    }
+    let writer = {
+        let (fifo, content) = (fifo.clone(), content.clone());
+        std::thread::spawn(move || std::fs::write(fifo, content).unwrap())
+    };
+    let report = ok_report(&run_in(dir.path(), &["0-pipe", name]));
+    writer.join().unwrap();
+    let clusters = report["clusters"].as_array().unwrap();
+    assert!(!clusters.is_empty());
+    for c in clusters.iter().filter(|c| c["kind"] == "exact") {
+        assert_eq!(c["members"][0]["path"], "0-pipe", "{c}");
+        assert!(!c["text"].as_str().unwrap().is_empty(), "{c}");
+    }
+}
+
+#[test]
+fn a_compressed_binary_file_is_skipped_without_inflating_it() {
+    let dir = tempdir();
+    // 64 MiB of zeros is 64 KiB of gzip; only the first 8 KiB are inflated.
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::best());
+    let zeros = vec![0u8; 1 << 20];
+    for _ in 0..64 {
+        encoder.write_all(&zeros).unwrap();
+    }
+    write_tree(
+        dir.path(),
+        &[
+            ("bomb.gz", &encoder.finish().unwrap()),
+            ("a.txt", b"One line of text that is here.\n"),
+        ],
+    );
+    let report = ok_report(&run_in(dir.path(), &["."]));
+    assert_eq!(report["summary"]["files_skipped"], 1);
+    assert_eq!(report["summary"]["files"], 1);
+}
+
+#[test]
+fn a_phrase_repeated_thousands_of_times_is_matched_in_linear_time() {
+    let dir = tempdir();
+    // Every winnowed fingerprint of the repeated part recurs at thousands of positions in both
+    // paragraphs; pairing all positions would make billions of seeds.
+    let repeated = "alpha beta gamma delta ".repeat(50_000);
+    // Distinct words of letters only (digits would make them figures).
+    let word = |prefix: char, mut i: usize| {
+        let mut w = String::from(prefix);
+        loop {
+            w.push((b'a' + (i % 26) as u8) as char);
+            i /= 26;
+            if i == 0 {
+                break w + " ";
+            }
+        }
+    };
+    let tail_a: String = (0..60_000).map(|i| word('x', i)).collect();
+    let tail_b: String = (0..60_000).map(|i| word('y', i)).collect();
+    write_tree(
+        dir.path(),
+        &[
+            ("a.txt", format!("{repeated}{tail_a}\n").as_bytes()),
+            ("b.txt", format!("{tail_b}{repeated}\n").as_bytes()),
+        ],
+    );
+    let report = ok_report(&run_in(dir.path(), &["."]));
+    assert_eq!(report["summary"]["clusters"], 0);
+    let partials = report["partial_matches"].as_array().unwrap();
+    assert_eq!(partials.len(), 1, "{partials:?}");
+    let longest = partials[0]["shared"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["words"].as_u64().unwrap())
+        .max()
+        .unwrap();
+    assert!(longest >= 199_000, "{longest}");
+}
