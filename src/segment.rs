@@ -11,9 +11,8 @@
 //!
 //! Hard-wrap detection: a block of at least [`MIN_WRAPPED_BLOCK`] lines whose widest line is
 //! between [`MIN_WRAP_WIDTH`] and [`MAX_WRAP_WIDTH`] characters, where no line but the last had
-//! room for the next line's first word, and whose lines but the last are not all of one width (a
-//! ragged edge, not a table or a repeated line), is evidence that the file is wrapped at that
-//! width. With
+//! room for the next line's first word, and whose lines are not all of one width (a ragged edge,
+//! not a table or a repeated line), is evidence that the file is wrapped at that width. With
 //! evidence, a line continues the paragraph above it when the line above had no room for its
 //! first word, it is not indented deeper than the line above, and it does not start a list item.
 //! Without evidence nothing is joined, so one-paragraph-per-line files (most web and wire text)
@@ -106,8 +105,7 @@ fn wrap_width(lines: &[Line]) -> Option<usize> {
             .all(|pair| pair[0].width + 1 + pair[1].first_word > widest);
         // A wrapper leaves a ragged edge; lines all of one width are a table, fixed-width
         // records or one line repeated.
-        let body = &block[..block.len() - 1];
-        let ragged = body.iter().any(|l| l.width != body[0].width);
+        let ragged = block.iter().any(|l| l.width != block[0].width);
         if filled && ragged {
             width = width.max(Some(widest));
         }
