@@ -225,10 +225,9 @@ fn read_from(
     let mut text: Box<dyn Read + '_> = match compression {
         None => Box::new(input),
         Some(Compression::Gzip) => Box::new(flate2::bufread::MultiGzDecoder::new(input)),
-        Some(Compression::Zstd) => Box::new(
-            ruzstd::decoding::StreamingDecoder::new(input)
-                .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))?,
-        ),
+        Some(Compression::Zstd) => Box::new(ZstdFrames {
+            decoder: Some(zstd_frame(input)?),
+        }),
     };
     let named = |e: io::Error| match compression {
         Some(c) => io::Error::new(e.kind(), format!("{}: {e}", c.name())),
@@ -246,6 +245,38 @@ fn read_from(
     }
     text.read_to_end(&mut bytes).map_err(named)?;
     Ok(decode(bytes, compression, jsonl, options))
+}
+
+type ZstdDecoder<R> = ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>;
+
+fn zstd_frame<R: BufRead>(input: R) -> io::Result<ZstdDecoder<R>> {
+    ruzstd::decoding::StreamingDecoder::new(input)
+        .map_err(|e| io::Error::new(io::ErrorKind::InvalidData, format!("zstd: {e}")))
+}
+
+/// A zstd stream of one or more frames, as `zstd -c b >> all.zst` makes.
+struct ZstdFrames<R: BufRead> {
+    decoder: Option<ZstdDecoder<R>>,
+}
+
+impl<R: BufRead> Read for ZstdFrames<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        while let Some(decoder) = &mut self.decoder {
+            let n = decoder.read(buf)?;
+            if n > 0 || buf.is_empty() {
+                return Ok(n);
+            }
+            // The frame ended: another may follow.
+            let Some(decoder) = self.decoder.take() else {
+                break;
+            };
+            let mut input = decoder.into_inner();
+            if !input.fill_buf()?.is_empty() {
+                self.decoder = Some(zstd_frame(input)?);
+            }
+        }
+        Ok(0)
+    }
 }
 
 /// A NUL byte in the first 8 KiB, unless the text starts with a UTF-16 byte order mark.

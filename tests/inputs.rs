@@ -809,3 +809,28 @@ fn a_phrase_repeated_thousands_of_times_is_matched_in_linear_time() {
         .unwrap();
     assert!(longest >= 199_000, "{longest}");
 }
+
+#[test]
+fn concatenated_gzip_members_and_zstd_frames_are_read_whole() {
+    let dir = tempdir();
+    let seeds = seeds();
+    let (a, b) = (&seeds[0].1, &seeds[1].1);
+    let both = [a.as_slice(), b.as_slice()].concat();
+    write_tree(
+        dir.path(),
+        &[
+            ("plain.txt", &both),
+            ("both.txt.gz", &[gzip(a), gzip(b)].concat()),
+            ("both.txt.zst", &[zstd(a), zstd(b)].concat()),
+        ],
+    );
+    let report = ok_report(&run_in(dir.path(), &["."]));
+    let files = report["files"].as_array().unwrap();
+    let paragraphs: Vec<&Value> = files.iter().map(|f| &f["paragraphs"]).collect();
+    assert_eq!(paragraphs[0], paragraphs[2], "{files:?}");
+    assert_eq!(paragraphs[1], paragraphs[2], "{files:?}");
+    // The zstd and plain files come after the gzip file: all their paragraphs are copies.
+    for f in &files[1..] {
+        assert_eq!(f["duplicate_ratio"], 1.0, "{f}");
+    }
+}
