@@ -13,6 +13,8 @@
 //! on the real sets. Short paragraphs (fewer than `min_words` tokens) get no band keys: they are
 //! matched exactly only.
 
+use std::cell::RefCell;
+
 use xxhash_rust::xxh3::{Xxh3, xxh3_64, xxh3_128};
 
 use crate::normalize::{FIGURE_MASK, Tokens};
@@ -87,9 +89,15 @@ pub struct Fingerprint {
 #[derive(Debug, Clone)]
 pub struct Fingerprinter {
     params: Params,
-    /// `(a, b)` of each permutation `h -> a * h + b (mod 2^64)`, `a` odd.
-    permutations: Vec<(u64, u64)>,
+    /// The permutations `h -> a * h + b (mod 2^64)`, `a` odd, in lanes of [`LANES`]: the
+    /// multipliers and the addends as two arrays padded to whole lanes (the padding is ignored).
+    multipliers: Vec<u64>,
+    addends: Vec<u64>,
 }
+
+/// MinHash values computed side by side; a multiple of the vector width, so the compiler can keep
+/// a lane's minima, multipliers and addends in vector registers over the whole shingle set.
+const LANES: usize = 32;
 
 /// A fixed seed: signatures, and so candidates, are the same in every run.
 const PERMUTATION_SEED: u64 = 0x6465_6475_705f_6d68;
@@ -106,12 +114,17 @@ impl Fingerprinter {
     /// Prepares the permutations for `params`.
     pub fn new(params: Params) -> Self {
         let mut state = PERMUTATION_SEED;
-        let permutations = (0..params.bands * params.rows)
-            .map(|_| (splitmix64(&mut state) | 1, splitmix64(&mut state)))
-            .collect();
+        let n = params.bands * params.rows;
+        let padded = n.div_ceil(LANES) * LANES;
+        let (mut multipliers, mut addends) = (vec![1; padded], vec![0; padded]);
+        for i in 0..n {
+            multipliers[i] = splitmix64(&mut state) | 1;
+            addends[i] = splitmix64(&mut state);
+        }
         Fingerprinter {
             params,
-            permutations,
+            multipliers,
+            addends,
         }
     }
 
@@ -122,6 +135,10 @@ impl Fingerprinter {
 
     /// Fingerprints one paragraph.
     pub fn fingerprint(&self, tokens: &Tokens) -> Fingerprint {
+        SCRATCH.with_borrow_mut(|scratch| self.fingerprint_with(tokens, scratch))
+    }
+
+    fn fingerprint_with(&self, tokens: &Tokens, scratch: &mut Scratch) -> Fingerprint {
         let exact = xxh3_128(tokens.text.as_bytes());
         let has_figures = !self.params.ignore_figures && tokens.tokens.iter().any(|t| t.figure);
         let masked = if has_figures {
@@ -139,22 +156,30 @@ impl Fingerprinter {
             return fp;
         }
 
-        let mask_hash = xxh3_64(FIGURE_MASK.as_bytes());
-        let real: Vec<u64> = tokens.words().map(|w| xxh3_64(w.as_bytes())).collect();
-        let masked_tokens: Vec<u64> = if has_figures {
+        let Scratch {
+            real,
+            masked_tokens,
+            shingles,
+            masked_shingles,
+            mins,
+        } = scratch;
+        real.clear();
+        real.extend(tokens.words().map(|w| xxh3_64(w.as_bytes())));
+        masked_tokens.clear();
+        if has_figures {
+            let mask_hash = xxh3_64(FIGURE_MASK.as_bytes());
             let figures = tokens.tokens.iter().map(|t| t.figure);
-            real.iter()
-                .zip(figures)
-                .map(|(&h, figure)| if figure { mask_hash } else { h })
-                .collect()
-        } else {
-            Vec::new()
-        };
+            masked_tokens.extend(
+                real.iter()
+                    .zip(figures)
+                    .map(|(&h, figure)| if figure { mask_hash } else { h }),
+            );
+        }
 
         let k = self.params.shingle.min(real.len());
         let windows = real.len() - k + 1;
-        let mut shingles = Vec::with_capacity(windows);
-        let mut masked_shingles = Vec::with_capacity(if has_figures { windows } else { 0 });
+        shingles.clear();
+        masked_shingles.clear();
         for start in 0..windows {
             let hash = shingle_hash(&real[start..start + k]);
             shingles.push(hash);
@@ -174,40 +199,105 @@ impl Fingerprinter {
 
         let long_enough = tokens.len() >= self.params.min_words;
         if long_enough && self.params.window > 0 && shingles.len() >= self.params.window {
-            fp.winnowed = winnow(&shingles, self.params.window);
+            fp.winnowed = winnow(shingles, self.params.window);
             fp.tokens = real.iter().map(|&h| h as u32).collect();
         }
         if long_enough {
             let set = if has_figures {
-                &masked_shingles
+                &masked_shingles[..]
             } else {
-                &shingles
+                &shingles[..]
             };
-            fp.bands = self.band_keys(set);
+            fp.bands = self.band_keys(set, mins);
         }
         shingles.sort_unstable();
         shingles.dedup();
-        fp.shingles = shingles;
+        fp.shingles = shingles.clone();
         fp
     }
 
     /// MinHash over `set`, cut into bands; each band's key is xxh3-64 of its values.
-    fn band_keys(&self, set: &[u64]) -> Vec<u64> {
-        let mut mins = vec![u64::MAX; self.permutations.len()];
-        for &h in set {
-            for (min, &(a, b)) in mins.iter_mut().zip(&self.permutations) {
-                *min = (*min).min(a.wrapping_mul(h).wrapping_add(b));
-            }
-        }
-        let mut buf = Vec::with_capacity(self.params.rows * 8);
-        mins.chunks(self.params.rows)
+    fn band_keys(&self, set: &[u64], mins: &mut Vec<u64>) -> Vec<u64> {
+        mins.clear();
+        mins.resize(self.multipliers.len(), u64::MAX);
+        minhash(&self.multipliers, &self.addends, set, mins);
+        let rows = self.params.rows;
+        let mut buf = [0u8; 8 * 16];
+        mins[..self.params.bands * rows]
+            .chunks(rows)
             .map(|band| {
-                buf.clear();
-                band.iter()
-                    .for_each(|v| buf.extend_from_slice(&v.to_le_bytes()));
-                xxh3_64(&buf)
+                for (chunk, v) in buf.chunks_mut(8).zip(band) {
+                    chunk.copy_from_slice(&v.to_le_bytes());
+                }
+                xxh3_64(&buf[..band.len() * 8])
             })
             .collect()
+    }
+}
+
+/// Per-thread scratch buffers of [`Fingerprinter::fingerprint`].
+#[derive(Default)]
+struct Scratch {
+    real: Vec<u64>,
+    masked_tokens: Vec<u64>,
+    shingles: Vec<u64>,
+    masked_shingles: Vec<u64>,
+    mins: Vec<u64>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Lowers `mins[i]` to the minimum of `multipliers[i] * h + addends[i]` over `h` in `set`. The
+/// arrays are whole [`LANES`]. On x86-64 the same code is compiled for AVX-512 and AVX2 too and
+/// picked at run time; the result is the same on every path.
+fn minhash(multipliers: &[u64], addends: &[u64], set: &[u64], mins: &mut [u64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512dq") {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            return unsafe { minhash_avx512(multipliers, addends, set, mins) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            return unsafe { minhash_avx2(multipliers, addends, set, mins) };
+        }
+    }
+    minhash_lanes(multipliers, addends, set, mins);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq")]
+fn minhash_avx512(multipliers: &[u64], addends: &[u64], set: &[u64], mins: &mut [u64]) {
+    minhash_lanes(multipliers, addends, set, mins);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn minhash_avx2(multipliers: &[u64], addends: &[u64], set: &[u64], mins: &mut [u64]) {
+    minhash_lanes(multipliers, addends, set, mins);
+}
+
+/// The MinHash loop, lane by lane: fixed-size arrays the compiler vectorizes.
+#[inline(always)]
+fn minhash_lanes(multipliers: &[u64], addends: &[u64], set: &[u64], mins: &mut [u64]) {
+    for ((m, a), b) in mins
+        .chunks_exact_mut(LANES)
+        .zip(multipliers.chunks_exact(LANES))
+        .zip(addends.chunks_exact(LANES))
+    {
+        let a: &[u64; LANES] = a.try_into().expect("whole lanes");
+        let b: &[u64; LANES] = b.try_into().expect("whole lanes");
+        let mut lane = [u64::MAX; LANES];
+        for &h in set {
+            for i in 0..LANES {
+                lane[i] = lane[i].min(a[i].wrapping_mul(h).wrapping_add(b[i]));
+            }
+        }
+        for (m, l) in m.iter_mut().zip(lane) {
+            *m = (*m).min(l);
+        }
     }
 }
 

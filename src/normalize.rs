@@ -31,8 +31,6 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 use xxhash_rust::xxh3::Xxh3Builder;
 
-use crate::utf8;
-
 /// The token written in place of every figure when figures are masked.
 pub const FIGURE_MASK: &str = "0";
 
@@ -134,7 +132,6 @@ fn is_number_separator(c: char) -> bool {
 /// Per-thread scratch buffers, so that normalizing a paragraph does not allocate them anew.
 #[derive(Default)]
 struct Scratch {
-    chars: Vec<(usize, char, usize)>,
     raw: String,
     folded: String,
 }
@@ -145,42 +142,135 @@ thread_local! {
 
 /// Splits `bytes` into normalized tokens.
 pub fn normalize(bytes: &[u8], options: Options) -> Tokens {
-    SCRATCH.with_borrow_mut(|scratch| normalize_with(bytes, options, scratch))
+    let mut out = Tokens::default();
+    normalize_into(bytes, options, &mut out);
+    out
 }
 
-fn normalize_with(bytes: &[u8], options: Options, scratch: &mut Scratch) -> Tokens {
-    let mut out = Tokens::default();
-    let Scratch { chars, raw, folded } = scratch;
-    chars.clear();
-    chars.extend(utf8::chars(bytes));
+/// Splits `bytes` into normalized tokens, reusing the buffers of `out` (its old content is
+/// dropped).
+pub fn normalize_into(bytes: &[u8], options: Options, out: &mut Tokens) {
+    out.text.clear();
+    out.tokens.clear();
+    SCRATCH.with_borrow_mut(|scratch| {
+        // Invalid UTF-8 reads as U+FFFD, a symbol, so no token spans an invalid sequence.
+        for chunk in bytes.utf8_chunks() {
+            let valid = chunk.valid();
+            // Chunks borrow from `bytes`, so the pointer distance is the chunk's offset.
+            let base = valid.as_ptr() as usize - bytes.as_ptr() as usize;
+            tokenize(valid, base, options, scratch, out);
+        }
+    });
+}
+
+/// The character at byte `i` of `s` and its length; `i` is on a character boundary.
+#[inline]
+fn char_at(s: &str, i: usize) -> (char, usize) {
+    let b = s.as_bytes()[i];
+    if b < 0x80 {
+        return (b as char, 1);
+    }
+    let c = s[i..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
+    (c, c.len_utf8())
+}
+
+/// Whether the character at byte `i` of `s` (if any) is numeric.
+#[inline]
+fn numeric_at(s: &str, i: usize) -> bool {
+    match s.as_bytes().get(i) {
+        None => false,
+        Some(b) if *b < 0x80 => b.is_ascii_digit(),
+        Some(_) => char_at(s, i).0.is_numeric(),
+    }
+}
+
+/// Tokenizes the valid text `s`, which starts at byte `base` of the paragraph. ASCII is handled
+/// byte by byte; any other character goes through the general Unicode predicates.
+fn tokenize(s: &str, base: usize, options: Options, scratch: &mut Scratch, out: &mut Tokens) {
+    let bytes = s.as_bytes();
     let mut i = 0;
-    while i < chars.len() {
-        if !is_word_char(chars[i].1) {
-            i += 1;
+    while i < bytes.len() {
+        let (c, len) = char_at(s, i);
+        let word = if len == 1 {
+            c.is_ascii_alphanumeric()
+        } else {
+            is_word_char(c)
+        };
+        if !word {
+            i += len;
             continue;
         }
-        let start = chars[i].0;
+        let start = i;
+        let raw = &mut scratch.raw;
         raw.clear();
-        let mut end = start;
-        while i < chars.len() {
-            let (offset, c, len) = chars[i];
-            let inside_number = is_number_separator(c)
-                && i > 0
-                && chars[i - 1].1.is_numeric()
-                && chars.get(i + 1).is_some_and(|next| next.1.is_numeric());
+        let mut ascii = true;
+        let mut prev_numeric = false;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                if b.is_ascii_alphanumeric() {
+                    raw.push(b as char);
+                    prev_numeric = b.is_ascii_digit();
+                } else if matches!(b, b',' | b'.' | b'/' | b':' | b'-')
+                    && prev_numeric
+                    && numeric_at(s, i + 1)
+                {
+                    raw.push(b as char);
+                    prev_numeric = false;
+                } else {
+                    break;
+                }
+                i += 1;
+                continue;
+            }
+            let (c, len) = char_at(s, i);
             if is_word_char(c) {
                 raw.push(c);
-            } else if inside_number {
+                ascii = false;
+            } else if is_number_separator(c) && prev_numeric && numeric_at(s, i + len) {
                 raw.push(if is_dash(c) { '-' } else { c });
             } else {
                 break;
             }
-            end = offset + len;
-            i += 1;
+            prev_numeric = c.is_numeric();
+            i += len;
         }
-        push_token(&mut out, raw, folded, start..end, options);
+        let source = base + start..base + i;
+        if ascii {
+            push_ascii_token(out, raw, source, options);
+        } else {
+            push_token(out, raw, &mut scratch.folded, source, options);
+        }
     }
-    out
+}
+
+/// Appends one token made of ASCII letters, digits and number separators: lowercased, one piece.
+fn push_ascii_token(out: &mut Tokens, raw: &str, source: Range<usize>, options: Options) {
+    if !out.text.is_empty() {
+        out.text.push(' ');
+    }
+    let begin = out.text.len();
+    let figure = raw.bytes().any(|b| b.is_ascii_digit());
+    if figure && options.ignore_figures {
+        out.text.push_str(FIGURE_MASK);
+    } else {
+        out.text.push_str(raw);
+        out.text[begin..].make_ascii_lowercase();
+        if options.fold_spelling && !figure && raw.len() > 2 {
+            let word = &out.text[begin..];
+            if word.bytes().all(|b| b.is_ascii_lowercase())
+                && let Some(&american) = spelling_variants().get(word)
+            {
+                out.text.truncate(begin);
+                out.text.push_str(american);
+            }
+        }
+    }
+    out.tokens.push(Token {
+        norm: begin..out.text.len(),
+        source,
+        figure,
+    });
 }
 
 /// Normalizes one raw token and appends it. NFKC can turn one source token into text that is
@@ -193,16 +283,11 @@ fn push_token(
     options: Options,
 ) {
     folded.clear();
-    if raw.is_ascii() {
-        folded.push_str(raw);
-        folded.make_ascii_lowercase();
-    } else {
-        for c in raw.nfkc() {
-            match c {
-                'ß' | 'ẞ' => folded.push_str("ss"),
-                'ς' => folded.push('σ'),
-                _ => folded.extend(c.to_lowercase()),
-            }
+    for c in raw.nfkc() {
+        match c {
+            'ß' | 'ẞ' => folded.push_str("ss"),
+            'ς' => folded.push('σ'),
+            _ => folded.extend(c.to_lowercase()),
         }
     }
     let pieces = folded.split(|c: char| !is_word_char(c) && !is_number_separator(c));
