@@ -2,16 +2,18 @@
 //!
 //! In: the files under `fixtures/seeds` and `fixtures/templates`. Out: divan's timings, with
 //! throughput in bytes (MB/s) or items (paragraphs or pairs per second) for: segmentation,
-//! normalization, fingerprinting (shingling, MinHash and winnowing), and candidate verification
-//! (Jaccard on the real shingle sets and the figure check).
+//! normalization, fingerprinting (shingling, MinHash and winnowing), recomputing the real sets of
+//! a re-read paragraph, and candidate verification (Jaccard on the real shingle sets and the
+//! figure check).
 //!
 //! Run: `cargo bench --bench pipeline` (or `cargo bench --bench pipeline -- normalize` for one).
 
 use std::path::Path;
 use std::sync::OnceLock;
 
-use dedup::fingerprint::{Fingerprinter, Params, banding_for, jaccard};
-use dedup::normalize::{Options, normalize};
+use dedup::fingerprint::{FileFingerprints, Fingerprinter, Params, banding_for};
+use dedup::matching::verify_sets;
+use dedup::normalize::{Options, Tokens, normalize, normalize_into};
 use dedup::segment::segment;
 use divan::counter::{BytesCount, ItemsCount};
 use divan::{Bencher, black_box};
@@ -88,8 +90,10 @@ fn normalization(bencher: Bencher) {
     bencher
         .counter(BytesCount::new(total_bytes(paragraphs)))
         .bench(|| {
+            let mut tokens = Tokens::default();
             for p in paragraphs {
-                black_box(normalize(black_box(p), Options::default()));
+                normalize_into(black_box(p), Options::default(), &mut tokens);
+                black_box(&tokens);
             }
         });
 }
@@ -103,8 +107,25 @@ fn fingerprinting(bencher: Bencher) {
         .collect();
     let fingerprinter = fingerprinter();
     bencher.counter(ItemsCount::new(tokens.len())).bench(|| {
+        let mut out = FileFingerprints::default();
         for t in &tokens {
-            black_box(fingerprinter.fingerprint(black_box(t)));
+            fingerprinter.fingerprint(black_box(t), &mut out);
+        }
+        black_box(out)
+    });
+}
+
+/// Recomputing the real sets of re-read paragraphs (what verification starts from).
+#[divan::bench]
+fn sets(bencher: Bencher) {
+    let tokens: Vec<_> = paragraphs()
+        .iter()
+        .map(|p| normalize(p, Options::default()))
+        .collect();
+    let fingerprinter = fingerprinter();
+    bencher.counter(ItemsCount::new(tokens.len())).bench(|| {
+        for t in &tokens {
+            black_box(fingerprinter.sets(black_box(t)));
         }
     });
 }
@@ -114,24 +135,29 @@ fn fingerprinting(bencher: Bencher) {
 #[divan::bench]
 fn verification(bencher: Bencher) {
     let fingerprinter = fingerprinter();
-    let fps: Vec<_> = paragraphs()
+    let sets: Vec<_> = paragraphs()
         .iter()
-        .map(|p| fingerprinter.fingerprint(&normalize(p, Options::default())))
+        .map(|p| fingerprinter.sets(&normalize(p, Options::default())))
         .collect();
     let near: Vec<_> = paragraphs()
         .iter()
         .map(|p| {
             let cut = p.iter().position(|&b| b == b' ').map_or(0, |i| i + 1);
-            fingerprinter.fingerprint(&normalize(&p[cut..], Options::default()))
+            fingerprinter.sets(&normalize(&p[cut..], Options::default()))
         })
         .collect();
-    let pairs: Vec<_> = (0..fps.len())
-        .flat_map(|i| [(&fps[i], &near[i]), (&fps[i], &fps[(i + 1) % fps.len()])])
+    let pairs: Vec<_> = (0..sets.len())
+        .flat_map(|i| {
+            [
+                (sets[i].view(), near[i].view()),
+                (sets[i].view(), sets[(i + 1) % sets.len()].view()),
+            ]
+        })
         .collect();
+    let threshold = dedup::DEFAULT_THRESHOLD;
     bencher.counter(ItemsCount::new(pairs.len())).bench(|| {
-        for &(a, b) in &pairs {
-            let conflict = a.conflicts_with(b);
-            black_box((conflict, jaccard(&a.shingles, &b.shingles)));
+        for (a, b) in &pairs {
+            black_box(verify_sets(a, b, threshold));
         }
     });
 }

@@ -20,6 +20,7 @@ pub mod read;
 pub mod report;
 pub mod rules;
 pub mod segment;
+pub mod sets;
 pub mod utf8;
 pub mod walk;
 
@@ -31,8 +32,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::fingerprint::{Fingerprint, Fingerprinter, Params, banding_for, candidate_probability};
-use crate::matching::MatchParams;
+use crate::fingerprint::{
+    FileFingerprints, Fingerprinter, Fingerprints, Params, banding_for, candidate_probability,
+};
 use crate::segment::Span;
 use crate::walk::WalkOptions;
 
@@ -186,17 +188,19 @@ impl std::error::Error for Error {}
 /// How a run ended.
 #[derive(Debug)]
 pub struct Outcome {
-    /// The report as written.
-    pub report: report::Report,
+    /// The summary of the report as written.
+    pub summary: report::Summary,
+    /// The paths that could not be read, as in the report.
+    pub errors: Vec<Problem>,
 }
 
 impl Outcome {
     /// The process exit status: [`EXIT_ERROR`] when any input could not be read (an error wins),
     /// [`EXIT_RULE_BROKEN`] when a CI rule was broken, else [`EXIT_OK`].
     pub fn exit_code(&self) -> i32 {
-        if !self.report.errors.is_empty() {
+        if !self.errors.is_empty() {
             EXIT_ERROR
-        } else if !self.report.summary.violations.is_empty() {
+        } else if !self.summary.violations.is_empty() {
             EXIT_RULE_BROKEN
         } else {
             EXIT_OK
@@ -248,7 +252,7 @@ pub struct Corpus {
     /// Paragraphs of all files; a paragraph's id is its index here.
     pub paragraphs: Vec<Paragraph>,
     /// One fingerprint per paragraph.
-    pub fingerprints: Vec<Fingerprint>,
+    pub fingerprints: Fingerprints,
     /// Paragraphs under `min_words`.
     pub short_paragraphs: usize,
 }
@@ -305,7 +309,7 @@ enum Scanned {
     Text {
         size: u64,
         spans: Vec<Span>,
-        fingerprints: Vec<Fingerprint>,
+        fingerprints: FileFingerprints,
         valid_utf8: bool,
     },
     Binary {
@@ -327,13 +331,12 @@ fn scan(path: &Path, fingerprinter: &Fingerprinter, options: normalize::Options)
             valid_utf8,
         } => {
             let spans = segment::segment(&bytes, text_start);
-            let fingerprints = spans
-                .iter()
-                .map(|s| {
-                    let tokens = normalize::normalize(&bytes[s.start..s.end], options);
-                    fingerprinter.fingerprint(&tokens)
-                })
-                .collect();
+            let mut fingerprints = FileFingerprints::default();
+            let mut tokens = normalize::Tokens::default();
+            for s in &spans {
+                normalize::normalize_into(&bytes[s.start..s.end], options, &mut tokens);
+                fingerprinter.fingerprint(&tokens, &mut fingerprints);
+            }
             Scanned::Text {
                 size: bytes.len() as u64,
                 spans,
@@ -365,6 +368,50 @@ fn normalization_steps(options: normalize::Options) -> Vec<String> {
         steps.push("figures masked as 0".to_owned());
     }
     steps
+}
+
+/// Stages 6 and 7: candidates from the kept fingerprints, the real sets of the candidates re-read
+/// (problems re-reading go to `errors`), verified links, clusters and partial matches.
+fn find_links(
+    corpus: &mut Corpus,
+    fingerprinter: &Fingerprinter,
+    config: &Config,
+    errors: &mut Vec<Problem>,
+) -> (matching::Matches, Vec<cluster::Cluster>, partial::Partials) {
+    let fps = &corpus.fingerprints;
+    let mut matches = matching::group_exact(fps);
+    let candidates = matching::band_candidates(&mut matches, fps, config.boilerplate_cap);
+    let partial_candidates = partial::candidates(&matches, fps, config.boilerplate_cap);
+    corpus.fingerprints.release_candidate_data();
+
+    // The paragraphs whose sets are needed: every unit in a candidate pair or a template link.
+    let units = &matches.units;
+    let mut wanted: Vec<u32> = candidates
+        .iter()
+        .chain(&partial_candidates.pairs)
+        .chain(&matches.templates)
+        .flat_map(|&(a, b)| [units.first(a), units.first(b)])
+        .collect();
+    wanted.par_sort_unstable();
+    wanted.dedup();
+    let (sets, problems) = sets::load(corpus, fingerprinter, config.normalize_options(), &wanted);
+    drop(wanted);
+    errors.extend(problems);
+
+    matching::verify(&mut matches, &candidates, &sets, config.threshold);
+    drop(candidates);
+    let clusters = cluster::build_clusters(&matches, &sets);
+    let partials = partial::find_partials(
+        &matches,
+        &sets,
+        &partial_candidates,
+        &cluster::groups_of_units(&matches, &clusters),
+        partial::PartialParams {
+            shingle: config.shingle,
+            min_shared_words: config.min_shared_words,
+        },
+    );
+    (matches, clusters, partials)
 }
 
 /// Runs the whole pipeline and writes the report.
@@ -434,33 +481,18 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
                     });
                 }
                 corpus.short_paragraphs += fingerprints
+                    .keys()
                     .iter()
-                    .filter(|f| (f.words as usize) < config.min_words)
+                    .filter(|k| (k.words as usize) < config.min_words)
                     .count();
-                corpus.fingerprints.extend(fingerprints);
+                corpus.fingerprints.append(fingerprints);
             }
         }
         corpus.files.push(entry);
     }
 
-    let matches = matching::find_matches(
-        &corpus.fingerprints,
-        MatchParams {
-            threshold: config.threshold,
-            bucket_cap: config.boilerplate_cap,
-        },
-    );
-    let clusters = cluster::build_clusters(&matches, &corpus.fingerprints);
-    let partials = partial::find_partials(
-        &matches,
-        &corpus.fingerprints,
-        &cluster::groups_of_units(&matches, &clusters),
-        partial::PartialParams {
-            shingle: config.shingle,
-            min_shared_words: config.min_shared_words,
-            boilerplate_cap: config.boilerplate_cap,
-        },
-    );
+    let (matches, clusters, partials) =
+        find_links(&mut corpus, &fingerprinter, config, &mut errors);
     let cluster_of = passages::duplicate_cluster_of(corpus.paragraphs.len(), &clusters);
     let passages = passages::find_passages(&corpus.paragraphs, &clusters, &cluster_of);
     let overlaps = passages::file_overlaps(&corpus.paragraphs, &clusters, corpus.files.len());
@@ -564,5 +596,8 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
             s.duplicate_ratio * 100.0
         ));
     }
-    Ok(Outcome { report })
+    Ok(Outcome {
+        summary: report.summary,
+        errors: report.errors,
+    })
 }

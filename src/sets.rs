@@ -1,0 +1,109 @@
+//! Stage 6a, sets again: the paragraphs whose candidates must be verified to their real sets.
+//!
+//! In: the corpus (files, paragraphs), the fingerprinter and normalization options of the run, and
+//! the paragraph ids wanted, sorted. Out: a [`SetArena`] holding, for each of them, the
+//! [`Sets`] fingerprinting computed (sorted shingle hashes, figure shingles, token hashes,
+//! winnowed fingerprints with positions) in flat arrays, and the problems met re-reading files.
+//!
+//! Fingerprinting keeps no shingle set or token for the whole corpus; the few paragraphs that
+//! take part in a candidate pair are read again through [`Corpus::reread`], in blocks of
+//! [`BLOCK`] paragraphs in path order (so each file is read about once and only one block of text
+//! is in memory), normalized and shingled again in parallel.
+
+use rayon::prelude::*;
+
+use crate::fingerprint::{Fingerprinter, Sets, SetsRef};
+use crate::normalize::{Tokens, normalize_into};
+use crate::{Corpus, Problem, normalize};
+
+/// Paragraphs re-read and shingled together.
+pub const BLOCK: usize = 16 * 1024;
+
+const NONE: u32 = u32::MAX;
+
+/// The real sets of some paragraphs, in flat arrays.
+#[derive(Debug, Default)]
+pub struct SetArena {
+    /// For every paragraph id, its slot, or [`NONE`].
+    slot_of: Vec<u32>,
+    /// For every slot, where its shingles, figure shingles, tokens and winnowed fingerprints end.
+    ends: Vec<[u32; 4]>,
+    shingles: Vec<u64>,
+    figure_shingles: Vec<(u64, u64)>,
+    tokens: Vec<u32>,
+    winnowed: Vec<(u64, u32)>,
+}
+
+impl SetArena {
+    /// The sets of paragraph `id`; empty when it was not loaded (or its file could not be read).
+    pub fn get(&self, id: u32) -> SetsRef<'_> {
+        let slot = self.slot_of.get(id as usize).copied().unwrap_or(NONE);
+        if slot == NONE {
+            return SetsRef::default();
+        }
+        let start = match slot {
+            0 => [0; 4],
+            _ => self.ends[slot as usize - 1],
+        };
+        let end = self.ends[slot as usize];
+        let range = |i: usize| start[i] as usize..end[i] as usize;
+        SetsRef {
+            shingles: &self.shingles[range(0)],
+            figure_shingles: &self.figure_shingles[range(1)],
+            tokens: &self.tokens[range(2)],
+            winnowed: &self.winnowed[range(3)],
+        }
+    }
+
+    fn push(&mut self, id: u32, sets: &Sets) {
+        self.slot_of[id as usize] = self.ends.len() as u32;
+        self.shingles.extend_from_slice(&sets.shingles);
+        self.figure_shingles
+            .extend_from_slice(&sets.figure_shingles);
+        self.tokens.extend_from_slice(&sets.tokens);
+        self.winnowed.extend_from_slice(&sets.winnowed);
+        self.ends.push([
+            self.shingles.len() as u32,
+            self.figure_shingles.len() as u32,
+            self.tokens.len() as u32,
+            self.winnowed.len() as u32,
+        ]);
+    }
+}
+
+/// Re-reads the paragraphs `ids` (sorted, without repeats) and computes their sets.
+pub fn load(
+    corpus: &Corpus,
+    fingerprinter: &Fingerprinter,
+    options: normalize::Options,
+    ids: &[u32],
+) -> (SetArena, Vec<Problem>) {
+    let mut arena = SetArena {
+        slot_of: vec![NONE; corpus.paragraphs.len()],
+        ..SetArena::default()
+    };
+    let mut problems: Vec<Problem> = Vec::new();
+    for block in ids.chunks(BLOCK) {
+        let (texts, block_problems) = corpus.reread(block);
+        for p in block_problems {
+            // A file whose paragraphs span two blocks fails in both.
+            if !problems.contains(&p) {
+                problems.push(p);
+            }
+        }
+        let sets: Vec<Option<Sets>> = block
+            .par_iter()
+            .map_init(Tokens::default, |tokens, id| {
+                let text = texts.get(id)?;
+                normalize_into(text, options, tokens);
+                Some(fingerprinter.sets(tokens))
+            })
+            .collect();
+        for (&id, sets) in block.iter().zip(sets) {
+            if let Some(sets) = sets {
+                arena.push(id, &sets);
+            }
+        }
+    }
+    (arena, problems)
+}
