@@ -194,7 +194,8 @@ pub struct Sets {
     /// unless the paragraph takes part in partial matching.
     pub tokens: Vec<u32>,
     /// Winnowed fingerprints: `(shingle hash, shingle position)` of the minimum of every window
-    /// of `window` consecutive shingles (the rightmost on ties), each selection once.
+    /// of `window` consecutive shingles (the rightmost on ties), each selection once; sorted by
+    /// hash, then position.
     pub winnowed: Vec<(u64, u32)>,
 }
 
@@ -294,6 +295,7 @@ impl Fingerprinter {
                 winnow(&scratch.shingles, self.params.window, |h, p| {
                     sets.winnowed.push((h, p))
                 });
+                sets.winnowed.sort_unstable();
                 sets.tokens = scratch.real.iter().map(|&h| h as u32).collect();
             }
             sets.figure_shingles = scratch.figure_shingles.clone();
@@ -556,7 +558,7 @@ pub struct SetsRef<'a> {
     pub figure_shingles: &'a [(u64, u64)],
     /// Token hashes in order (empty unless the paragraph takes part in partial matching).
     pub tokens: &'a [u32],
-    /// Winnowed fingerprints with their shingle positions.
+    /// Winnowed fingerprints with their shingle positions, sorted by hash.
     pub winnowed: &'a [(u64, u32)],
 }
 
@@ -721,6 +723,8 @@ mod tests {
         assert!(selected.windows(2).all(|p| p[0].1 < p[1].1));
         let (_, _, kept, sets) = fp("one two three four five six seven eight nine");
         assert!(!kept.is_empty());
+        let mut kept = kept;
+        kept.sort_unstable();
         assert_eq!(kept, sets.winnowed.iter().map(|w| w.0).collect::<Vec<_>>());
         assert_eq!(sets.tokens.len(), 9);
     }

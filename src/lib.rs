@@ -347,6 +347,9 @@ fn scan(path: &Path, fingerprinter: &Fingerprinter, options: normalize::Options)
     }
 }
 
+/// Files scanned in parallel before their results are merged.
+const SCAN_CHUNK: usize = 4096;
+
 /// The normalization steps, as listed in the report's settings.
 fn normalization_steps(options: normalize::Options) -> Vec<String> {
     let mut steps = [
@@ -436,10 +439,14 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
         window: config.window(),
     });
 
-    let scanned: Vec<Scanned> = paths
-        .par_iter()
-        .map(|p| scan(p, &fingerprinter, config.normalize_options()))
-        .collect();
+    // A chunk of files at a time is scanned in parallel and merged before the next one, so the
+    // per-file results are never all held next to the merged ones.
+    let scanned = paths.chunks(SCAN_CHUNK).flat_map(|chunk| {
+        chunk
+            .par_iter()
+            .map(|p| scan(p, &fingerprinter, config.normalize_options()))
+            .collect::<Vec<Scanned>>()
+    });
 
     let mut corpus = Corpus::default();
     let mut warnings = Vec::new();

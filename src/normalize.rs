@@ -55,20 +55,59 @@ impl Default for Options {
 /// The British-to-American variant list, one `british<TAB>american` pair per line.
 const SPELLING_VARIANTS: &str = include_str!("../data/spelling-variants.tsv");
 
-/// The variant list as a map, built on first use.
-fn spelling_variants() -> &'static HashMap<&'static str, &'static str, Xxh3Builder> {
-    static MAP: OnceLock<HashMap<&'static str, &'static str, Xxh3Builder>> = OnceLock::new();
-    MAP.get_or_init(|| {
-        SPELLING_VARIANTS
+/// The variant list as a map, with a bit filter in front so that most words (not on the list)
+/// cost one bit test instead of a map lookup.
+struct Spelling {
+    map: HashMap<&'static str, &'static str, Xxh3Builder>,
+    filter: Vec<u64>,
+}
+
+/// Bits in the spelling filter: a few per cent of words not on the list pass it.
+const FILTER_BITS: u32 = 18;
+
+/// A cheap hash of a word for the spelling filter: its first and last eight bytes and length.
+fn filter_bit(word: &[u8]) -> usize {
+    let mut first = [0u8; 8];
+    let mut last = [0u8; 8];
+    let n = word.len().min(8);
+    first[..n].copy_from_slice(&word[..n]);
+    last[..n].copy_from_slice(&word[word.len() - n..]);
+    let h =
+        u64::from_le_bytes(first) ^ u64::from_le_bytes(last).rotate_left(29) ^ word.len() as u64;
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - FILTER_BITS)) as usize
+}
+
+impl Spelling {
+    /// The American spelling of `word`, if it is a British one on the list.
+    fn american(&self, word: &str) -> Option<&'static str> {
+        let bit = filter_bit(word.as_bytes());
+        if self.filter[bit / 64] & (1 << (bit % 64)) == 0 {
+            return None;
+        }
+        self.map.get(word).copied()
+    }
+}
+
+/// The variant list, built on first use.
+fn spelling_variants() -> &'static Spelling {
+    static SPELLING: OnceLock<Spelling> = OnceLock::new();
+    SPELLING.get_or_init(|| {
+        let map: HashMap<&'static str, &'static str, Xxh3Builder> = SPELLING_VARIANTS
             .lines()
             .filter_map(|line| line.split_once('\t'))
-            .collect()
+            .collect();
+        let mut filter = vec![0u64; (1 << FILTER_BITS) / 64];
+        for word in map.keys() {
+            let bit = filter_bit(word.as_bytes());
+            filter[bit / 64] |= 1 << (bit % 64);
+        }
+        Spelling { map, filter }
     })
 }
 
 /// Number of word pairs in the built-in spelling list.
 pub fn spelling_variant_count() -> usize {
-    spelling_variants().len()
+    spelling_variants().map.len()
 }
 
 /// The normalized tokens of one paragraph.
@@ -201,6 +240,36 @@ fn tokenize(s: &str, base: usize, options: Options, scratch: &mut Scratch, out: 
             continue;
         }
         let start = i;
+        // Most tokens are ASCII only: find where one ends and take it as it stands.
+        let mut prev_numeric = false;
+        let mut continues_past_ascii = false;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                if b.is_ascii_alphanumeric() {
+                    prev_numeric = b.is_ascii_digit();
+                } else if matches!(b, b',' | b'.' | b'/' | b':' | b'-')
+                    && prev_numeric
+                    && numeric_at(s, i + 1)
+                {
+                    prev_numeric = false;
+                } else {
+                    break;
+                }
+                i += 1;
+                continue;
+            }
+            let (c, len) = char_at(s, i);
+            continues_past_ascii = is_word_char(c)
+                || (is_number_separator(c) && prev_numeric && numeric_at(s, i + len));
+            break;
+        }
+        if !continues_past_ascii {
+            push_ascii_token(out, &s[start..i], base + start..base + i, options);
+            continue;
+        }
+        // Otherwise read the token again, character by character.
+        i = start;
         let raw = &mut scratch.raw;
         raw.clear();
         let mut ascii = true;
@@ -259,7 +328,7 @@ fn push_ascii_token(out: &mut Tokens, raw: &str, source: Range<usize>, options: 
         if options.fold_spelling && !figure && raw.len() > 2 {
             let word = &out.text[begin..];
             if word.bytes().all(|b| b.is_ascii_lowercase())
-                && let Some(&american) = spelling_variants().get(word)
+                && let Some(american) = spelling_variants().american(word)
             {
                 out.text.truncate(begin);
                 out.text.push_str(american);
@@ -300,7 +369,7 @@ fn push_token(
             && piece.bytes().all(|b| b.is_ascii_lowercase())
         {
             // The list holds lowercase ASCII words of three letters or more only.
-            spelling_variants().get(piece).copied().unwrap_or(piece)
+            spelling_variants().american(piece).unwrap_or(piece)
         } else {
             piece
         };

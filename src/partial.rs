@@ -132,15 +132,7 @@ pub fn find_partials(
         .filter(|&&(a, b)| !clustered_together(group_of_unit, a, b))
         .filter_map(|&(a, b)| {
             let (sa, sb) = (sets.get(m.units.first(a)), sets.get(m.units.first(b)));
-            let mut seeds: Vec<(u32, u32)> = Vec::new();
-            for &(h, pa) in sa.winnowed {
-                if candidates.boilerplate.binary_search(&h).is_ok() {
-                    continue;
-                }
-                seeds.extend(sb.winnowed.iter().filter(|w| w.0 == h).map(|w| (pa, w.1)));
-            }
-            seeds.sort_unstable();
-            seeds.dedup();
+            let seeds = shared_seeds(sa.winnowed, sb.winnowed, &candidates.boilerplate);
             let runs = extend_seeds(&sa, &sb, &seeds, params.shingle, params.min_shared_words);
             (!runs.is_empty()).then(|| PartialLink {
                 a,
@@ -154,6 +146,33 @@ pub fn find_partials(
         links,
         boilerplate_fingerprints: candidates.boilerplate.len(),
     }
+}
+
+/// `(position in a, position in b)` of every winnowed fingerprint both share that is not
+/// boilerplate, sorted; `a` and `b` are sorted by hash.
+fn shared_seeds(a: &[(u64, u32)], b: &[(u64, u32)], boilerplate: &[u64]) -> Vec<(u32, u32)> {
+    let mut seeds = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (ha, hb) = (a[i].0, b[j].0);
+        if ha < hb {
+            i += 1;
+        } else if hb < ha {
+            j += 1;
+        } else {
+            let i_end = i + a[i..].iter().take_while(|x| x.0 == ha).count();
+            let j_end = j + b[j..].iter().take_while(|x| x.0 == hb).count();
+            if boilerplate.binary_search(&ha).is_err() {
+                for &(_, pa) in &a[i..i_end] {
+                    seeds.extend(b[j..j_end].iter().map(|&(_, pb)| (pa, pb)));
+                }
+            }
+            i = i_end;
+            j = j_end;
+        }
+    }
+    seeds.sort_unstable();
+    seeds
 }
 
 fn clustered_together(group_of_unit: &[(Option<u32>, Option<u32>)], a: u32, b: u32) -> bool {
