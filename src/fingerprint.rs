@@ -190,9 +190,9 @@ pub struct Sets {
     pub shingles: Vec<u64>,
     /// `(masked hash, real hash)` of every shingle that contains a figure, sorted.
     pub figure_shingles: Vec<(u64, u64)>,
-    /// Token hashes (low 32 bits of xxh3-64) in order, for extending partial matches; empty
-    /// unless the paragraph takes part in partial matching.
-    pub tokens: Vec<u32>,
+    /// Token hashes (xxh3-64) in order, for extending partial matches and recomputing the
+    /// shingles ([`shingle_set`]); empty unless the paragraph takes part in partial matching.
+    pub tokens: Vec<u64>,
     /// Winnowed fingerprints: `(shingle hash, shingle position)` of the minimum of every window
     /// of `window` consecutive shingles (the rightmost on ties), each selection once; sorted by
     /// hash, then position.
@@ -296,7 +296,7 @@ impl Fingerprinter {
                     sets.winnowed.push((h, p))
                 });
                 sets.winnowed.sort_unstable();
-                sets.tokens = scratch.real.iter().map(|&h| h as u32).collect();
+                sets.tokens = scratch.real.clone();
             }
             sets.figure_shingles = scratch.figure_shingles.clone();
             let shingles = &mut scratch.shingles;
@@ -361,9 +361,7 @@ impl Fingerprinter {
             );
         }
         let k = self.params.shingle.min(real.len());
-        let windows = real.len() - k + 1;
-        for start in 0..windows {
-            let hash = shingle_hash(&real[start..start + k]);
+        for (start, hash) in shingle_hashes(real, self.params.shingle).enumerate() {
             shingles.push(hash);
             if has_figures {
                 let window = start..start + k;
@@ -484,6 +482,22 @@ fn winnow(hashes: &[u64], w: usize, mut select: impl FnMut(u64, u32)) {
     }
 }
 
+/// The hashes of the word k-shingles of a paragraph's token hashes, in order; a paragraph shorter
+/// than k has one shingle, all of its tokens.
+fn shingle_hashes(tokens: &[u64], shingle: usize) -> impl Iterator<Item = u64> + '_ {
+    let k = shingle.min(tokens.len());
+    tokens.windows(k.max(1)).map(shingle_hash)
+}
+
+/// The shingle set (sorted, without repeats) of a paragraph's token hashes: the same set
+/// [`Fingerprinter::sets`] gives.
+pub fn shingle_set(tokens: &[u64], shingle: usize) -> Vec<u64> {
+    let mut set: Vec<u64> = shingle_hashes(tokens, shingle).collect();
+    set.sort_unstable();
+    set.dedup();
+    set
+}
+
 fn shingle_hash(token_hashes: &[u64]) -> u64 {
     let mut buf = [0u8; 8 * 16];
     if token_hashes.len() <= 16 {
@@ -557,7 +571,7 @@ pub struct SetsRef<'a> {
     /// `(masked hash, real hash)` of every shingle that contains a figure, sorted.
     pub figure_shingles: &'a [(u64, u64)],
     /// Token hashes in order (empty unless the paragraph takes part in partial matching).
-    pub tokens: &'a [u32],
+    pub tokens: &'a [u64],
     /// Winnowed fingerprints with their shingle positions, sorted by hash.
     pub winnowed: &'a [(u64, u32)],
 }

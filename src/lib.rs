@@ -384,37 +384,87 @@ fn find_links(
     let fps = &corpus.fingerprints;
     let mut matches = matching::group_exact(fps);
     let candidates = matching::band_candidates(&mut matches, fps, config.boilerplate_cap);
-    let partial_candidates = partial::candidates(&matches, fps, config.boilerplate_cap);
+    let mut partial_candidates = partial::candidates(&matches, fps, config.boilerplate_cap);
     corpus.fingerprints.release_candidate_data();
+    give_back_freed_memory();
 
-    // The paragraphs whose sets are needed: every unit in a candidate pair or a template link.
-    let units = &matches.units;
-    let mut wanted: Vec<u32> = candidates
-        .iter()
-        .chain(&partial_candidates.pairs)
-        .chain(&matches.templates)
-        .flat_map(|&(a, b)| [units.first(a), units.first(b)])
-        .collect();
-    wanted.par_sort_unstable();
-    wanted.dedup();
-    let (sets, problems) = sets::load(corpus, fingerprinter, config.normalize_options(), &wanted);
-    drop(wanted);
-    errors.extend(problems);
-
+    // The sets are re-read in two rounds, each freed before the next, so that only one kind is
+    // held at a time: shingles and figure shingles of every unit in a candidate pair or template
+    // link, to verify them and build the clusters; then token hashes and winnowed fingerprints of
+    // every unit in a partial candidate pair not already clustered.
+    let ids = first_paragraphs(&matches.units, candidates.iter().chain(&matches.templates));
+    let load = |ids: &[u32], contents| {
+        sets::load(
+            corpus,
+            fingerprinter,
+            config.normalize_options(),
+            ids,
+            contents,
+        )
+    };
+    let (sets, problems) = load(&ids, sets::Contents::Verify);
+    drop(ids);
+    add_problems(errors, problems);
     matching::verify(&mut matches, &candidates, &sets, config.threshold);
     drop(candidates);
     let clusters = cluster::build_clusters(&matches, &sets);
+    drop(sets);
+    give_back_freed_memory();
+
+    partial_candidates.retain_unclustered(&cluster::groups_of_units(&matches, &clusters));
+    let ids = first_paragraphs(&matches.units, partial_candidates.pairs.iter());
+    let (sets, problems) = load(&ids, sets::Contents::Partial);
+    drop(ids);
+    add_problems(errors, problems);
     let partials = partial::find_partials(
         &matches,
         &sets,
         &partial_candidates,
-        &cluster::groups_of_units(&matches, &clusters),
         partial::PartialParams {
             shingle: config.shingle,
             min_shared_words: config.min_shared_words,
         },
     );
+    drop(sets);
+    give_back_freed_memory();
     (matches, clusters, partials)
+}
+
+/// The first paragraphs of the units in `pairs`, sorted, each once.
+fn first_paragraphs<'a>(
+    units: &matching::Units,
+    pairs: impl Iterator<Item = &'a (u32, u32)>,
+) -> Vec<u32> {
+    let mut ids: Vec<u32> = pairs
+        .flat_map(|&(a, b)| [units.first(a), units.first(b)])
+        .collect();
+    ids.par_sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Adds problems to `errors`, each once (a file met again in a later block or stage fails again).
+pub(crate) fn add_problems(errors: &mut Vec<Problem>, problems: Vec<Problem>) {
+    for p in problems {
+        if !errors.contains(&p) {
+            errors.push(p);
+        }
+    }
+}
+
+/// Returns the memory freed so far to the operating system. The allocator keeps freed blocks in
+/// the middle of its heaps, which would count against the peak of the next stage.
+fn give_back_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: glibc's malloc_trim only releases free memory; it has no preconditions.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
 }
 
 /// Runs the whole pipeline and writes the report.

@@ -17,11 +17,12 @@
 //! used as a seed and is counted in [`Partials::boilerplate_fingerprints`].
 //!
 //! Only the shingle hashes of the winnowed fingerprints are kept for the whole corpus; the seeds'
-//! positions and the tokens they are extended on come from the sets re-read for the candidates.
+//! positions and the tokens they are extended on come from the sets re-read for the unclustered
+//! candidates, and a link's shingle sets are recomputed from its token hashes.
 
 use rayon::prelude::*;
 
-use crate::fingerprint::{Fingerprints, SetsRef, jaccard};
+use crate::fingerprint::{Fingerprints, SetsRef, jaccard, shingle_set};
 use crate::matching::Matches;
 use crate::sets::SetArena;
 
@@ -117,19 +118,17 @@ pub fn candidates(m: &Matches, fps: &Fingerprints, boilerplate_cap: usize) -> Ca
     Candidates { pairs, boilerplate }
 }
 
-/// Finds the partial matches between candidate units that are not in one cluster already.
-/// `group_of_unit[u]` gives `(duplicate cluster, template cluster)` indexes, if any.
+/// Finds the partial matches between the candidate units (see
+/// [`Candidates::retain_unclustered`]).
 pub fn find_partials(
     m: &Matches,
     sets: &SetArena,
     candidates: &Candidates,
-    group_of_unit: &[(Option<u32>, Option<u32>)],
     params: PartialParams,
 ) -> Partials {
     let links = candidates
         .pairs
         .par_iter()
-        .filter(|&&(a, b)| !clustered_together(group_of_unit, a, b))
         .filter_map(|&(a, b)| {
             let (sa, sb) = (sets.get(m.units.first(a)), sets.get(m.units.first(b)));
             let seeds = shared_seeds(sa.winnowed, sb.winnowed, &candidates.boilerplate);
@@ -137,7 +136,10 @@ pub fn find_partials(
             (!runs.is_empty()).then(|| PartialLink {
                 a,
                 b,
-                similarity: jaccard(sa.shingles, sb.shingles),
+                similarity: jaccard(
+                    &shingle_set(sa.tokens, params.shingle),
+                    &shingle_set(sb.tokens, params.shingle),
+                ),
                 runs,
             })
         })
@@ -173,6 +175,16 @@ fn shared_seeds(a: &[(u64, u32)], b: &[(u64, u32)], boilerplate: &[u64]) -> Vec<
     }
     seeds.sort_unstable();
     seeds
+}
+
+impl Candidates {
+    /// Leaves out the pairs whose units are in one cluster already; `group_of_unit[u]` gives
+    /// `(duplicate cluster, template cluster)` indexes, if any.
+    pub fn retain_unclustered(&mut self, group_of_unit: &[(Option<u32>, Option<u32>)]) {
+        self.pairs
+            .retain(|&(a, b)| !clustered_together(group_of_unit, a, b));
+        self.pairs.shrink_to_fit();
+    }
 }
 
 fn clustered_together(group_of_unit: &[(Option<u32>, Option<u32>)], a: u32, b: u32) -> bool {

@@ -436,14 +436,10 @@ pub fn build<'a>(
 ) -> Report<'a> {
     let clusters = found.clusters;
     let (texts, text_errors) = representative_texts(corpus, clusters);
-    errors.extend(text_errors);
+    crate::add_problems(&mut errors, text_errors);
     let (partial_pairs, partial_matches_omitted) = partial_pairs(found);
     let (partial_spans, span_errors) = shared_spans(corpus, found, partial_pairs);
-    for p in span_errors {
-        if !errors.contains(&p) {
-            errors.push(p);
-        }
-    }
+    crate::add_problems(&mut errors, span_errors);
 
     let mut summary = Summary {
         files: corpus.files.iter().filter(|f| !f.binary).count(),
@@ -642,11 +638,7 @@ fn representative_texts(corpus: &Corpus, clusters: &[Cluster]) -> (Texts, Vec<Pr
     for block in clusters.chunks(REREAD_BLOCK) {
         let reps: Vec<u32> = block.iter().map(Cluster::representative).collect();
         let (read, block_problems) = corpus.reread(&reps);
-        for p in block_problems {
-            if !problems.contains(&p) {
-                problems.push(p);
-            }
-        }
+        crate::add_problems(&mut problems, block_problems);
         for rep in reps {
             if let Some(bytes) = read.get(&rep) {
                 texts.text.push_str(&String::from_utf8_lossy(bytes));
@@ -734,11 +726,7 @@ fn shared_spans(
         let mut ids: Vec<u32> = block.iter().map(|s| s.0).collect();
         ids.dedup();
         let (texts, block_problems) = corpus.reread(&ids);
-        for p in block_problems {
-            if !problems.contains(&p) {
-                problems.push(p);
-            }
-        }
+        crate::add_problems(&mut problems, block_problems);
         // Token byte ranges of each paragraph, in the file.
         let tokens: Vec<Option<Vec<(usize, usize)>>> = ids
             .par_iter()

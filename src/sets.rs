@@ -1,9 +1,11 @@
 //! Stage 6a, sets again: the paragraphs whose candidates must be verified to their real sets.
 //!
-//! In: the corpus (files, paragraphs), the fingerprinter and normalization options of the run, and
-//! the paragraph ids wanted, sorted. Out: a [`SetArena`] holding, for each of them, the
-//! [`Sets`] fingerprinting computed (sorted shingle hashes, figure shingles, token hashes,
-//! winnowed fingerprints with positions) in flat arrays, and the problems met re-reading files.
+//! In: the corpus (files, paragraphs), the fingerprinter and normalization options of the run, the
+//! paragraph ids wanted, sorted, and which parts of their sets are wanted ([`Contents`]). Out: a
+//! [`SetArena`] holding, for each of them, those parts of the [`Sets`] fingerprinting computed
+//! (sorted shingle hashes and figure shingles to verify candidates; token hashes and winnowed
+//! fingerprints with positions to find partial matches) in flat arrays, and the problems met
+//! re-reading files.
 //!
 //! Fingerprinting keeps no shingle set or token for the whole corpus; the few paragraphs that
 //! take part in a candidate pair are read again through [`Corpus::reread`], in blocks of
@@ -21,6 +23,15 @@ pub const BLOCK: usize = 16 * 1024;
 
 const NONE: u32 = u32::MAX;
 
+/// The parts of the sets to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contents {
+    /// Shingles and figure shingles: what verifying a near or template candidate needs.
+    Verify,
+    /// Token hashes and winnowed fingerprints: what finding partial matches needs.
+    Partial,
+}
+
 /// The real sets of some paragraphs, in flat arrays.
 #[derive(Debug, Default)]
 pub struct SetArena {
@@ -30,7 +41,7 @@ pub struct SetArena {
     ends: Vec<[u32; 4]>,
     shingles: Vec<u64>,
     figure_shingles: Vec<(u64, u64)>,
-    tokens: Vec<u32>,
+    tokens: Vec<u64>,
     winnowed: Vec<(u64, u32)>,
 }
 
@@ -55,13 +66,19 @@ impl SetArena {
         }
     }
 
-    fn push(&mut self, id: u32, sets: &Sets) {
+    fn push(&mut self, id: u32, sets: &Sets, contents: Contents) {
         self.slot_of[id as usize] = self.ends.len() as u32;
-        self.shingles.extend_from_slice(&sets.shingles);
-        self.figure_shingles
-            .extend_from_slice(&sets.figure_shingles);
-        self.tokens.extend_from_slice(&sets.tokens);
-        self.winnowed.extend_from_slice(&sets.winnowed);
+        match contents {
+            Contents::Verify => {
+                self.shingles.extend_from_slice(&sets.shingles);
+                self.figure_shingles
+                    .extend_from_slice(&sets.figure_shingles);
+            }
+            Contents::Partial => {
+                self.tokens.extend_from_slice(&sets.tokens);
+                self.winnowed.extend_from_slice(&sets.winnowed);
+            }
+        }
         self.ends.push([
             self.shingles.len() as u32,
             self.figure_shingles.len() as u32,
@@ -71,12 +88,14 @@ impl SetArena {
     }
 }
 
-/// Re-reads the paragraphs `ids` (sorted, without repeats) and computes their sets.
+/// Re-reads the paragraphs `ids` (sorted, without repeats) and computes their sets, keeping the
+/// `contents` asked for.
 pub fn load(
     corpus: &Corpus,
     fingerprinter: &Fingerprinter,
     options: normalize::Options,
     ids: &[u32],
+    contents: Contents,
 ) -> (SetArena, Vec<Problem>) {
     let mut arena = SetArena {
         slot_of: vec![NONE; corpus.paragraphs.len()],
@@ -85,12 +104,7 @@ pub fn load(
     let mut problems: Vec<Problem> = Vec::new();
     for block in ids.chunks(BLOCK) {
         let (texts, block_problems) = corpus.reread(block);
-        for p in block_problems {
-            // A file whose paragraphs span two blocks fails in both.
-            if !problems.contains(&p) {
-                problems.push(p);
-            }
-        }
+        crate::add_problems(&mut problems, block_problems);
         let sets: Vec<Option<Sets>> = block
             .par_iter()
             .map_init(Tokens::default, |tokens, id| {
@@ -101,9 +115,13 @@ pub fn load(
             .collect();
         for (&id, sets) in block.iter().zip(sets) {
             if let Some(sets) = sets {
-                arena.push(id, &sets);
+                arena.push(id, &sets, contents);
             }
         }
     }
+    arena.shingles.shrink_to_fit();
+    arena.figure_shingles.shrink_to_fit();
+    arena.tokens.shrink_to_fit();
+    arena.winnowed.shrink_to_fit();
     (arena, problems)
 }
