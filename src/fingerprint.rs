@@ -176,10 +176,14 @@ impl Fingerprints {
         &self.winnowed[k.winnow_start as usize..(k.winnow_start + k.winnow_len) as usize]
     }
 
-    /// Frees the band keys and winnowed fingerprints once candidates have been drawn from them.
-    pub fn release_candidate_data(&mut self) {
-        self.band_keys = Vec::new();
+    /// Frees the winnowed fingerprints once partial candidates have been drawn from them.
+    pub fn release_winnowed(&mut self) {
         self.winnowed = Vec::new();
+    }
+
+    /// Frees the band keys once band candidates have been drawn from them.
+    pub fn release_band_keys(&mut self) {
+        self.band_keys = Vec::new();
     }
 }
 

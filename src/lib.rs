@@ -381,11 +381,16 @@ fn find_links(
     config: &Config,
     errors: &mut Vec<Problem>,
 ) -> (matching::Matches, Vec<cluster::Cluster>, partial::Partials) {
-    let fps = &corpus.fingerprints;
-    let mut matches = matching::group_exact(fps);
-    let candidates = matching::band_candidates(&mut matches, fps, config.boilerplate_cap);
-    let mut partial_candidates = partial::candidates(&matches, fps, config.boilerplate_cap);
-    corpus.fingerprints.release_candidate_data();
+    // Each arena is freed as soon as its candidates are drawn, so the two are not held together
+    // with their candidates.
+    let mut matches = matching::group_exact(&corpus.fingerprints);
+    let mut partial_candidates =
+        partial::candidates(&matches, &corpus.fingerprints, config.boilerplate_cap);
+    corpus.fingerprints.release_winnowed();
+    give_back_freed_memory();
+    let candidates =
+        matching::band_candidates(&mut matches, &corpus.fingerprints, config.boilerplate_cap);
+    corpus.fingerprints.release_band_keys();
     give_back_freed_memory();
 
     // The sets are re-read in two rounds, each freed before the next, so that only one kind is
@@ -552,7 +557,12 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
         find_links(&mut corpus, &fingerprinter, config, &mut errors);
     let cluster_of = passages::duplicate_cluster_of(corpus.paragraphs.len(), &clusters);
     let passages = passages::find_passages(&corpus.paragraphs, &clusters, &cluster_of);
-    let overlaps = passages::file_overlaps(&corpus.paragraphs, &clusters, corpus.files.len());
+    let overlaps = passages::file_overlaps(
+        &corpus.paragraphs,
+        &clusters,
+        &cluster_of,
+        corpus.files.len(),
+    );
 
     let settings = report::Settings {
         inputs: config

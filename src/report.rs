@@ -24,7 +24,7 @@ use crate::cluster::{Cluster, Kind};
 use crate::matching::Matches;
 use crate::normalize::{Options, Tokens, normalize_into};
 use crate::partial::Partials;
-use crate::passages::{Overlap, Passage};
+use crate::passages::{Overlaps, Passage};
 use crate::rules::Violation;
 use crate::{Corpus, Paragraph, Problem};
 
@@ -32,7 +32,7 @@ use crate::{Corpus, Paragraph, Problem};
 /// paragraph pairs; the rest are counted in `summary.partial_matches_omitted`.
 pub const PARTIAL_COPIES_CAP: usize = 16;
 /// Overlaps listed per file, the largest first; `overlapping_files` counts them all.
-pub const OVERLAPS_LISTED: usize = 20;
+pub const OVERLAPS_LISTED: usize = crate::passages::OVERLAPS_LISTED;
 
 /// What the matching stages found, for the report.
 #[derive(Debug, Clone, Copy)]
@@ -46,7 +46,7 @@ pub struct Found<'a> {
     /// Copied runs of paragraphs.
     pub passages: &'a [Passage],
     /// Per file, its overlap with other files.
-    pub overlaps: &'a [Vec<Overlap>],
+    pub overlaps: &'a [Overlaps],
 }
 
 /// The format version written in every report.
@@ -548,7 +548,8 @@ pub fn build<'a>(
         .map(|(i, f)| {
             let (paragraphs, bytes) = paragraphs_per_file[i];
             let (duplicate_paragraphs, duplicate_bytes) = file_duplicates[i];
-            let mut overlaps: Vec<OverlapReport> = found.overlaps[i]
+            let overlaps: Vec<OverlapReport> = found.overlaps[i]
+                .listed
                 .iter()
                 .map(|o| OverlapReport {
                     path: corpus.files[o.file as usize].display.clone(),
@@ -557,10 +558,7 @@ pub fn build<'a>(
                     containment: ratio(o.bytes, bytes),
                 })
                 .collect();
-            // Largest share first; `found.overlaps` is in path order, and the sort is stable.
-            overlaps.sort_by_key(|o| std::cmp::Reverse(o.bytes));
-            let overlapping_files = overlaps.len();
-            overlaps.truncate(OVERLAPS_LISTED);
+            let overlapping_files = found.overlaps[i].files;
             FileReport {
                 path: f.display.clone(),
                 paragraphs,
@@ -769,22 +767,27 @@ fn shared_spans(
         }
     }
     drop(sides);
-    // Leave out the pairs that could not be read.
-    let mut kept = PartialSpans {
-        pairs: Vec::new(),
-        ends: Vec::new(),
-        spans: Vec::new(),
-    };
+    // Leave out the pairs that could not be read, moving the rest down in place.
+    let (mut pairs, mut kept_spans, mut kept_ends) = (pairs, 0, 0);
     let mut start = 0;
-    for (i, pair) in pairs.into_iter().enumerate() {
+    for i in 0..pairs.len() {
         let end = ends[i] as usize;
         if readable[i] {
-            kept.spans.extend_from_slice(&spans[start..end]);
-            kept.ends.push(kept.spans.len() as u32);
-            kept.pairs.push(pair);
+            spans.copy_within(start..end, kept_spans);
+            kept_spans += end - start;
+            ends[kept_ends] = kept_spans as u32;
+            kept_ends += 1;
         }
         start = end;
     }
+    let mut i = 0;
+    pairs.retain(|_| {
+        i += 1;
+        readable[i - 1]
+    });
+    spans.truncate(kept_spans);
+    ends.truncate(kept_ends);
+    let kept = PartialSpans { pairs, ends, spans };
     (kept, problems)
 }
 
