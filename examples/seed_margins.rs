@@ -58,8 +58,8 @@ fn main() {
             window: 0,
         });
         let similarity = |a: &str, b: &str| {
-            let fa = fingerprinter.fingerprint(&normalize(a.as_bytes(), Options::default()));
-            let fb = fingerprinter.fingerprint(&normalize(b.as_bytes(), Options::default()));
+            let fa = fingerprinter.sets(&normalize(a.as_bytes(), Options::default()));
+            let fb = fingerprinter.sets(&normalize(b.as_bytes(), Options::default()));
             jaccard(&fa.shingles, &fb.shingles)
         };
         let lowest = near

@@ -1,6 +1,7 @@
 //! Stage 7, cluster: verified links to clusters.
 //!
-//! In: the [`Matches`] (units of exact copies, near links, template links) and the fingerprints.
+//! In: the [`Matches`] (units of exact copies, near links, template links) and the real sets of
+//! the linked units' paragraphs ([`SetArena`]).
 //! Out: [`Cluster`]s in report order: duplicate clusters (union-find over units joined by near
 //! links; `exact` when all members are exact copies of the representative, else `near`) and
 //! `template` clusters (union-find over template links), each with its members and every member's
@@ -13,8 +14,9 @@
 
 use rayon::prelude::*;
 
-use crate::fingerprint::{Fingerprint, jaccard};
+use crate::fingerprint::jaccard;
 use crate::matching::Matches;
+use crate::sets::SetArena;
 
 /// What joins a cluster's members.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
@@ -81,7 +83,7 @@ impl DisjointSets {
 }
 
 /// Builds the clusters, sorted by representative, duplicate clusters before template clusters.
-pub fn build_clusters(m: &Matches, fps: &[Fingerprint]) -> Vec<Cluster> {
+pub fn build_clusters(m: &Matches, sets: &SetArena) -> Vec<Cluster> {
     let mut duplicates = DisjointSets::new(m.units.len());
     for &(a, b) in &m.near {
         duplicates.union(a, b);
@@ -98,7 +100,7 @@ pub fn build_clusters(m: &Matches, fps: &[Fingerprint]) -> Vec<Cluster> {
     }
     unit_groups.extend(
         (0..m.units.len() as u32)
-            .filter(|&u| !linked[u as usize] && m.units[u as usize].len() > 1)
+            .filter(|&u| !linked[u as usize] && m.units.get(u).len() > 1)
             .map(|u| (vec![u], false)),
     );
 
@@ -110,7 +112,7 @@ pub fn build_clusters(m: &Matches, fps: &[Fingerprint]) -> Vec<Cluster> {
 
     let mut clusters: Vec<Cluster> = unit_groups
         .into_par_iter()
-        .map(|(group, template)| cluster_of(m, fps, &group, template))
+        .map(|(group, template)| cluster_of(m, sets, &group, template))
         .collect();
     clusters.sort_by_key(|c| (c.representative(), c.kind));
     clusters
@@ -133,20 +135,19 @@ pub fn groups_of_units(m: &Matches, clusters: &[Cluster]) -> Vec<(Option<u32>, O
     groups
 }
 
-fn cluster_of(m: &Matches, fps: &[Fingerprint], group: &[u32], template: bool) -> Cluster {
+fn cluster_of(m: &Matches, sets: &SetArena, group: &[u32], template: bool) -> Cluster {
     // Units are numbered by their first paragraph, so the group's first unit holds the
     // representative.
     let rep_unit = group[0];
-    let rep = &fps[m.units[rep_unit as usize][0] as usize];
+    let rep = sets.get(m.units.first(rep_unit));
     let rep_masked = template.then(|| rep.masked_shingles());
     let mut members: Vec<(u32, f64)> = Vec::new();
     for &u in group {
-        let paragraphs = &m.units[u as usize];
-        let fp = &fps[paragraphs[0] as usize];
+        let paragraphs = m.units.get(u);
         let similarity = match &rep_masked {
             _ if u == rep_unit => 1.0,
-            Some(rep_masked) => jaccard(&fp.masked_shingles(), rep_masked),
-            None => jaccard(&fp.shingles, &rep.shingles),
+            Some(rep_masked) => jaccard(&sets.get(paragraphs[0]).masked_shingles(), rep_masked),
+            None => jaccard(sets.get(paragraphs[0]).shingles, rep.shingles),
         };
         members.extend(paragraphs.iter().map(|&p| (p, similarity)));
     }

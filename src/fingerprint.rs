@@ -1,10 +1,14 @@
 //! Stage 5, fingerprint: normalized tokens to the hashes the matcher compares.
 //!
 //! In: the [`Tokens`] of one paragraph and the [`Params`] of the run.
-//! Out: a [`Fingerprint`]: the exact key (xxh3-128 of the normalized text), the same key with
-//! figures masked, the sorted set of word k-shingle hashes, the shingles that contain a figure
-//! (with and without the figure masked, for the template check), and the LSH band keys of a
-//! MinHash signature over the figure-masked shingles.
+//! Out, kept for the whole run in flat arenas ([`FileFingerprints`] per file, merged into
+//! [`Fingerprints`] for the corpus): a [`Key`] (the exact key, xxh3-128 of the normalized text;
+//! the same key with figures masked; the word count), the LSH band keys of a MinHash signature
+//! over the figure-masked shingles (32 bits each, band-major), and the winnowed fingerprints
+//! (shingle hashes only). Out on demand, for the few paragraphs whose candidates are verified:
+//! [`Sets`], the real sets of one paragraph (sorted shingle hashes; the shingles that contain a
+//! figure, with and without it masked; token hashes and winnowed fingerprints with positions), so
+//! that no shingle set or token is held for the whole corpus.
 //!
 //! Token hashes are xxh3-64 of the normalized token; a shingle hash is xxh3-64 of the k token
 //! hashes in order. A paragraph with fewer than k tokens has one shingle: all of its tokens.
@@ -12,6 +16,8 @@
 //! duplicates and templates (paragraphs alike but for their figures); the matcher tells them apart
 //! on the real sets. Short paragraphs (fewer than `min_words` tokens) get no band keys: they are
 //! matched exactly only.
+
+use std::cell::RefCell;
 
 use xxhash_rust::xxh3::{Xxh3, xxh3_64, xxh3_128};
 
@@ -60,26 +66,163 @@ pub fn candidate_probability(j: f64, bands: usize, rows: usize) -> f64 {
     1.0 - (1.0 - j.powi(rows as i32)).powi(bands as i32)
 }
 
-/// Everything the matcher needs to know about one paragraph.
-#[derive(Debug, Clone, Default)]
-pub struct Fingerprint {
+/// What is kept of one paragraph for the whole run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Key {
     /// xxh3-128 of the normalized text (tokens joined by single spaces).
     pub exact: u128,
     /// The same with every figure replaced by `0`; equal to `exact` when there are no figures.
     pub masked: u128,
     /// Number of tokens.
     pub words: u32,
+    /// Row of its band keys in the band arenas; [`NO_ROW`] without band keys.
+    band_row: u32,
+    /// Where its winnowed fingerprints start in the winnowing arena, and how many there are.
+    winnow_start: u32,
+    winnow_len: u32,
+}
+
+/// The band row of a paragraph without band keys.
+pub const NO_ROW: u32 = u32::MAX;
+
+/// The fingerprints of one file's paragraphs, in order: keys, band keys paragraph by paragraph,
+/// winnowed fingerprints.
+#[derive(Debug, Default)]
+pub struct FileFingerprints {
+    keys: Vec<Key>,
+    bands: usize,
+    band_keys: Vec<u32>,
+    winnowed: Vec<u64>,
+}
+
+impl FileFingerprints {
+    /// The paragraphs' keys.
+    pub fn keys(&self) -> &[Key] {
+        &self.keys
+    }
+
+    /// Appends the fingerprints of the paragraphs that follow in the same file (the next block
+    /// of a document, or the next JSON Lines record).
+    pub fn extend(&mut self, next: FileFingerprints) {
+        if self.keys.is_empty() {
+            *self = next;
+            return;
+        }
+        self.bands = self.bands.max(next.bands);
+        let rows = self.band_keys.len().checked_div(self.bands).unwrap_or(0) as u32;
+        let winnow_base = self.winnowed.len() as u32;
+        self.keys.extend(next.keys.iter().map(|k| Key {
+            band_row: if k.band_row == NO_ROW {
+                NO_ROW
+            } else {
+                k.band_row + rows
+            },
+            winnow_start: k.winnow_start + winnow_base,
+            ..*k
+        }));
+        self.band_keys.extend_from_slice(&next.band_keys);
+        self.winnowed.extend_from_slice(&next.winnowed);
+    }
+}
+
+/// The fingerprints of the whole corpus: one [`Key`] per paragraph id, the band keys band-major
+/// (the keys of band `b` for all paragraphs with band keys, in paragraph order), and the winnowed
+/// fingerprints.
+#[derive(Debug, Default)]
+pub struct Fingerprints {
+    keys: Vec<Key>,
+    band_keys: Vec<Vec<u32>>,
+    winnowed: Vec<u64>,
+}
+
+impl Fingerprints {
+    /// Appends the fingerprints of the next file.
+    pub fn append(&mut self, file: FileFingerprints) {
+        if self.band_keys.len() < file.bands {
+            self.band_keys.resize_with(file.bands, Vec::new);
+        }
+        let rows = self.band_keys.first().map_or(0, Vec::len) as u32;
+        let winnow_base = self.winnowed.len() as u32;
+        self.keys.extend(file.keys.iter().map(|k| Key {
+            band_row: if k.band_row == NO_ROW {
+                NO_ROW
+            } else {
+                k.band_row + rows
+            },
+            winnow_start: k.winnow_start + winnow_base,
+            ..*k
+        }));
+        if file.bands > 0 {
+            for row in file.band_keys.chunks_exact(file.bands) {
+                for (band, &key) in self.band_keys.iter_mut().zip(row) {
+                    band.push(key);
+                }
+            }
+        }
+        self.winnowed.extend_from_slice(&file.winnowed);
+    }
+
+    /// Number of paragraphs.
+    pub fn len(&self) -> usize {
+        self.keys.len()
+    }
+
+    /// Whether there are no paragraphs.
+    pub fn is_empty(&self) -> bool {
+        self.keys.is_empty()
+    }
+
+    /// The key of paragraph `id`.
+    pub fn key(&self, id: u32) -> &Key {
+        &self.keys[id as usize]
+    }
+
+    /// All keys, by paragraph id.
+    pub fn keys(&self) -> &[Key] {
+        &self.keys
+    }
+
+    /// Number of LSH bands (0 when no paragraph has band keys).
+    pub fn bands(&self) -> usize {
+        self.band_keys.len()
+    }
+
+    /// The key of paragraph `id` in band `band`, if it has band keys.
+    pub fn band_key(&self, band: usize, id: u32) -> Option<u32> {
+        let row = self.keys[id as usize].band_row;
+        (row != NO_ROW).then(|| self.band_keys[band][row as usize])
+    }
+
+    /// The winnowed fingerprints (shingle hashes) of paragraph `id`.
+    pub fn winnowed(&self, id: u32) -> &[u64] {
+        let k = &self.keys[id as usize];
+        &self.winnowed[k.winnow_start as usize..(k.winnow_start + k.winnow_len) as usize]
+    }
+
+    /// Frees the winnowed fingerprints once partial candidates have been drawn from them.
+    pub fn release_winnowed(&mut self) {
+        self.winnowed = Vec::new();
+    }
+
+    /// Frees the band keys once band candidates have been drawn from them.
+    pub fn release_band_keys(&mut self) {
+        self.band_keys = Vec::new();
+    }
+}
+
+/// The real sets of one paragraph, recomputed from its text when its candidates are verified.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sets {
     /// Shingle hashes, sorted and without repeats.
     pub shingles: Vec<u64>,
     /// `(masked hash, real hash)` of every shingle that contains a figure, sorted.
     pub figure_shingles: Vec<(u64, u64)>,
-    /// One LSH key per band; empty for short paragraphs and in exact-only runs.
-    pub bands: Vec<u64>,
-    /// Token hashes (low 32 bits of xxh3-64) in order, for extending partial matches; empty
-    /// unless the paragraph takes part in partial matching.
-    pub tokens: Vec<u32>,
+    /// Token hashes (xxh3-64) in order, for extending partial matches and recomputing the
+    /// shingles ([`shingle_set`]); empty unless the paragraph takes part in partial matching.
+    pub tokens: Vec<u64>,
     /// Winnowed fingerprints: `(shingle hash, shingle position)` of the minimum of every window
-    /// of `window` consecutive shingles (the rightmost on ties), each selection once.
+    /// of `window` consecutive shingles (the rightmost on ties), each selection once; sorted by
+    /// hash, then position.
     pub winnowed: Vec<(u64, u32)>,
 }
 
@@ -87,9 +230,15 @@ pub struct Fingerprint {
 #[derive(Debug, Clone)]
 pub struct Fingerprinter {
     params: Params,
-    /// `(a, b)` of each permutation `h -> a * h + b (mod 2^64)`, `a` odd.
-    permutations: Vec<(u64, u64)>,
+    /// The permutations `h -> a * h + b (mod 2^64)`, `a` odd, in lanes of [`LANES`]: the
+    /// multipliers and the addends as two arrays padded to whole lanes (the padding is ignored).
+    multipliers: Vec<u64>,
+    addends: Vec<u64>,
 }
+
+/// MinHash values computed side by side; a multiple of the vector width, so the compiler can keep
+/// a lane's minima, multipliers and addends in vector registers over the whole shingle set.
+const LANES: usize = 32;
 
 /// A fixed seed: signatures, and so candidates, are the same in every run.
 const PERMUTATION_SEED: u64 = 0x6465_6475_705f_6d68;
@@ -106,12 +255,17 @@ impl Fingerprinter {
     /// Prepares the permutations for `params`.
     pub fn new(params: Params) -> Self {
         let mut state = PERMUTATION_SEED;
-        let permutations = (0..params.bands * params.rows)
-            .map(|_| (splitmix64(&mut state) | 1, splitmix64(&mut state)))
-            .collect();
+        let n = params.bands * params.rows;
+        let padded = n.div_ceil(LANES) * LANES;
+        let (mut multipliers, mut addends) = (vec![1; padded], vec![0; padded]);
+        for i in 0..n {
+            multipliers[i] = splitmix64(&mut state) | 1;
+            addends[i] = splitmix64(&mut state);
+        }
         Fingerprinter {
             params,
-            permutations,
+            multipliers,
+            addends,
         }
     }
 
@@ -120,8 +274,73 @@ impl Fingerprinter {
         &self.params
     }
 
-    /// Fingerprints one paragraph.
-    pub fn fingerprint(&self, tokens: &Tokens) -> Fingerprint {
+    /// Fingerprints one paragraph and appends it to `out`.
+    pub fn fingerprint(&self, tokens: &Tokens, out: &mut FileFingerprints) {
+        SCRATCH.with_borrow_mut(|scratch| {
+            let mut key = self.keys(tokens);
+            key.band_row = NO_ROW;
+            key.winnow_start = out.winnowed.len() as u32;
+            if self.shingle(tokens, scratch) {
+                let long_enough = tokens.len() >= self.params.min_words;
+                if long_enough && self.winnows(scratch) {
+                    winnow(&scratch.shingles, self.params.window, |h, _| {
+                        out.winnowed.push(h)
+                    });
+                    key.winnow_len = out.winnowed.len() as u32 - key.winnow_start;
+                }
+                if long_enough {
+                    out.bands = self.params.bands;
+                    key.band_row = (out.band_keys.len() / self.params.bands.max(1)) as u32;
+                    let Scratch {
+                        shingles,
+                        masked_shingles,
+                        mins,
+                        ..
+                    } = scratch;
+                    let set = if masked_shingles.is_empty() {
+                        &shingles[..]
+                    } else {
+                        &masked_shingles[..]
+                    };
+                    self.band_keys(set, mins, &mut out.band_keys);
+                }
+            }
+            out.keys.push(key);
+        })
+    }
+
+    /// The real sets of one paragraph: the same shingles, figure shingles and winnowed
+    /// fingerprints [`Fingerprinter::fingerprint`] computed.
+    pub fn sets(&self, tokens: &Tokens) -> Sets {
+        SCRATCH.with_borrow_mut(|scratch| {
+            let mut sets = Sets::default();
+            if !self.shingle(tokens, scratch) {
+                return sets;
+            }
+            let long_enough = tokens.len() >= self.params.min_words;
+            if long_enough && self.winnows(scratch) {
+                winnow(&scratch.shingles, self.params.window, |h, p| {
+                    sets.winnowed.push((h, p))
+                });
+                sets.winnowed.sort_unstable();
+                sets.tokens = scratch.real.clone();
+            }
+            sets.figure_shingles = scratch.figure_shingles.clone();
+            let shingles = &mut scratch.shingles;
+            shingles.sort_unstable();
+            shingles.dedup();
+            sets.shingles = shingles.clone();
+            sets
+        })
+    }
+
+    /// Whether a paragraph with these shingles is winnowed.
+    fn winnows(&self, scratch: &Scratch) -> bool {
+        self.params.window > 0 && scratch.shingles.len() >= self.params.window
+    }
+
+    /// The exact and masked keys and the word count.
+    fn keys(&self, tokens: &Tokens) -> Key {
         let exact = xxh3_128(tokens.text.as_bytes());
         let has_figures = !self.params.ignore_figures && tokens.tokens.iter().any(|t| t.figure);
         let masked = if has_figures {
@@ -129,93 +348,153 @@ impl Fingerprinter {
         } else {
             exact
         };
-        let mut fp = Fingerprint {
+        Key {
             exact,
             masked,
             words: tokens.len() as u32,
-            ..Fingerprint::default()
-        };
-        if self.params.exact_only || tokens.is_empty() {
-            return fp;
+            ..Key::default()
         }
+    }
 
-        let mask_hash = xxh3_64(FIGURE_MASK.as_bytes());
-        let real: Vec<u64> = tokens.words().map(|w| xxh3_64(w.as_bytes())).collect();
-        let masked_tokens: Vec<u64> = if has_figures {
+    /// Fills the scratch buffers with the paragraph's token hashes, its shingles in order and,
+    /// when it has figures, its masked shingles in order and its figure shingles (sorted, without
+    /// repeats). False when there is nothing to shingle (exact-only runs, no tokens).
+    fn shingle(&self, tokens: &Tokens, scratch: &mut Scratch) -> bool {
+        let Scratch {
+            real,
+            masked_tokens,
+            shingles,
+            masked_shingles,
+            figure_shingles,
+            ..
+        } = scratch;
+        real.clear();
+        masked_tokens.clear();
+        shingles.clear();
+        masked_shingles.clear();
+        figure_shingles.clear();
+        if self.params.exact_only || tokens.is_empty() {
+            return false;
+        }
+        let has_figures = !self.params.ignore_figures && tokens.tokens.iter().any(|t| t.figure);
+        real.extend(tokens.words().map(|w| xxh3_64(w.as_bytes())));
+        if has_figures {
+            let mask_hash = xxh3_64(FIGURE_MASK.as_bytes());
             let figures = tokens.tokens.iter().map(|t| t.figure);
-            real.iter()
-                .zip(figures)
-                .map(|(&h, figure)| if figure { mask_hash } else { h })
-                .collect()
-        } else {
-            Vec::new()
-        };
-
+            masked_tokens.extend(
+                real.iter()
+                    .zip(figures)
+                    .map(|(&h, figure)| if figure { mask_hash } else { h }),
+            );
+        }
         let k = self.params.shingle.min(real.len());
-        let windows = real.len() - k + 1;
-        let mut shingles = Vec::with_capacity(windows);
-        let mut masked_shingles = Vec::with_capacity(if has_figures { windows } else { 0 });
-        for start in 0..windows {
-            let hash = shingle_hash(&real[start..start + k]);
+        for (start, hash) in shingle_hashes(real, self.params.shingle).enumerate() {
             shingles.push(hash);
             if has_figures {
                 let window = start..start + k;
                 if tokens.tokens[window.clone()].iter().any(|t| t.figure) {
                     let masked_hash = shingle_hash(&masked_tokens[window]);
-                    fp.figure_shingles.push((masked_hash, hash));
+                    figure_shingles.push((masked_hash, hash));
                     masked_shingles.push(masked_hash);
                 } else {
                     masked_shingles.push(hash);
                 }
             }
         }
-        fp.figure_shingles.sort_unstable();
-        fp.figure_shingles.dedup();
-
-        let long_enough = tokens.len() >= self.params.min_words;
-        if long_enough && self.params.window > 0 && shingles.len() >= self.params.window {
-            fp.winnowed = winnow(&shingles, self.params.window);
-            fp.tokens = real.iter().map(|&h| h as u32).collect();
-        }
-        if long_enough {
-            let set = if has_figures {
-                &masked_shingles
-            } else {
-                &shingles
-            };
-            fp.bands = self.band_keys(set);
-        }
-        shingles.sort_unstable();
-        shingles.dedup();
-        fp.shingles = shingles;
-        fp
+        figure_shingles.sort_unstable();
+        figure_shingles.dedup();
+        true
     }
 
-    /// MinHash over `set`, cut into bands; each band's key is xxh3-64 of its values.
-    fn band_keys(&self, set: &[u64]) -> Vec<u64> {
-        let mut mins = vec![u64::MAX; self.permutations.len()];
+    /// MinHash over `set`, cut into bands; each band's key is the low 32 bits of xxh3-64 of its
+    /// values (a collision only adds a candidate, which verification rejects).
+    fn band_keys(&self, set: &[u64], mins: &mut Vec<u64>, out: &mut Vec<u32>) {
+        mins.clear();
+        mins.resize(self.multipliers.len(), u64::MAX);
+        minhash(&self.multipliers, &self.addends, set, mins);
+        let rows = self.params.rows;
+        let mut buf = [0u8; 8 * 16];
+        out.extend(mins[..self.params.bands * rows].chunks(rows).map(|band| {
+            for (chunk, v) in buf.chunks_mut(8).zip(band) {
+                chunk.copy_from_slice(&v.to_le_bytes());
+            }
+            xxh3_64(&buf[..band.len() * 8]) as u32
+        }));
+    }
+}
+
+/// Per-thread scratch buffers of [`Fingerprinter::fingerprint`].
+#[derive(Default)]
+struct Scratch {
+    real: Vec<u64>,
+    masked_tokens: Vec<u64>,
+    shingles: Vec<u64>,
+    masked_shingles: Vec<u64>,
+    figure_shingles: Vec<(u64, u64)>,
+    mins: Vec<u64>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// Lowers `mins[i]` to the minimum of `multipliers[i] * h + addends[i]` over `h` in `set`. The
+/// arrays are whole [`LANES`]. On x86-64 the same code is compiled for AVX-512 and AVX2 too and
+/// picked at run time; the result is the same on every path.
+fn minhash(multipliers: &[u64], addends: &[u64], set: &[u64], mins: &mut [u64]) {
+    #[cfg(target_arch = "x86_64")]
+    {
+        if std::arch::is_x86_feature_detected!("avx512dq") {
+            // SAFETY: the CPU supports the features the function is compiled for.
+            return unsafe { minhash_avx512(multipliers, addends, set, mins) };
+        }
+        if std::arch::is_x86_feature_detected!("avx2") {
+            // SAFETY: as above.
+            return unsafe { minhash_avx2(multipliers, addends, set, mins) };
+        }
+    }
+    minhash_lanes(multipliers, addends, set, mins);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx512f,avx512dq")]
+fn minhash_avx512(multipliers: &[u64], addends: &[u64], set: &[u64], mins: &mut [u64]) {
+    minhash_lanes(multipliers, addends, set, mins);
+}
+
+#[cfg(target_arch = "x86_64")]
+#[target_feature(enable = "avx2")]
+fn minhash_avx2(multipliers: &[u64], addends: &[u64], set: &[u64], mins: &mut [u64]) {
+    minhash_lanes(multipliers, addends, set, mins);
+}
+
+/// The MinHash loop, lane by lane: fixed-size arrays the compiler vectorizes.
+#[inline(always)]
+fn minhash_lanes(multipliers: &[u64], addends: &[u64], set: &[u64], mins: &mut [u64]) {
+    for ((m, a), b) in mins
+        .chunks_exact_mut(LANES)
+        .zip(multipliers.chunks_exact(LANES))
+        .zip(addends.chunks_exact(LANES))
+    {
+        let a: &[u64; LANES] = a.try_into().expect("whole lanes");
+        let b: &[u64; LANES] = b.try_into().expect("whole lanes");
+        let mut lane = [u64::MAX; LANES];
         for &h in set {
-            for (min, &(a, b)) in mins.iter_mut().zip(&self.permutations) {
-                *min = (*min).min(a.wrapping_mul(h).wrapping_add(b));
+            for i in 0..LANES {
+                lane[i] = lane[i].min(a[i].wrapping_mul(h).wrapping_add(b[i]));
             }
         }
-        let mut buf = Vec::with_capacity(self.params.rows * 8);
-        mins.chunks(self.params.rows)
-            .map(|band| {
-                buf.clear();
-                band.iter()
-                    .for_each(|v| buf.extend_from_slice(&v.to_le_bytes()));
-                xxh3_64(&buf)
-            })
-            .collect()
+        for (m, l) in m.iter_mut().zip(lane) {
+            *m = (*m).min(l);
+        }
     }
 }
 
 /// Winnowing (Schleimer, Wilkerson and Aiken, 2003): the minimum of every window of `w`
 /// consecutive hashes, the rightmost one on ties, recorded once per position. Two sequences that
 /// share `w` consecutive hashes share a selected fingerprint.
-fn winnow(hashes: &[u64], w: usize) -> Vec<(u64, u32)> {
-    let mut selected: Vec<(u64, u32)> = Vec::new();
+fn winnow(hashes: &[u64], w: usize, mut select: impl FnMut(u64, u32)) {
+    let mut last = None;
     for start in 0..=hashes.len() - w {
         let mut best = start;
         for i in start + 1..start + w {
@@ -223,11 +502,27 @@ fn winnow(hashes: &[u64], w: usize) -> Vec<(u64, u32)> {
                 best = i;
             }
         }
-        if selected.last().is_none_or(|&(_, p)| p as usize != best) {
-            selected.push((hashes[best], best as u32));
+        if last != Some(best) {
+            select(hashes[best], best as u32);
+            last = Some(best);
         }
     }
-    selected
+}
+
+/// The hashes of the word k-shingles of a paragraph's token hashes, in order; a paragraph shorter
+/// than k has one shingle, all of its tokens.
+fn shingle_hashes(tokens: &[u64], shingle: usize) -> impl Iterator<Item = u64> + '_ {
+    let k = shingle.min(tokens.len());
+    tokens.windows(k.max(1)).map(shingle_hash)
+}
+
+/// The shingle set (sorted, without repeats) of a paragraph's token hashes: the same set
+/// [`Fingerprinter::sets`] gives.
+pub fn shingle_set(tokens: &[u64], shingle: usize) -> Vec<u64> {
+    let mut set: Vec<u64> = shingle_hashes(tokens, shingle).collect();
+    set.sort_unstable();
+    set.dedup();
+    set
 }
 
 fn shingle_hash(token_hashes: &[u64]) -> u64 {
@@ -283,11 +578,36 @@ fn intersection_size(a: &[u64], b: &[u64]) -> usize {
     shared
 }
 
-impl Fingerprint {
+impl Sets {
+    /// The sets as slices.
+    pub fn view(&self) -> SetsRef<'_> {
+        SetsRef {
+            shingles: &self.shingles,
+            figure_shingles: &self.figure_shingles,
+            tokens: &self.tokens,
+            winnowed: &self.winnowed,
+        }
+    }
+}
+
+/// The real sets of one paragraph, borrowed (from a [`Sets`] or an arena of them).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SetsRef<'a> {
+    /// Shingle hashes, sorted and without repeats.
+    pub shingles: &'a [u64],
+    /// `(masked hash, real hash)` of every shingle that contains a figure, sorted.
+    pub figure_shingles: &'a [(u64, u64)],
+    /// Token hashes in order (empty unless the paragraph takes part in partial matching).
+    pub tokens: &'a [u64],
+    /// Winnowed fingerprints with their shingle positions, sorted by hash.
+    pub winnowed: &'a [(u64, u32)],
+}
+
+impl SetsRef<'_> {
     /// The shingle set with every figure masked, sorted and without repeats.
     pub fn masked_shingles(&self) -> Vec<u64> {
         if self.figure_shingles.is_empty() {
-            return self.shingles.clone();
+            return self.shingles.to_vec();
         }
         let mut real_figure: Vec<u64> = self.figure_shingles.iter().map(|&(_, r)| r).collect();
         real_figure.sort_unstable();
@@ -306,8 +626,8 @@ impl Fingerprint {
     /// Whether a figure of one paragraph stands where the other has a different figure: some
     /// masked shingle occurs in both, but never with the same figures. A figure that is only
     /// missing on one side (a sentence added or cut) is no conflict.
-    pub fn conflicts_with(&self, other: &Fingerprint) -> bool {
-        let (a, b) = (&self.figure_shingles, &other.figure_shingles);
+    pub fn conflicts_with(&self, other: &SetsRef<'_>) -> bool {
+        let (a, b) = (self.figure_shingles, other.figure_shingles);
         let (mut i, mut j) = (0, 0);
         while i < a.len() && j < b.len() {
             let (ma, mb) = (a[i].0, b[j].0);
@@ -349,8 +669,23 @@ mod tests {
         })
     }
 
-    fn fp(text: &str) -> Fingerprint {
-        fingerprinter().fingerprint(&normalize(text.as_bytes(), Options::default()))
+    /// The key, band keys and winnowed hashes kept of `text`, and its real sets.
+    fn fp(text: &str) -> (Key, Vec<u32>, Vec<u64>, Sets) {
+        let f = fingerprinter();
+        let tokens = normalize(text.as_bytes(), Options::default());
+        let mut file = FileFingerprints::default();
+        f.fingerprint(&tokens, &mut file);
+        let mut all = Fingerprints::default();
+        all.append(file);
+        let bands = (0..all.bands())
+            .filter_map(|b| all.band_key(b, 0))
+            .collect();
+        (
+            *all.key(0),
+            bands,
+            all.winnowed(0).to_vec(),
+            f.sets(&tokens),
+        )
     }
 
     #[test]
@@ -371,40 +706,43 @@ mod tests {
     #[test]
     fn exact_key_ignores_case_and_punctuation() {
         assert_eq!(
-            fp("Daesh on verge, of collapse!").exact,
-            fp("DAESH ON VERGE OF COLLAPSE").exact
+            fp("Daesh on verge, of collapse!").0.exact,
+            fp("DAESH ON VERGE OF COLLAPSE").0.exact
         );
         assert_ne!(
-            fp("Daesh on verge of collapse").exact,
-            fp("Daesh on verge of collapses").exact
+            fp("Daesh on verge of collapse").0.exact,
+            fp("Daesh on verge of collapses").0.exact
         );
     }
 
     #[test]
     fn shingles_are_word_triples() {
         let a = fp("a b c d");
-        assert_eq!(a.shingles.len(), 2);
+        assert_eq!(a.3.shingles.len(), 2);
         assert_eq!(
-            fp("a b").shingles.len(),
+            fp("a b").3.shingles.len(),
             1,
             "short paragraphs keep one shingle"
         );
         assert!(
-            fp("a b c").bands.is_empty(),
+            fp("a b c").1.is_empty(),
             "fewer than min_words: no band keys"
         );
-        assert_eq!(a.bands.len(), 42);
-        assert_eq!(jaccard(&a.shingles, &fp("a b c d e").shingles), 2.0 / 3.0);
+        assert_eq!(a.1.len(), 42);
+        assert_eq!(
+            jaccard(&a.3.shingles, &fp("a b c d e").3.shingles),
+            2.0 / 3.0
+        );
     }
 
     #[test]
     fn identical_masked_text_gives_identical_band_keys() {
         let a = fp("Qtly div 10 cts vs 9 cts prior pay April 1");
         let b = fp("Qtly div 12 cts vs 11 cts prior pay April 15");
-        assert_eq!(a.masked, b.masked);
-        assert_ne!(a.exact, b.exact);
-        assert_eq!(a.bands, b.bands);
-        assert_eq!(a.masked_shingles(), b.masked_shingles());
+        assert_eq!(a.0.masked, b.0.masked);
+        assert_ne!(a.0.exact, b.0.exact);
+        assert_eq!(a.1, b.1);
+        assert_eq!(a.3.view().masked_shingles(), b.3.view().masked_shingles());
     }
 
     #[test]
@@ -413,7 +751,8 @@ mod tests {
             77, 74, 42, 17, 98, 50, 17, 98, 8, 88, 67, 39, 77, 74, 42, 17,
         ];
         let w = 4;
-        let selected = winnow(&hashes, w);
+        let mut selected = Vec::new();
+        winnow(&hashes, w, |h, p| selected.push((h, p)));
         // Every window contributes its rightmost minimum.
         for start in 0..=hashes.len() - w {
             let window = &hashes[start..start + w];
@@ -423,22 +762,27 @@ mod tests {
         }
         // Positions are increasing and recorded once.
         assert!(selected.windows(2).all(|p| p[0].1 < p[1].1));
-        let f = fp("one two three four five six seven eight nine");
-        assert!(!f.winnowed.is_empty());
-        assert_eq!(f.tokens.len(), 9);
+        let (_, _, kept, sets) = fp("one two three four five six seven eight nine");
+        assert!(!kept.is_empty());
+        let mut kept = kept;
+        kept.sort_unstable();
+        assert_eq!(kept, sets.winnowed.iter().map(|w| w.0).collect::<Vec<_>>());
+        assert_eq!(sets.tokens.len(), 9);
     }
 
     #[test]
     fn figure_conflicts() {
-        let a = fp("Qtly div 10 cts vs 9 cts prior");
-        let b = fp("Qtly div 12 cts vs 9 cts prior");
+        let a = fp("Qtly div 10 cts vs 9 cts prior").3;
+        let b = fp("Qtly div 12 cts vs 9 cts prior").3;
+        let (a, b) = (a.view(), b.view());
         assert!(a.conflicts_with(&b) && b.conflicts_with(&a));
         assert!(!a.conflicts_with(&a));
         // A sentence with a figure missing on one side is no conflict.
-        let long = fp("The toll rose on Friday. Officials said 45 people died in the blast.");
-        let cut = fp("The toll rose on Friday.");
+        let long = fp("The toll rose on Friday. Officials said 45 people died in the blast.").3;
+        let cut = fp("The toll rose on Friday.").3;
+        let (long, cut) = (long.view(), cut.view());
         assert!(!long.conflicts_with(&cut));
-        let updated = fp("The toll rose on Friday. Officials said 50 people died in the blast.");
-        assert!(long.conflicts_with(&updated));
+        let updated = fp("The toll rose on Friday. Officials said 50 people died in the blast.").3;
+        assert!(long.conflicts_with(&updated.view()));
     }
 }

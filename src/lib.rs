@@ -20,6 +20,7 @@ pub mod read;
 pub mod report;
 pub mod rules;
 pub mod segment;
+pub mod sets;
 pub mod utf8;
 pub mod walk;
 
@@ -31,8 +32,9 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::fingerprint::{Fingerprint, Fingerprinter, Params, banding_for, candidate_probability};
-use crate::matching::MatchParams;
+use crate::fingerprint::{
+    FileFingerprints, Fingerprinter, Fingerprints, Params, banding_for, candidate_probability,
+};
 use crate::segment::Span;
 use crate::walk::WalkOptions;
 
@@ -210,17 +212,19 @@ impl std::error::Error for Error {}
 /// How a run ended.
 #[derive(Debug)]
 pub struct Outcome {
-    /// The report as written.
-    pub report: report::Report,
+    /// The summary of the report as written.
+    pub summary: report::Summary,
+    /// The paths that could not be read, as in the report.
+    pub errors: Vec<Problem>,
 }
 
 impl Outcome {
     /// The process exit status: [`EXIT_ERROR`] when any input could not be read (an error wins),
     /// [`EXIT_RULE_BROKEN`] when a CI rule was broken, else [`EXIT_OK`].
     pub fn exit_code(&self) -> i32 {
-        if !self.report.errors.is_empty() {
+        if !self.errors.is_empty() {
             EXIT_ERROR
-        } else if !self.report.summary.violations.is_empty() {
+        } else if !self.summary.violations.is_empty() {
             EXIT_RULE_BROKEN
         } else {
             EXIT_OK
@@ -299,7 +303,7 @@ pub struct Corpus {
     /// Paragraphs of all files; a paragraph's id is its index here.
     pub paragraphs: Vec<Paragraph>,
     /// One fingerprint per paragraph.
-    pub fingerprints: Vec<Fingerprint>,
+    pub fingerprints: Fingerprints,
     /// Paragraphs under `min_words`.
     pub short_paragraphs: usize,
 }
@@ -375,20 +379,27 @@ pub fn message(args: fmt::Arguments<'_>) {
     let _ = writeln!(io::stderr().lock(), "dedup: {args}");
 }
 
-/// One document, segmented and fingerprinted.
+/// One document, segmented (its fingerprints follow the previous document's in the file's).
 struct ScannedDocument {
     record: Option<u32>,
     id: Option<Box<str>>,
     spans: Vec<Span>,
-    fingerprints: Vec<Fingerprint>,
 }
 
-/// What reading, segmenting and fingerprinting one file gave.
+/// What reading, segmenting and fingerprinting one file gave. The file's text itself is dropped,
+/// but for stdin and pipes, which cannot be read twice.
 enum Scanned {
     Text {
-        text: read::Text,
+        size: u64,
+        hash: u64,
+        compression: Option<read::Compression>,
+        decoding: read::Decoding,
+        jsonl: bool,
+        valid_utf8: bool,
         documents: Vec<ScannedDocument>,
+        fingerprints: FileFingerprints,
         record_errors: Vec<read::RecordError>,
+        kept: Option<std::sync::Arc<read::Text>>,
     },
     Binary {
         size: u64,
@@ -396,21 +407,33 @@ enum Scanned {
     Failed(io::Error),
 }
 
-/// Segments and fingerprints one document, its paragraphs in parallel.
+/// Paragraphs of one document fingerprinted together, in parallel with the next block.
+const PARAGRAPH_BLOCK: usize = 4096;
+
+/// Segments and fingerprints one document, blocks of paragraphs in parallel.
 fn scan_document(
     text: &[u8],
     text_start: usize,
     fingerprinter: &Fingerprinter,
     options: normalize::Options,
-) -> (Vec<Span>, Vec<Fingerprint>) {
+) -> (Vec<Span>, FileFingerprints) {
     let spans = segment::segment(text, text_start);
-    let fingerprints = spans
-        .par_iter()
-        .map(|s| {
-            let tokens = normalize::normalize(&text[s.start..s.end], options);
-            fingerprinter.fingerprint(&tokens)
+    let blocks: Vec<FileFingerprints> = spans
+        .par_chunks(PARAGRAPH_BLOCK)
+        .map(|block| {
+            let mut fingerprints = FileFingerprints::default();
+            let mut tokens = normalize::Tokens::default();
+            for s in block {
+                normalize::normalize_into(&text[s.start..s.end], options, &mut tokens);
+                fingerprinter.fingerprint(&tokens, &mut fingerprints);
+            }
+            fingerprints
         })
         .collect();
+    let mut fingerprints = FileFingerprints::default();
+    for block in blocks {
+        fingerprints.extend(block);
+    }
     (spans, fingerprints)
 }
 
@@ -421,54 +444,71 @@ fn scan(path: &Path, config: &Config, fingerprinter: &Fingerprinter) -> Scanned 
         Ok(read::Source::Binary { size }) => return Scanned::Binary { size },
         Err(e) => return Scanned::Failed(e),
     };
-    if !text.jsonl {
-        let (spans, fingerprints) =
+    let mut documents = Vec::new();
+    let mut fingerprints = FileFingerprints::default();
+    let mut record_errors = Vec::new();
+    if text.jsonl {
+        // Records are parsed, segmented and fingerprinted in parallel, and kept in file order.
+        let lines: Vec<(u32, &[u8])> = read::jsonl_lines(&text.bytes[text.text_start..]).collect();
+        let records: Vec<_> = lines
+            .into_par_iter()
+            .map(|(line, bytes)| {
+                let record = read::parse_record(bytes, &config.read)
+                    .map_err(|message| read::RecordError { line, message })?;
+                Ok(record.map(|record| {
+                    let (spans, fingerprints) =
+                        scan_document(record.text.as_bytes(), 0, fingerprinter, options);
+                    let id = record.id.map(String::into_boxed_str);
+                    (
+                        ScannedDocument {
+                            record: Some(line),
+                            id,
+                            spans,
+                        },
+                        fingerprints,
+                    )
+                }))
+            })
+            .collect();
+        for record in records {
+            match record {
+                Ok(Some((document, record_fingerprints))) => {
+                    documents.push(document);
+                    fingerprints.extend(record_fingerprints);
+                }
+                Ok(None) => {}
+                Err(e) => record_errors.push(e),
+            }
+        }
+    } else {
+        let (spans, file_fingerprints) =
             scan_document(&text.bytes, text.text_start, fingerprinter, options);
-        let documents = vec![ScannedDocument {
+        documents.push(ScannedDocument {
             record: None,
             id: None,
             spans,
-            fingerprints,
-        }];
-        return Scanned::Text {
-            text,
-            documents,
-            record_errors: Vec::new(),
-        };
+        });
+        fingerprints = file_fingerprints;
     }
-    // Records are parsed, segmented and fingerprinted in parallel, and kept in file order.
-    let lines: Vec<(u32, &[u8])> = read::jsonl_lines(&text.bytes[text.text_start..]).collect();
-    let records: Vec<Result<Option<ScannedDocument>, read::RecordError>> = lines
-        .into_par_iter()
-        .map(|(line, bytes)| {
-            let record = read::parse_record(bytes, &config.read)
-                .map_err(|message| read::RecordError { line, message })?;
-            Ok(record.map(|record| {
-                let (spans, fingerprints) =
-                    scan_document(record.text.as_bytes(), 0, fingerprinter, options);
-                ScannedDocument {
-                    record: Some(line),
-                    id: record.id.map(String::into_boxed_str),
-                    spans,
-                    fingerprints,
-                }
-            }))
-        })
-        .collect();
-    let mut documents = Vec::new();
-    let mut record_errors = Vec::new();
-    for record in records {
-        match record {
-            Ok(document) => documents.extend(document),
-            Err(e) => record_errors.push(e),
-        }
-    }
+    // stdin and pipes (`<(zcat a.gz)`) cannot be read twice: their text is kept.
+    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
+    let keep = path == Path::new(read::STDIN) || !regular;
     Scanned::Text {
-        text,
+        size: text.bytes.len() as u64,
+        hash: text.hash,
+        compression: text.compression,
+        decoding: text.decoding,
+        jsonl: text.jsonl,
+        valid_utf8: text.valid_utf8,
         documents,
+        fingerprints,
         record_errors,
+        kept: keep.then(|| std::sync::Arc::new(text)),
     }
 }
+
+/// Files scanned in parallel before their results are merged.
+const SCAN_CHUNK: usize = 4096;
 
 /// The normalization steps, as listed in the report's settings.
 fn normalization_steps(options: normalize::Options) -> Vec<String> {
@@ -491,6 +531,106 @@ fn normalization_steps(options: normalize::Options) -> Vec<String> {
         steps.push("figures masked as 0".to_owned());
     }
     steps
+}
+
+/// Stages 6 and 7: candidates from the kept fingerprints, the real sets of the candidates re-read
+/// (problems re-reading go to `errors`), verified links, clusters and partial matches.
+fn find_links(
+    corpus: &mut Corpus,
+    fingerprinter: &Fingerprinter,
+    config: &Config,
+    errors: &mut Vec<Problem>,
+) -> (matching::Matches, Vec<cluster::Cluster>, partial::Partials) {
+    // Each arena is freed as soon as its candidates are drawn, so the two are not held together
+    // with their candidates.
+    let mut matches = matching::group_exact(&corpus.fingerprints);
+    let mut partial_candidates =
+        partial::candidates(&matches, &corpus.fingerprints, config.boilerplate_cap);
+    corpus.fingerprints.release_winnowed();
+    give_back_freed_memory();
+    let candidates =
+        matching::band_candidates(&mut matches, &corpus.fingerprints, config.boilerplate_cap);
+    corpus.fingerprints.release_band_keys();
+    give_back_freed_memory();
+
+    // The sets are re-read in two rounds, each freed before the next, so that only one kind is
+    // held at a time: shingles and figure shingles of every unit in a candidate pair or template
+    // link, to verify them and build the clusters; then token hashes and winnowed fingerprints of
+    // every unit in a partial candidate pair not already clustered.
+    let ids = first_paragraphs(&matches.units, candidates.iter().chain(&matches.templates));
+    let load = |matches: &matching::Matches, ids: &[u32], contents| {
+        sets::load(
+            corpus,
+            fingerprinter,
+            config.normalize_options(),
+            ids,
+            contents,
+            |p| matches.next_copy(p),
+        )
+    };
+    let (sets, problems) = load(&matches, &ids, sets::Contents::Verify);
+    drop(ids);
+    add_problems(errors, problems);
+    matching::verify(&mut matches, &candidates, &sets, config.threshold);
+    drop(candidates);
+    let clusters = cluster::build_clusters(&matches, &sets);
+    drop(sets);
+    give_back_freed_memory();
+
+    partial_candidates.retain_unclustered(&cluster::groups_of_units(&matches, &clusters));
+    let ids = first_paragraphs(&matches.units, partial_candidates.pairs.iter());
+    let (sets, problems) = load(&matches, &ids, sets::Contents::Partial);
+    drop(ids);
+    add_problems(errors, problems);
+    let partials = partial::find_partials(
+        &matches,
+        &sets,
+        &partial_candidates,
+        partial::PartialParams {
+            shingle: config.shingle,
+            min_shared_words: config.min_shared_words,
+        },
+    );
+    drop(sets);
+    give_back_freed_memory();
+    (matches, clusters, partials)
+}
+
+/// The first paragraphs of the units in `pairs`, sorted, each once.
+fn first_paragraphs<'a>(
+    units: &matching::Units,
+    pairs: impl Iterator<Item = &'a (u32, u32)>,
+) -> Vec<u32> {
+    let mut ids: Vec<u32> = pairs
+        .flat_map(|&(a, b)| [units.first(a), units.first(b)])
+        .collect();
+    ids.par_sort_unstable();
+    ids.dedup();
+    ids
+}
+
+/// Adds problems to `errors`, each once (a file met again in a later block or stage fails again).
+pub(crate) fn add_problems(errors: &mut Vec<Problem>, problems: Vec<Problem>) {
+    for p in problems {
+        if !errors.contains(&p) {
+            errors.push(p);
+        }
+    }
+}
+
+/// Returns the memory freed so far to the operating system. The allocator keeps freed blocks in
+/// the middle of its heaps, which would count against the peak of the next stage.
+fn give_back_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    {
+        unsafe extern "C" {
+            fn malloc_trim(pad: usize) -> i32;
+        }
+        // SAFETY: glibc's malloc_trim only releases free memory; it has no preconditions.
+        unsafe {
+            malloc_trim(0);
+        }
+    }
 }
 
 /// Runs the whole pipeline and writes the report.
@@ -533,10 +673,14 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
         window: config.window(),
     });
 
-    let scanned: Vec<Scanned> = paths
-        .par_iter()
-        .map(|p| scan(p, config, &fingerprinter))
-        .collect();
+    // A chunk of files at a time is scanned in parallel and merged before the next one, so the
+    // per-file results are never all held next to the merged ones.
+    let scanned = paths.chunks(SCAN_CHUNK).flat_map(|chunk| {
+        chunk
+            .par_iter()
+            .map(|p| scan(p, config, &fingerprinter))
+            .collect::<Vec<Scanned>>()
+    });
 
     let mut corpus = Corpus {
         read_options: config.read.clone(),
@@ -560,17 +704,25 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
                 entry.binary = true;
             }
             Scanned::Text {
-                text,
+                size,
+                hash,
+                compression,
+                decoding,
+                jsonl,
+                valid_utf8,
                 documents,
+                fingerprints,
                 record_errors,
+                kept,
             } => {
-                entry.size = text.bytes.len() as u64;
-                entry.hash = text.hash;
-                entry.compression = text.compression;
-                entry.decoding = Some(text.decoding);
-                entry.records = text.jsonl.then_some(documents.len());
-                if !text.valid_utf8 {
-                    let message = match text.decoding {
+                entry.size = size;
+                entry.hash = hash;
+                entry.compression = compression;
+                entry.decoding = Some(decoding);
+                entry.records = jsonl.then_some(documents.len());
+                entry.kept = kept;
+                if !valid_utf8 {
+                    let message = match decoding {
                         read::Decoding::Utf16Le | read::Decoding::Utf16Be => {
                             "invalid UTF-16, decoded with U+FFFD replacement characters"
                         }
@@ -598,44 +750,28 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
                             span,
                         });
                     }
-                    corpus.short_paragraphs += document
-                        .fingerprints
-                        .iter()
-                        .filter(|f| (f.words as usize) < config.min_words)
-                        .count();
-                    corpus.fingerprints.extend(document.fingerprints);
                 }
-                // stdin and pipes (`<(zcat a.gz)`) cannot be read twice: their text is kept.
-                let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
-                if path == Path::new(read::STDIN) || !regular {
-                    entry.kept = Some(std::sync::Arc::new(text));
-                }
+                corpus.short_paragraphs += fingerprints
+                    .keys()
+                    .iter()
+                    .filter(|k| (k.words as usize) < config.min_words)
+                    .count();
+                corpus.fingerprints.append(fingerprints);
             }
         }
         corpus.files.push(entry);
     }
 
-    let matches = matching::find_matches(
-        &corpus.fingerprints,
-        MatchParams {
-            threshold: config.threshold,
-            bucket_cap: config.boilerplate_cap,
-        },
-    );
-    let clusters = cluster::build_clusters(&matches, &corpus.fingerprints);
-    let partials = partial::find_partials(
-        &matches,
-        &corpus.fingerprints,
-        &cluster::groups_of_units(&matches, &clusters),
-        partial::PartialParams {
-            shingle: config.shingle,
-            min_shared_words: config.min_shared_words,
-            boilerplate_cap: config.boilerplate_cap,
-        },
-    );
+    let (matches, clusters, partials) =
+        find_links(&mut corpus, &fingerprinter, config, &mut errors);
     let cluster_of = passages::duplicate_cluster_of(corpus.paragraphs.len(), &clusters);
     let passages = passages::find_passages(&corpus.paragraphs, &clusters, &cluster_of);
-    let overlaps = passages::file_overlaps(&corpus.paragraphs, &clusters, corpus.files.len());
+    let overlaps = passages::file_overlaps(
+        &corpus.paragraphs,
+        &clusters,
+        &cluster_of,
+        corpus.files.len(),
+    );
 
     let settings = report::Settings {
         inputs: config
@@ -744,5 +880,8 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
             s.duplicate_ratio * 100.0
         ));
     }
-    Ok(Outcome { report })
+    Ok(Outcome {
+        summary: report.summary,
+        errors: report.errors,
+    })
 }

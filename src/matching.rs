@@ -1,30 +1,59 @@
 //! Stage 6, match: fingerprints to verified links between paragraphs.
 //!
-//! In: every paragraph's [`Fingerprint`], in report order (path, then line).
+//! In: every paragraph's [`Fingerprints`] (keys and LSH band keys), in report order (path, then
+//! line), and, for verification, the real sets of the candidates' paragraphs ([`SetArena`]).
 //! Out: [`Matches`]: the paragraphs grouped into units of exact copies (same exact key), and
 //! verified links between units: near (Jaccard of the real shingle sets at or above the threshold,
 //! no conflicting figures) and template (alike once figures are masked, but with a figure of one
 //! standing where the other has a different one).
 //!
-//! Candidates come from equal masked keys and from shared LSH band keys. Every candidate is
-//! verified on the real shingle sets before it becomes a link; nothing estimated from the sketch
-//! reaches the report. A band bucket holding more than `bucket_cap` units (boilerplate shared by
-//! very many paragraphs) is not expanded into all its pairs: each of its units is compared with
-//! the bucket's first unit only, and the bucket is counted in [`Matches::oversized_buckets`].
+//! Matching runs in three steps so that shingle sets are only held for the candidates:
+//! [`group_exact`] (units, and template links between units with equal masked keys),
+//! [`band_candidates`] (unit pairs sharing an LSH band key), then [`verify`] on the sets
+//! re-read for those pairs. Nothing estimated from the sketch reaches the report. A band bucket
+//! holding more than `bucket_cap` units (boilerplate shared by very many paragraphs) is not
+//! expanded into all its pairs: each of its units is compared with the bucket's first unit only,
+//! and the bucket is counted in [`Matches::oversized_buckets`].
 
 use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::fingerprint::{Fingerprint, jaccard};
+use crate::fingerprint::{Fingerprints, SetsRef, jaccard};
+use crate::sets::SetArena;
 
-/// Matching parameters.
-#[derive(Debug, Clone, Copy)]
-pub struct MatchParams {
-    /// Jaccard threshold for near duplicates and templates.
-    pub threshold: f64,
-    /// Band buckets larger than this are compared against their first unit only.
-    pub bucket_cap: usize,
+/// Units of exact copies: for every unit its paragraphs in report order, in one flat array.
+#[derive(Debug, Default)]
+pub struct Units {
+    /// Where each unit's paragraphs end in `members`.
+    ends: Vec<u32>,
+    members: Vec<u32>,
+}
+
+impl Units {
+    /// Number of units.
+    pub fn len(&self) -> usize {
+        self.ends.len()
+    }
+
+    /// Whether there are no units.
+    pub fn is_empty(&self) -> bool {
+        self.ends.is_empty()
+    }
+
+    /// The paragraphs of unit `u`, in report order.
+    pub fn get(&self, u: u32) -> &[u32] {
+        let start = match u {
+            0 => 0,
+            _ => self.ends[u as usize - 1] as usize,
+        };
+        &self.members[start..self.ends[u as usize] as usize]
+    }
+
+    /// The paragraph that stands for unit `u`: its first.
+    pub fn first(&self, u: u32) -> u32 {
+        self.get(u)[0]
+    }
 }
 
 /// The result of matching.
@@ -33,9 +62,8 @@ pub struct Matches {
     /// For every paragraph, the index of its unit (exact-copy group); `None` for paragraphs
     /// without a single token, which are never matched.
     pub unit_of: Vec<Option<u32>>,
-    /// For every unit, its paragraphs in report order. Units are numbered in the order of their
-    /// first paragraph.
-    pub units: Vec<Vec<u32>>,
+    /// The units. Units are numbered in the order of their first paragraph.
+    pub units: Units,
     /// Verified near links between units `(a, b)`, `a < b`, sorted.
     pub near: Vec<(u32, u32)>,
     /// Verified template links between units, sorted.
@@ -47,9 +75,11 @@ pub struct Matches {
 }
 
 impl Matches {
-    /// The fingerprint that stands for unit `u`: its first paragraph's.
-    fn unit_fp<'a>(&self, fps: &'a [Fingerprint], u: u32) -> &'a Fingerprint {
-        &fps[self.units[u as usize][0] as usize]
+    /// The exact copy that follows paragraph `p` in its unit, if any.
+    pub fn next_copy(&self, p: u32) -> Option<u32> {
+        let copies = self.units.get(self.unit_of[p as usize]?);
+        let at = copies.iter().position(|&c| c == p)?;
+        copies.get(at + 1).copied()
     }
 }
 
@@ -59,32 +89,116 @@ enum Link {
     Template,
 }
 
-/// Groups exact copies, finds candidates and verifies them.
-pub fn find_matches(fps: &[Fingerprint], params: MatchParams) -> Matches {
-    let mut m = group_exact(fps);
+/// Groups paragraphs with equal exact keys into units, numbered in report order, and links units
+/// equal but for their figures as templates of one another.
+pub fn group_exact(fps: &Fingerprints) -> Matches {
+    let mut unit_of = vec![None; fps.len()];
+    let mut sizes: Vec<u32> = Vec::new();
+    let mut unit_by_key: HashMap<u128, u32> = HashMap::new();
+    for (id, key) in fps.keys().iter().enumerate() {
+        if key.words == 0 {
+            continue;
+        }
+        let next = sizes.len() as u32;
+        let unit = *unit_by_key.entry(key.exact).or_insert(next);
+        if unit == next {
+            sizes.push(0);
+        }
+        sizes[unit as usize] += 1;
+        unit_of[id] = Some(unit);
+    }
+    drop(unit_by_key);
+    // Counting sort of the paragraphs by unit: each unit's paragraphs stay in report order.
+    let mut ends = sizes;
+    let mut total = 0;
+    for e in &mut ends {
+        total += *e;
+        *e = total;
+    }
+    let mut fill: Vec<u32> = std::iter::once(0)
+        .chain(ends.iter().copied())
+        .take(ends.len())
+        .collect();
+    let mut members = vec![0; total as usize];
+    for (id, unit) in unit_of.iter().enumerate() {
+        if let Some(u) = unit {
+            members[fill[*u as usize] as usize] = id as u32;
+            fill[*u as usize] += 1;
+        }
+    }
+    let mut m = Matches {
+        unit_of,
+        units: Units { ends, members },
+        ..Matches::default()
+    };
 
     // Masked-key groups: units equal but for their figures are templates of one another.
     let mut first_with_masked: HashMap<u128, u32> = HashMap::new();
     for u in 0..m.units.len() as u32 {
-        let fp = m.unit_fp(fps, u);
-        if fp.masked != fp.exact {
-            match first_with_masked.get(&fp.masked) {
+        let key = fps.key(m.units.first(u));
+        if key.masked != key.exact {
+            match first_with_masked.get(&key.masked) {
                 Some(&first) => m.templates.push((first, u)),
                 None => {
-                    first_with_masked.insert(fp.masked, u);
+                    first_with_masked.insert(key.masked, u);
                 }
             }
         }
     }
+    m
+}
 
-    let (candidates, oversized) = band_candidates(&m, fps, params.bucket_cap);
-    m.candidate_pairs = candidates.len();
-    m.oversized_buckets = oversized;
+/// Unit pairs that share at least one band key, sorted and without repeats; counts them and the
+/// oversized buckets in `m`.
+pub fn band_candidates(m: &mut Matches, fps: &Fingerprints, bucket_cap: usize) -> Vec<(u32, u32)> {
+    let units = &m.units;
+    let per_band: Vec<(Vec<(u32, u32)>, usize)> = (0..fps.bands())
+        .into_par_iter()
+        .map(|band| {
+            // (key, unit) packed in one word, so sorting is one integer sort.
+            let mut keyed: Vec<u64> = (0..units.len() as u32)
+                .filter_map(|u| {
+                    let key = fps.band_key(band, units.first(u))?;
+                    Some((key as u64) << 32 | u as u64)
+                })
+                .collect();
+            keyed.sort_unstable();
+            let mut pairs = Vec::new();
+            let mut oversized = 0;
+            for bucket in keyed.chunk_by(|x, y| x >> 32 == y >> 32) {
+                let unit = |x: &u64| *x as u32;
+                if bucket.len() > bucket_cap {
+                    oversized += 1;
+                    pairs.extend(bucket[1..].iter().map(|x| (unit(&bucket[0]), unit(x))));
+                    continue;
+                }
+                for (i, a) in bucket.iter().enumerate() {
+                    pairs.extend(bucket[i + 1..].iter().map(|b| (unit(a), unit(b))));
+                }
+            }
+            (pairs, oversized)
+        })
+        .collect();
+    m.oversized_buckets = per_band.iter().map(|(_, o)| o).sum();
+    let mut pairs: Vec<(u32, u32)> =
+        Vec::with_capacity(per_band.iter().map(|(p, _)| p.len()).sum());
+    for (p, _) in per_band {
+        pairs.extend(p);
+    }
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    m.candidate_pairs = pairs.len();
+    pairs
+}
+
+/// Verifies the candidate pairs on the real sets and records the links.
+pub fn verify(m: &mut Matches, candidates: &[(u32, u32)], sets: &SetArena, threshold: f64) {
+    let units = &m.units;
     let verified: Vec<(u32, u32, Link)> = candidates
         .par_iter()
         .filter_map(|&(a, b)| {
-            let (fa, fb) = (m.unit_fp(fps, a), m.unit_fp(fps, b));
-            verify(fa, fb, params.threshold).map(|link| (a, b, link))
+            let (sa, sb) = (sets.get(units.first(a)), sets.get(units.first(b)));
+            verify_pair(&sa, &sb, threshold).map(|link| (a, b, link))
         })
         .collect();
     for (a, b, link) in verified {
@@ -95,79 +209,19 @@ pub fn find_matches(fps: &[Fingerprint], params: MatchParams) -> Matches {
     }
     m.templates.sort_unstable();
     m.templates.dedup();
-    m
 }
 
-/// Verifies one candidate pair on the real shingle sets.
-fn verify(a: &Fingerprint, b: &Fingerprint, threshold: f64) -> Option<Link> {
+/// Verifies one candidate pair on the real shingle sets: `Some(true)` for a near duplicate,
+/// `Some(false)` for a template, `None` when they are not alike enough.
+pub fn verify_sets(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> Option<bool> {
+    verify_pair(a, b, threshold).map(|link| matches!(link, Link::Near))
+}
+
+fn verify_pair(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> Option<Link> {
     if a.conflicts_with(b) {
         let masked = jaccard(&a.masked_shingles(), &b.masked_shingles());
         (masked >= threshold).then_some(Link::Template)
     } else {
-        (jaccard(&a.shingles, &b.shingles) >= threshold).then_some(Link::Near)
+        (jaccard(a.shingles, b.shingles) >= threshold).then_some(Link::Near)
     }
-}
-
-/// Groups paragraphs with equal exact keys into units, numbered in report order.
-fn group_exact(fps: &[Fingerprint]) -> Matches {
-    let mut m = Matches {
-        unit_of: vec![None; fps.len()],
-        ..Matches::default()
-    };
-    let mut unit_by_key: HashMap<u128, u32> = HashMap::new();
-    for (id, fp) in fps.iter().enumerate() {
-        if fp.words == 0 {
-            continue;
-        }
-        let next = m.units.len() as u32;
-        let unit = *unit_by_key.entry(fp.exact).or_insert(next);
-        if unit == next {
-            m.units.push(Vec::new());
-        }
-        m.units[unit as usize].push(id as u32);
-        m.unit_of[id] = Some(unit);
-    }
-    m
-}
-
-/// Unit pairs that share at least one band key, sorted and without repeats, and the number of
-/// oversized buckets.
-fn band_candidates(
-    m: &Matches,
-    fps: &[Fingerprint],
-    bucket_cap: usize,
-) -> (Vec<(u32, u32)>, usize) {
-    let bands = m
-        .units
-        .iter()
-        .map(|u| fps[u[0] as usize].bands.len())
-        .max()
-        .unwrap_or(0);
-    let per_band: Vec<(Vec<(u32, u32)>, usize)> = (0..bands)
-        .into_par_iter()
-        .map(|band| {
-            let mut keyed: Vec<(u64, u32)> = (0..m.units.len() as u32)
-                .filter_map(|u| m.unit_fp(fps, u).bands.get(band).map(|&key| (key, u)))
-                .collect();
-            keyed.sort_unstable();
-            let mut pairs = Vec::new();
-            let mut oversized = 0;
-            for bucket in keyed.chunk_by(|x, y| x.0 == y.0) {
-                if bucket.len() > bucket_cap {
-                    oversized += 1;
-                    pairs.extend(bucket[1..].iter().map(|&(_, u)| (bucket[0].1, u)));
-                    continue;
-                }
-                for (i, &(_, a)) in bucket.iter().enumerate() {
-                    pairs.extend(bucket[i + 1..].iter().map(|&(_, b)| (a, b)));
-                }
-            }
-            (pairs, oversized)
-        })
-        .collect();
-    let oversized = per_band.iter().map(|(_, o)| o).sum();
-    let mut pairs: Vec<(u32, u32)> = per_band.into_iter().flat_map(|(p, _)| p).collect();
-    pairs.par_sort_unstable();
-    pairs.dedup();
-    (pairs, oversized)
 }

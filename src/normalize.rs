@@ -31,8 +31,6 @@ use unicode_normalization::UnicodeNormalization;
 use unicode_normalization::char::is_combining_mark;
 use xxhash_rust::xxh3::Xxh3Builder;
 
-use crate::utf8;
-
 /// The token written in place of every figure when figures are masked.
 pub const FIGURE_MASK: &str = "0";
 
@@ -57,20 +55,59 @@ impl Default for Options {
 /// The British-to-American variant list, one `british<TAB>american` pair per line.
 const SPELLING_VARIANTS: &str = include_str!("../data/spelling-variants.tsv");
 
-/// The variant list as a map, built on first use.
-fn spelling_variants() -> &'static HashMap<&'static str, &'static str, Xxh3Builder> {
-    static MAP: OnceLock<HashMap<&'static str, &'static str, Xxh3Builder>> = OnceLock::new();
-    MAP.get_or_init(|| {
-        SPELLING_VARIANTS
+/// The variant list as a map, with a bit filter in front so that most words (not on the list)
+/// cost one bit test instead of a map lookup.
+struct Spelling {
+    map: HashMap<&'static str, &'static str, Xxh3Builder>,
+    filter: Vec<u64>,
+}
+
+/// Bits in the spelling filter: a few per cent of words not on the list pass it.
+const FILTER_BITS: u32 = 18;
+
+/// A cheap hash of a word for the spelling filter: its first and last eight bytes and length.
+fn filter_bit(word: &[u8]) -> usize {
+    let mut first = [0u8; 8];
+    let mut last = [0u8; 8];
+    let n = word.len().min(8);
+    first[..n].copy_from_slice(&word[..n]);
+    last[..n].copy_from_slice(&word[word.len() - n..]);
+    let h =
+        u64::from_le_bytes(first) ^ u64::from_le_bytes(last).rotate_left(29) ^ word.len() as u64;
+    (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - FILTER_BITS)) as usize
+}
+
+impl Spelling {
+    /// The American spelling of `word`, if it is a British one on the list.
+    fn american(&self, word: &str) -> Option<&'static str> {
+        let bit = filter_bit(word.as_bytes());
+        if self.filter[bit / 64] & (1 << (bit % 64)) == 0 {
+            return None;
+        }
+        self.map.get(word).copied()
+    }
+}
+
+/// The variant list, built on first use.
+fn spelling_variants() -> &'static Spelling {
+    static SPELLING: OnceLock<Spelling> = OnceLock::new();
+    SPELLING.get_or_init(|| {
+        let map: HashMap<&'static str, &'static str, Xxh3Builder> = SPELLING_VARIANTS
             .lines()
             .filter_map(|line| line.split_once('\t'))
-            .collect()
+            .collect();
+        let mut filter = vec![0u64; (1 << FILTER_BITS) / 64];
+        for word in map.keys() {
+            let bit = filter_bit(word.as_bytes());
+            filter[bit / 64] |= 1 << (bit % 64);
+        }
+        Spelling { map, filter }
     })
 }
 
 /// Number of word pairs in the built-in spelling list.
 pub fn spelling_variant_count() -> usize {
-    spelling_variants().len()
+    spelling_variants().map.len()
 }
 
 /// The normalized tokens of one paragraph.
@@ -134,7 +171,6 @@ fn is_number_separator(c: char) -> bool {
 /// Per-thread scratch buffers, so that normalizing a paragraph does not allocate them anew.
 #[derive(Default)]
 struct Scratch {
-    chars: Vec<(usize, char, usize)>,
     raw: String,
     folded: String,
 }
@@ -145,42 +181,165 @@ thread_local! {
 
 /// Splits `bytes` into normalized tokens.
 pub fn normalize(bytes: &[u8], options: Options) -> Tokens {
-    SCRATCH.with_borrow_mut(|scratch| normalize_with(bytes, options, scratch))
+    let mut out = Tokens::default();
+    normalize_into(bytes, options, &mut out);
+    out
 }
 
-fn normalize_with(bytes: &[u8], options: Options, scratch: &mut Scratch) -> Tokens {
-    let mut out = Tokens::default();
-    let Scratch { chars, raw, folded } = scratch;
-    chars.clear();
-    chars.extend(utf8::chars(bytes));
+/// Splits `bytes` into normalized tokens, reusing the buffers of `out` (its old content is
+/// dropped).
+pub fn normalize_into(bytes: &[u8], options: Options, out: &mut Tokens) {
+    out.text.clear();
+    out.tokens.clear();
+    SCRATCH.with_borrow_mut(|scratch| {
+        // Invalid UTF-8 reads as U+FFFD, a symbol, so no token spans an invalid sequence.
+        for chunk in bytes.utf8_chunks() {
+            let valid = chunk.valid();
+            // Chunks borrow from `bytes`, so the pointer distance is the chunk's offset.
+            let base = valid.as_ptr() as usize - bytes.as_ptr() as usize;
+            tokenize(valid, base, options, scratch, out);
+        }
+    });
+}
+
+/// The character at byte `i` of `s` and its length; `i` is on a character boundary.
+#[inline]
+fn char_at(s: &str, i: usize) -> (char, usize) {
+    let b = s.as_bytes()[i];
+    if b < 0x80 {
+        return (b as char, 1);
+    }
+    let c = s[i..].chars().next().unwrap_or(char::REPLACEMENT_CHARACTER);
+    (c, c.len_utf8())
+}
+
+/// Whether the character at byte `i` of `s` (if any) is numeric.
+#[inline]
+fn numeric_at(s: &str, i: usize) -> bool {
+    match s.as_bytes().get(i) {
+        None => false,
+        Some(b) if *b < 0x80 => b.is_ascii_digit(),
+        Some(_) => char_at(s, i).0.is_numeric(),
+    }
+}
+
+/// Tokenizes the valid text `s`, which starts at byte `base` of the paragraph. ASCII is handled
+/// byte by byte; any other character goes through the general Unicode predicates.
+fn tokenize(s: &str, base: usize, options: Options, scratch: &mut Scratch, out: &mut Tokens) {
+    let bytes = s.as_bytes();
     let mut i = 0;
-    while i < chars.len() {
-        if !is_word_char(chars[i].1) {
-            i += 1;
+    while i < bytes.len() {
+        let (c, len) = char_at(s, i);
+        let word = if len == 1 {
+            c.is_ascii_alphanumeric()
+        } else {
+            is_word_char(c)
+        };
+        if !word {
+            i += len;
             continue;
         }
-        let start = chars[i].0;
+        let start = i;
+        // Most tokens are ASCII only: find where one ends and take it as it stands.
+        let mut prev_numeric = false;
+        let mut continues_past_ascii = false;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                if b.is_ascii_alphanumeric() {
+                    prev_numeric = b.is_ascii_digit();
+                } else if matches!(b, b',' | b'.' | b'/' | b':' | b'-')
+                    && prev_numeric
+                    && numeric_at(s, i + 1)
+                {
+                    prev_numeric = false;
+                } else {
+                    break;
+                }
+                i += 1;
+                continue;
+            }
+            let (c, len) = char_at(s, i);
+            continues_past_ascii = is_word_char(c)
+                || (is_number_separator(c) && prev_numeric && numeric_at(s, i + len));
+            break;
+        }
+        if !continues_past_ascii {
+            push_ascii_token(out, &s[start..i], base + start..base + i, options);
+            continue;
+        }
+        // Otherwise read the token again, character by character.
+        i = start;
+        let raw = &mut scratch.raw;
         raw.clear();
-        let mut end = start;
-        while i < chars.len() {
-            let (offset, c, len) = chars[i];
-            let inside_number = is_number_separator(c)
-                && i > 0
-                && chars[i - 1].1.is_numeric()
-                && chars.get(i + 1).is_some_and(|next| next.1.is_numeric());
+        let mut ascii = true;
+        let mut prev_numeric = false;
+        while i < bytes.len() {
+            let b = bytes[i];
+            if b < 0x80 {
+                if b.is_ascii_alphanumeric() {
+                    raw.push(b as char);
+                    prev_numeric = b.is_ascii_digit();
+                } else if matches!(b, b',' | b'.' | b'/' | b':' | b'-')
+                    && prev_numeric
+                    && numeric_at(s, i + 1)
+                {
+                    raw.push(b as char);
+                    prev_numeric = false;
+                } else {
+                    break;
+                }
+                i += 1;
+                continue;
+            }
+            let (c, len) = char_at(s, i);
             if is_word_char(c) {
                 raw.push(c);
-            } else if inside_number {
+                ascii = false;
+            } else if is_number_separator(c) && prev_numeric && numeric_at(s, i + len) {
                 raw.push(if is_dash(c) { '-' } else { c });
             } else {
                 break;
             }
-            end = offset + len;
-            i += 1;
+            prev_numeric = c.is_numeric();
+            i += len;
         }
-        push_token(&mut out, raw, folded, start..end, options);
+        let source = base + start..base + i;
+        if ascii {
+            push_ascii_token(out, raw, source, options);
+        } else {
+            push_token(out, raw, &mut scratch.folded, source, options);
+        }
     }
-    out
+}
+
+/// Appends one token made of ASCII letters, digits and number separators: lowercased, one piece.
+fn push_ascii_token(out: &mut Tokens, raw: &str, source: Range<usize>, options: Options) {
+    if !out.text.is_empty() {
+        out.text.push(' ');
+    }
+    let begin = out.text.len();
+    let figure = raw.bytes().any(|b| b.is_ascii_digit());
+    if figure && options.ignore_figures {
+        out.text.push_str(FIGURE_MASK);
+    } else {
+        out.text.push_str(raw);
+        out.text[begin..].make_ascii_lowercase();
+        if options.fold_spelling && !figure && raw.len() > 2 {
+            let word = &out.text[begin..];
+            if word.bytes().all(|b| b.is_ascii_lowercase())
+                && let Some(american) = spelling_variants().american(word)
+            {
+                out.text.truncate(begin);
+                out.text.push_str(american);
+            }
+        }
+    }
+    out.tokens.push(Token {
+        norm: begin..out.text.len(),
+        source,
+        figure,
+    });
 }
 
 /// Normalizes one raw token and appends it. NFKC can turn one source token into text that is
@@ -193,16 +352,11 @@ fn push_token(
     options: Options,
 ) {
     folded.clear();
-    if raw.is_ascii() {
-        folded.push_str(raw);
-        folded.make_ascii_lowercase();
-    } else {
-        for c in raw.nfkc() {
-            match c {
-                'ß' | 'ẞ' => folded.push_str("ss"),
-                'ς' => folded.push('σ'),
-                _ => folded.extend(c.to_lowercase()),
-            }
+    for c in raw.nfkc() {
+        match c {
+            'ß' | 'ẞ' => folded.push_str("ss"),
+            'ς' => folded.push('σ'),
+            _ => folded.extend(c.to_lowercase()),
         }
     }
     let pieces = folded.split(|c: char| !is_word_char(c) && !is_number_separator(c));
@@ -215,7 +369,7 @@ fn push_token(
             && piece.bytes().all(|b| b.is_ascii_lowercase())
         {
             // The list holds lowercase ASCII words of three letters or more only.
-            spelling_variants().get(piece).copied().unwrap_or(piece)
+            spelling_variants().american(piece).unwrap_or(piece)
         } else {
             piece
         };

@@ -11,15 +11,18 @@
 //!   number left out, an `::error` for every unreadable path and every broken rule.
 //!
 //! A file destination is written through a temporary file in the same directory and renamed into
-//! place, so a reader never sees half a report.
+//! place, so a reader never sees half a report. Compact JSON is written field by field, the long
+//! lists a block at a time with the items of a block serialized in parallel; the bytes are those
+//! serde_json writes for the whole document.
 
 use std::io::{self, IsTerminal, Write};
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
+use rayon::prelude::*;
 use serde::Serialize;
 
-use crate::report::Report;
+use crate::report::{Report, Section};
 
 /// Annotations written at most in the `github` format (GitHub shows 50 per job).
 pub const ANNOTATION_CAP: usize = 50;
@@ -48,7 +51,7 @@ pub struct OutputOptions {
 }
 
 /// Writes the report to `output` (atomically) or to stdout when it is `None` or `-`.
-pub fn write(report: &Report, output: Option<&Path>, options: OutputOptions) -> io::Result<()> {
+pub fn write(report: &Report<'_>, output: Option<&Path>, options: OutputOptions) -> io::Result<()> {
     match output {
         Some(path) if path != Path::new("-") => write_atomically(path, |out| {
             write_format(out, report, options, options.pretty)
@@ -93,13 +96,14 @@ pub fn write_atomically(
 
 fn write_format(
     out: &mut dyn Write,
-    report: &Report,
+    report: &Report<'_>,
     options: OutputOptions,
     pretty: bool,
 ) -> io::Result<()> {
     match options.format {
         Format::Json if options.summary_only => write_json(out, &SummaryOnly::of(report), pretty),
-        Format::Json => write_json(out, report, pretty),
+        Format::Json if pretty => write_json(out, report, true),
+        Format::Json => write_compact(out, report),
         Format::Jsonl => write_jsonl(out, report),
         Format::Github => write_github(out, report),
     }
@@ -112,6 +116,89 @@ fn write_json(out: &mut dyn Write, value: &impl Serialize, pretty: bool) -> io::
         serde_json::to_writer(&mut *out, value)?;
     }
     out.write_all(b"\n")
+}
+
+/// The report as compact JSON: the same bytes as `serde_json::to_writer`, with the items of the
+/// long lists serialized in parallel, a block at a time.
+fn write_compact(out: &mut dyn Write, r: &Report<'_>) -> io::Result<()> {
+    let field = |out: &mut dyn Write, name: &str, value: &dyn erased::Value| -> io::Result<()> {
+        out.write_all(if name == "version" { b"{\"" } else { b",\"" })?;
+        out.write_all(name.as_bytes())?;
+        out.write_all(b"\":")?;
+        value.write(out)
+    };
+    field(out, "version", &r.version)?;
+    field(out, "tool", &r.tool)?;
+    field(out, "settings", &r.settings)?;
+    field(out, "summary", &r.summary)?;
+    field(out, "clusters", &erased::Items(&r.clusters))?;
+    field(out, "partial_matches", &erased::Items(&r.partial_matches))?;
+    field(out, "passages", &erased::Items(&r.passages))?;
+    field(out, "files", &erased::Slice(&r.files))?;
+    field(out, "warnings", &r.warnings)?;
+    field(out, "errors", &r.errors)?;
+    out.write_all(b"}\n")
+}
+
+/// One field value of the compact writer.
+mod erased {
+    use super::*;
+
+    pub trait Value {
+        fn write(&self, out: &mut dyn Write) -> io::Result<()>;
+    }
+
+    impl<T: Serialize> Value for T {
+        fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+            Ok(serde_json::to_writer(out, self)?)
+        }
+    }
+
+    /// A section, serialized a block at a time in parallel.
+    pub struct Items<'s, 'a, T>(pub &'s Section<'a, T>);
+
+    impl<T: Serialize + Send> Value for Items<'_, '_, T> {
+        fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+            let section = self.0;
+            write_array(out, section.block_ranges(), |i| section.get(i))
+        }
+    }
+
+    /// A slice, serialized a block at a time in parallel.
+    pub struct Slice<'s, T>(pub &'s [T]);
+
+    impl<T: Serialize + Sync> Value for Slice<'_, T> {
+        fn write(&self, out: &mut dyn Write) -> io::Result<()> {
+            let items = self.0;
+            let blocks = (0..items.len())
+                .step_by(crate::report::SECTION_BLOCK)
+                .map(|s| s..(s + crate::report::SECTION_BLOCK).min(items.len()));
+            write_array(out, blocks, |i| &items[i])
+        }
+    }
+
+    fn write_array<T: Serialize>(
+        out: &mut dyn Write,
+        blocks: impl Iterator<Item = std::ops::Range<usize>>,
+        item: impl Fn(usize) -> T + Sync,
+    ) -> io::Result<()> {
+        out.write_all(b"[")?;
+        let mut first = true;
+        for block in blocks {
+            let bytes: Vec<Vec<u8>> = block
+                .into_par_iter()
+                .map(|i| serde_json::to_vec(&item(i)))
+                .collect::<Result<_, _>>()?;
+            for b in bytes {
+                if !first {
+                    out.write_all(b",")?;
+                }
+                first = false;
+                out.write_all(&b)?;
+            }
+        }
+        out.write_all(b"]")
+    }
 }
 
 /// The report without clusters, partial matches and passages.
@@ -127,7 +214,7 @@ struct SummaryOnly<'a> {
 }
 
 impl<'a> SummaryOnly<'a> {
-    fn of(r: &'a Report) -> Self {
+    fn of(r: &'a Report<'_>) -> Self {
         SummaryOnly {
             version: r.version,
             tool: &r.tool,
@@ -161,21 +248,27 @@ fn write_line(out: &mut dyn Write, kind: &'static str, item: &impl Serialize) ->
     out.write_all(b"\n")
 }
 
-fn write_jsonl(out: &mut dyn Write, r: &Report) -> io::Result<()> {
+fn write_jsonl(out: &mut dyn Write, r: &Report<'_>) -> io::Result<()> {
     let header = Header {
         version: r.version,
         tool: &r.tool,
         settings: &r.settings,
     };
     write_line(out, "header", &header)?;
-    for c in &r.clusters {
-        write_line(out, "cluster", c)?;
+    for block in r.clusters.blocks() {
+        for c in &block {
+            write_line(out, "cluster", c)?;
+        }
     }
-    for p in &r.partial_matches {
-        write_line(out, "partial_match", p)?;
+    for block in r.partial_matches.blocks() {
+        for p in &block {
+            write_line(out, "partial_match", p)?;
+        }
     }
-    for p in &r.passages {
-        write_line(out, "passage", p)?;
+    for block in r.passages.blocks() {
+        for p in &block {
+            write_line(out, "passage", p)?;
+        }
     }
     for f in &r.files {
         write_line(out, "file", f)?;
@@ -201,10 +294,11 @@ fn escape_property(s: &str) -> String {
     escape_data(s).replace(':', "%3A").replace(',', "%2C")
 }
 
-fn write_github(out: &mut dyn Write, r: &Report) -> io::Result<()> {
+fn write_github(out: &mut dyn Write, r: &Report<'_>) -> io::Result<()> {
     let mut written = 0;
     let mut left_out = 0;
-    for c in r.clusters.iter().filter(|c| c.kind != "template") {
+    let clusters = r.clusters.blocks().flatten();
+    for c in clusters.filter(|c| c.kind != "template") {
         let rep = &c.members[0];
         for m in &c.members[1..] {
             if m.new == Some(false) {

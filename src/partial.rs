@@ -1,7 +1,9 @@
 //! Stage 6b, partial matches: winnowed fingerprints to verified shared runs of words.
 //!
-//! In: the fingerprints, the units of exact copies, and for every unit the duplicate and template
-//! cluster it belongs to (so pairs already clustered are left out).
+//! In: the winnowed fingerprints ([`Fingerprints`]) and the units of exact copies, for
+//! [`candidates`]; then the real sets of the candidates' paragraphs ([`SetArena`]) and, for every
+//! unit, the duplicate and template cluster it belongs to (so pairs already clustered are left
+//! out), for [`find_partials`].
 //! Out: [`PartialLink`]s between units: every maximal run of at least `min_shared_words`
 //! consecutive normalized tokens that two paragraphs share, as token positions, with the Jaccard
 //! similarity of their shingle sets.
@@ -13,14 +15,19 @@
 //! extended left and right on the token sequences to the maximal shared run; runs shorter than t
 //! (a chance seed) are dropped. A fingerprint shared by more than `boilerplate_cap` units is not
 //! used as a seed and is counted in [`Partials::boilerplate_fingerprints`].
+//!
+//! Only the shingle hashes of the winnowed fingerprints are kept for the whole corpus; the seeds'
+//! positions and the tokens they are extended on come from the sets re-read for the unclustered
+//! candidates, and a link's shingle sets are recomputed from its token hashes.
 
 use rayon::prelude::*;
 
-use crate::fingerprint::{Fingerprint, jaccard};
+use crate::fingerprint::{Fingerprints, SetsRef, jaccard, shingle_set};
 use crate::matching::Matches;
+use crate::sets::SetArena;
 
-/// Positions of one fingerprint in one unit used as seeds; more are repeats of a phrase inside
-/// the paragraph, and the runs through them are found by extending the first ones.
+/// Positions of one fingerprint in one paragraph used as seeds; more are repeats of a phrase
+/// inside the paragraph, and the runs through them are found by extending the first ones.
 pub const SEED_POSITIONS_PER_UNIT: usize = 8;
 
 /// Parameters of partial matching.
@@ -30,8 +37,6 @@ pub struct PartialParams {
     pub shingle: usize,
     /// The shortest shared run reported, in tokens (t).
     pub min_shared_words: usize,
-    /// Winnowed fingerprints shared by more units than this are not used as seeds.
-    pub boilerplate_cap: usize,
 }
 
 /// A run of tokens two paragraphs share.
@@ -67,67 +72,125 @@ pub struct Partials {
     pub boilerplate_fingerprints: usize,
 }
 
-/// Finds the partial matches between units that are not in one cluster already.
-/// `group_of_unit[u]` gives `(duplicate cluster, template cluster)` indexes, if any.
-pub fn find_partials(
-    m: &Matches,
-    fps: &[Fingerprint],
-    group_of_unit: &[(Option<u32>, Option<u32>)],
-    params: PartialParams,
-) -> Partials {
-    let fp_of = |u: u32| &fps[m.units[u as usize][0] as usize];
-    let mut entries: Vec<(u64, u32, u32)> = (0..m.units.len() as u32)
-        .flat_map(|u| fp_of(u).winnowed.iter().map(move |&(h, pos)| (h, u, pos)))
-        .collect();
-    entries.par_sort_unstable();
+/// Unit pairs that share a winnowed fingerprint, before clustering.
+#[derive(Debug, Default)]
+pub struct Candidates {
+    /// `(a, b)`, `a < b`, sorted and without repeats.
+    pub pairs: Vec<(u32, u32)>,
+    /// Fingerprints shared by more than `boilerplate_cap` units, sorted: never seeds.
+    boilerplate: Vec<u64>,
+}
 
-    let mut boilerplate = 0;
-    let mut seeds: Vec<(u32, u32, u32, u32)> = Vec::new();
-    for group in entries.chunk_by(|x, y| x.0 == y.0) {
-        let units = 1 + group.windows(2).filter(|w| w[0].1 != w[1].1).count();
-        if units < 2 {
-            continue;
-        }
-        if units > params.boilerplate_cap {
-            boilerplate += 1;
-            continue;
-        }
-        // A phrase repeated inside a paragraph gives the same fingerprint many times: a few
-        // positions per unit seed every run without pairing all positions with all.
-        let group: Vec<(u64, u32, u32)> = group
-            .chunk_by(|x, y| x.1 == y.1)
-            .flat_map(|unit| unit.iter().take(SEED_POSITIONS_PER_UNIT).copied())
+/// Passes over the winnowed fingerprints, each taking one range of hashes, so that only a part of
+/// the `(hash, unit)` entries is sorted at a time.
+const HASH_PASSES: u64 = 8;
+
+/// The unit pairs sharing a winnowed fingerprint that is not boilerplate.
+pub fn candidates(m: &Matches, fps: &Fingerprints, boilerplate_cap: usize) -> Candidates {
+    let units = &m.units;
+    let mut pairs: Vec<(u32, u32)> = Vec::new();
+    let mut boilerplate: Vec<u64> = Vec::new();
+    for pass in 0..HASH_PASSES {
+        let in_pass = |h: u64| h / (u64::MAX / HASH_PASSES + 1) == pass;
+        let mut entries: Vec<(u64, u32)> = (0..units.len() as u32)
+            .into_par_iter()
+            .flat_map_iter(|u| {
+                fps.winnowed(units.first(u))
+                    .iter()
+                    .filter(move |&&h| in_pass(h))
+                    .map(move |&h| (h, u))
+            })
             .collect();
-        for (i, &(_, ua, pa)) in group.iter().enumerate() {
-            for &(_, ub, pb) in &group[i + 1..] {
-                if ua != ub && !clustered_together(group_of_unit, ua, ub) {
-                    seeds.push((ua, ub, pa, pb));
-                }
+        entries.par_sort_unstable();
+        entries.dedup();
+        for group in entries.chunk_by(|x, y| x.0 == y.0) {
+            if group.len() < 2 {
+                continue;
+            }
+            if group.len() > boilerplate_cap {
+                boilerplate.push(group[0].0);
+                continue;
+            }
+            for (i, &(_, a)) in group.iter().enumerate() {
+                pairs.extend(group[i + 1..].iter().map(|&(_, b)| (a, b)));
             }
         }
     }
-    seeds.par_sort_unstable();
-    seeds.dedup();
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    boilerplate.sort_unstable();
+    Candidates { pairs, boilerplate }
+}
 
-    let pairs: Vec<&[(u32, u32, u32, u32)]> =
-        seeds.chunk_by(|x, y| (x.0, x.1) == (y.0, y.1)).collect();
-    let links = pairs
+/// Finds the partial matches between the candidate units (see
+/// [`Candidates::retain_unclustered`]).
+pub fn find_partials(
+    m: &Matches,
+    sets: &SetArena,
+    candidates: &Candidates,
+    params: PartialParams,
+) -> Partials {
+    let links = candidates
+        .pairs
         .par_iter()
-        .filter_map(|pair_seeds| {
-            let (a, b) = (pair_seeds[0].0, pair_seeds[0].1);
-            let (fa, fb) = (fp_of(a), fp_of(b));
-            let runs = extend_seeds(fa, fb, pair_seeds, params.shingle, params.min_shared_words);
+        .filter_map(|&(a, b)| {
+            let (sa, sb) = (sets.get(m.units.first(a)), sets.get(m.units.first(b)));
+            let seeds = shared_seeds(sa.winnowed, sb.winnowed, &candidates.boilerplate);
+            let runs = extend_seeds(&sa, &sb, &seeds, params.shingle, params.min_shared_words);
             (!runs.is_empty()).then(|| PartialLink {
                 a,
                 b,
-                similarity: jaccard(&fa.shingles, &fb.shingles),
+                similarity: jaccard(
+                    &shingle_set(sa.tokens, params.shingle),
+                    &shingle_set(sb.tokens, params.shingle),
+                ),
                 runs,
             })
         })
         .collect();
     Partials {
         links,
-        boilerplate_fingerprints: boilerplate,
+        boilerplate_fingerprints: candidates.boilerplate.len(),
+    }
+}
+
+/// `(position in a, position in b)` of every winnowed fingerprint both share that is not
+/// boilerplate, sorted; `a` and `b` are sorted by hash.
+fn shared_seeds(a: &[(u64, u32)], b: &[(u64, u32)], boilerplate: &[u64]) -> Vec<(u32, u32)> {
+    let mut seeds = Vec::new();
+    let (mut i, mut j) = (0, 0);
+    while i < a.len() && j < b.len() {
+        let (ha, hb) = (a[i].0, b[j].0);
+        if ha < hb {
+            i += 1;
+        } else if hb < ha {
+            j += 1;
+        } else {
+            let i_end = i + a[i..].iter().take_while(|x| x.0 == ha).count();
+            let j_end = j + b[j..].iter().take_while(|x| x.0 == hb).count();
+            if boilerplate.binary_search(&ha).is_err() {
+                // A phrase repeated inside a paragraph gives the same fingerprint many times: a
+                // few positions seed every run without pairing all positions with all.
+                for &(_, pa) in a[i..i_end].iter().take(SEED_POSITIONS_PER_UNIT) {
+                    let b_positions = b[j..j_end].iter().take(SEED_POSITIONS_PER_UNIT);
+                    seeds.extend(b_positions.map(|&(_, pb)| (pa, pb)));
+                }
+            }
+            i = i_end;
+            j = j_end;
+        }
+    }
+    seeds.sort_unstable();
+    seeds
+}
+
+impl Candidates {
+    /// Leaves out the pairs whose units are in one cluster already; `group_of_unit[u]` gives
+    /// `(duplicate cluster, template cluster)` indexes, if any.
+    pub fn retain_unclustered(&mut self, group_of_unit: &[(Option<u32>, Option<u32>)]) {
+        self.pairs
+            .retain(|&(a, b)| !clustered_together(group_of_unit, a, b));
+        self.pairs.shrink_to_fit();
     }
 }
 
@@ -139,15 +202,15 @@ fn clustered_together(group_of_unit: &[(Option<u32>, Option<u32>)], a: u32, b: u
 /// Extends every seed to the maximal shared run around it; keeps runs of at least `min_len`
 /// tokens, each once.
 fn extend_seeds(
-    a: &Fingerprint,
-    b: &Fingerprint,
-    seeds: &[(u32, u32, u32, u32)],
+    a: &SetsRef<'_>,
+    b: &SetsRef<'_>,
+    seeds: &[(u32, u32)],
     shingle: usize,
     min_len: usize,
 ) -> Vec<SharedRun> {
-    let (ta, tb) = (&a.tokens, &b.tokens);
+    let (ta, tb) = (a.tokens, b.tokens);
     let mut runs: Vec<SharedRun> = Vec::new();
-    for &(_, _, pa, pb) in seeds {
+    for &(pa, pb) in seeds {
         let (pa, pb) = (pa as usize, pb as usize);
         let diagonal = pa as i64 - pb as i64;
         let covered = runs.iter().any(|r| {

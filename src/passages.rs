@@ -4,11 +4,13 @@
 //! Out: [`Passage`]s, the maximal runs of consecutive paragraphs of one file matched one for one,
 //! in order, by consecutive paragraphs of another file or of another place in the same file (at
 //! least two paragraphs; the two runs of one file never overlap); and for every file its
-//! [`Overlap`] with every other file: how many of its paragraphs have a copy there and their bytes.
+//! [`Overlaps`]: how many other files hold a copy of one of its paragraphs, and for the
+//! [`OVERLAPS_LISTED`] largest of them how many of its paragraphs have a copy there and their
+//! bytes. Files are worked on in parallel, each keeping only its largest overlaps.
 //!
 //! Template clusters play no part: paragraphs alike but for their figures are not copies.
 
-use std::collections::BTreeMap;
+use rayon::prelude::*;
 
 use crate::Paragraph;
 use crate::cluster::{Cluster, Kind};
@@ -30,6 +32,9 @@ pub struct Passage {
     /// Paragraphs in each run.
     pub len: u32,
 }
+
+/// Overlaps listed per file, the largest first.
+pub const OVERLAPS_LISTED: usize = 20;
 
 /// How much of one file another file holds.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -112,40 +117,84 @@ fn cluster_size_ok(clusters: &[Cluster], c: Option<u32>) -> bool {
     c.is_some_and(|c| clusters[c as usize].members.len() <= PASSAGE_SEED_CAP)
 }
 
-/// For every file, its overlap with each other file that holds a copy of one of its paragraphs,
-/// ordered by file.
+/// The overlaps of one file.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Overlaps {
+    /// The largest overlaps by bytes, at most [`OVERLAPS_LISTED`]; ties in path order.
+    pub listed: Vec<Overlap>,
+    /// Number of other files holding a copy of one of this file's paragraphs.
+    pub files: usize,
+}
+
+/// For every file, its overlaps with the other files that hold a copy of one of its paragraphs.
 pub fn file_overlaps(
     paragraphs: &[Paragraph],
     clusters: &[Cluster],
+    cluster_of: &[Option<u32>],
     files: usize,
-) -> Vec<Vec<Overlap>> {
-    let mut shared: BTreeMap<(u32, u32), (usize, u64)> = BTreeMap::new();
-    for c in clusters.iter().filter(|c| c.kind != Kind::Template) {
-        let mut in_files: Vec<u32> = c
-            .members
-            .iter()
-            .map(|&(p, _)| paragraphs[p as usize].file)
-            .collect();
-        in_files.dedup(); // Members are in report order, so a file's members are adjacent.
-        if in_files.len() < 2 || in_files.len() > OVERLAP_FILES_CAP {
-            continue;
-        }
-        for &(p, _) in &c.members {
-            let p = &paragraphs[p as usize];
-            for &other in in_files.iter().filter(|&&f| f != p.file) {
-                let entry = shared.entry((p.file, other)).or_default();
-                entry.0 += 1;
-                entry.1 += p.len();
+) -> Vec<Overlaps> {
+    // The files of each duplicate cluster, if it counts (2 to OVERLAP_FILES_CAP files).
+    let files_of: Vec<Vec<u32>> = clusters
+        .par_iter()
+        .map(|c| {
+            if c.kind == Kind::Template {
+                return Vec::new();
             }
-        }
+            let mut in_files: Vec<u32> = c
+                .members
+                .iter()
+                .map(|&(p, _)| paragraphs[p as usize].file)
+                .collect();
+            in_files.dedup(); // Members are in report order, so a file's members are adjacent.
+            if in_files.len() < 2 || in_files.len() > OVERLAP_FILES_CAP {
+                in_files.clear();
+            }
+            in_files
+        })
+        .collect();
+    // Paragraphs are in file order: where each file's paragraphs start.
+    let mut starts = vec![0usize; files + 1];
+    for p in paragraphs {
+        starts[p.file as usize + 1] += 1;
     }
-    let mut overlaps = vec![Vec::new(); files];
-    for ((file, other), (paragraphs, bytes)) in shared {
-        overlaps[file as usize].push(Overlap {
-            file: other,
-            paragraphs,
-            bytes,
-        });
+    for f in 0..files {
+        starts[f + 1] += starts[f];
     }
-    overlaps
+    (0..files)
+        .into_par_iter()
+        .map(|file| {
+            let mut shared: Vec<Overlap> = Vec::new();
+            for id in starts[file]..starts[file + 1] {
+                let Some(c) = cluster_of[id] else { continue };
+                let len = paragraphs[id].len();
+                for &other in files_of[c as usize].iter().filter(|&&f| f != file as u32) {
+                    shared.push(Overlap {
+                        file: other,
+                        paragraphs: 1,
+                        bytes: len,
+                    });
+                }
+            }
+            shared.sort_by_key(|o| o.file);
+            let mut merged: Vec<Overlap> = Vec::new();
+            for o in shared {
+                match merged.last_mut() {
+                    Some(last) if last.file == o.file => {
+                        last.paragraphs += 1;
+                        last.bytes += o.bytes;
+                    }
+                    _ => merged.push(o),
+                }
+            }
+            // Largest share first; ties stay in path order (the sort is stable).
+            merged.sort_by_key(|o| std::cmp::Reverse(o.bytes));
+            let files = merged.len();
+            merged.truncate(OVERLAPS_LISTED);
+            merged.shrink_to_fit();
+            Overlaps {
+                listed: merged,
+                files,
+            }
+        })
+        .collect()
 }

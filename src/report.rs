@@ -1,25 +1,30 @@
 //! Stage 8, report: clusters to the JSON report (format version 1), written once.
 //!
-//! In: the corpus (files, paragraphs, fingerprints), the matches, the clusters, the problems met,
+//! In: the corpus (files, paragraphs, fingerprint keys), the matches, the clusters, the problems met,
 //! and the settings of the run. Out: a [`Report`]; [`crate::rules`] then marks what is new and
 //! checks the CI rules, and [`crate::output`] writes it in the format asked for.
 //!
-//! The representatives' original text is read again from their files here, so no paragraph text
-//! is held in memory while matching. Everything is sorted before it is written: clusters by their
-//! representative's (path, line), members by (path, line); the bytes of the report never depend on
-//! the thread count or on timing. Field names are the contract in DESIGN.md.
+//! The representatives' original text is read again from their files here (in blocks, in path
+//! order, into one flat buffer), so no paragraph text is held in memory while matching; so are the
+//! partial-match paragraphs, to map shared runs of tokens to byte offsets. The long lists
+//! (clusters, partial matches, passages) are [`Section`]s: their items are built from compact data
+//! in parallel blocks while the report is written, never all held at once. Everything is sorted
+//! before it is written: clusters by their representative's (path, line), members by (path, line);
+//! the bytes of the report never depend on the thread count or on timing. Field names are the
+//! contract in DESIGN.md.
 
-use std::collections::BTreeMap;
+use std::ops::Range;
 
 use rayon::prelude::*;
-use serde::Serialize;
+use serde::ser::SerializeSeq;
+use serde::{Serialize, Serializer};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::cluster::{Cluster, Kind};
 use crate::matching::Matches;
-use crate::normalize::{Options, normalize};
+use crate::normalize::{Options, Tokens, normalize_into};
 use crate::partial::Partials;
-use crate::passages::{Overlap, Passage};
+use crate::passages::{Overlaps, Passage};
 use crate::rules::Violation;
 use crate::{Corpus, Paragraph, Problem, read};
 
@@ -27,7 +32,7 @@ use crate::{Corpus, Paragraph, Problem, read};
 /// paragraph pairs; the rest are counted in `summary.partial_matches_omitted`.
 pub const PARTIAL_COPIES_CAP: usize = 16;
 /// Overlaps listed per file, the largest first; `overlapping_files` counts them all.
-pub const OVERLAPS_LISTED: usize = 20;
+pub const OVERLAPS_LISTED: usize = crate::passages::OVERLAPS_LISTED;
 
 /// What the matching stages found, for the report.
 #[derive(Debug, Clone, Copy)]
@@ -41,15 +46,100 @@ pub struct Found<'a> {
     /// Copied runs of paragraphs.
     pub passages: &'a [Passage],
     /// Per file, its overlap with other files.
-    pub overlaps: &'a [Vec<Overlap>],
+    pub overlaps: &'a [Overlaps],
 }
 
 /// The format version written in every report.
 pub const FORMAT_VERSION: u32 = 1;
 
+/// Builds item `i` of a [`Section`].
+type Make<'a, T> = Box<dyn Fn(usize) -> T + Sync + 'a>;
+/// Changes item `i` of a [`Section`] after it is built.
+type Fixup<'a, T> = Box<dyn Fn(usize, &mut T) + Sync + 'a>;
+
+/// Items built when they are written, a block at a time.
+pub struct Section<'a, T> {
+    len: usize,
+    make: Make<'a, T>,
+    fixup: Option<Fixup<'a, T>>,
+}
+
+/// Items of a [`Section`] built together (in parallel) and then written.
+pub const SECTION_BLOCK: usize = 4096;
+
+impl<'a, T: Send> Section<'a, T> {
+    /// A section of `len` items, item `i` built by `make(i)`.
+    pub fn new(len: usize, make: impl Fn(usize) -> T + Sync + 'a) -> Self {
+        Section {
+            len,
+            make: Box::new(make),
+            fixup: None,
+        }
+    }
+
+    /// Number of items.
+    pub fn len(&self) -> usize {
+        self.len
+    }
+
+    /// Whether there are no items.
+    pub fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Item `i`.
+    pub fn get(&self, i: usize) -> T {
+        let mut item = (self.make)(i);
+        if let Some(fixup) = &self.fixup {
+            fixup(i, &mut item);
+        }
+        item
+    }
+
+    /// Changes every item after it is built (marks from a baseline).
+    pub fn set_fixup(&mut self, fixup: impl Fn(usize, &mut T) + Sync + 'a) {
+        self.fixup = Some(Box::new(fixup));
+    }
+
+    /// The items in order, a block at a time, each block built in parallel.
+    pub fn blocks(&self) -> impl Iterator<Item = Vec<T>> + '_ {
+        (0..self.len).step_by(SECTION_BLOCK).map(move |start| {
+            (start..(start + SECTION_BLOCK).min(self.len))
+                .into_par_iter()
+                .map(|i| self.get(i))
+                .collect()
+        })
+    }
+
+    /// The items' ranges of [`SECTION_BLOCK`].
+    pub fn block_ranges(&self) -> impl Iterator<Item = Range<usize>> + '_ {
+        (0..self.len)
+            .step_by(SECTION_BLOCK)
+            .map(move |start| start..(start + SECTION_BLOCK).min(self.len))
+    }
+}
+
+impl<T: Serialize + Send> Serialize for Section<'_, T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut seq = serializer.serialize_seq(Some(self.len))?;
+        for block in self.blocks() {
+            for item in &block {
+                seq.serialize_element(item)?;
+            }
+        }
+        seq.end()
+    }
+}
+
+impl<T> std::fmt::Debug for Section<'_, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Section({} items)", self.len)
+    }
+}
+
 /// The whole report.
 #[derive(Debug, Serialize)]
-pub struct Report {
+pub struct Report<'a> {
     /// Report format version.
     pub version: u32,
     /// The tool that wrote it.
@@ -59,11 +149,11 @@ pub struct Report {
     /// Counts over the whole corpus.
     pub summary: Summary,
     /// Exact, near and template clusters.
-    pub clusters: Vec<ClusterReport>,
+    pub clusters: Section<'a, ClusterReport>,
     /// Paragraphs that are not duplicates but share runs of words.
-    pub partial_matches: Vec<PartialReport>,
+    pub partial_matches: Section<'a, PartialReport>,
     /// Runs of consecutive paragraphs copied from one place to another.
-    pub passages: Vec<PassageReport>,
+    pub passages: Section<'a, PassageReport>,
     /// One entry per file read or skipped.
     pub files: Vec<FileReport>,
     /// Files read with a problem that did not stop them being read (invalid UTF-8).
@@ -268,7 +358,7 @@ pub struct PartialReport {
 }
 
 /// One shared run, as byte ranges in both files.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Clone, Copy, Serialize)]
 pub struct SharedSpan {
     /// Start of the run in `a`'s file.
     pub a_start: usize,
@@ -364,22 +454,19 @@ fn kind_name(kind: Kind) -> &'static str {
 }
 
 /// Builds the report. Reading paragraphs again from their files may add errors.
-pub fn build(
-    corpus: &Corpus,
-    found: &Found<'_>,
+pub fn build<'a>(
+    corpus: &'a Corpus,
+    found: &Found<'a>,
     settings: Settings,
     warnings: Vec<Problem>,
     mut errors: Vec<Problem>,
-) -> Report {
+) -> Report<'a> {
     let clusters = found.clusters;
+    let (texts, text_errors) = representative_texts(corpus, clusters);
+    crate::add_problems(&mut errors, text_errors);
     let (partial_pairs, partial_matches_omitted) = partial_pairs(found);
-    let wanted: Vec<u32> = clusters
-        .iter()
-        .map(Cluster::representative)
-        .chain(partial_pairs.iter().flat_map(|pair| [pair.p, pair.q]))
-        .collect();
-    let (texts, reread_errors) = corpus.reread(&wanted);
-    errors.extend(reread_errors);
+    let (partial_spans, span_errors) = shared_spans(corpus, found, partial_pairs);
+    crate::add_problems(&mut errors, span_errors);
 
     let mut summary = Summary {
         files: corpus.files.iter().filter(|f| !f.binary).count(),
@@ -388,6 +475,7 @@ pub fn build(
         bytes: corpus.paragraphs.iter().map(Paragraph::len).sum(),
         short_paragraphs: corpus.short_paragraphs,
         clusters: clusters.len(),
+        partial_matches: partial_spans.pairs.len(),
         partial_matches_omitted,
         passages: found.passages.len(),
         candidate_pairs: found.matches.candidate_pairs,
@@ -417,128 +505,62 @@ pub fn build(
     }
     summary.duplicate_ratio = ratio(summary.duplicate_bytes, summary.bytes);
 
-    let path_of = |p: &Paragraph| corpus.files[p.file as usize].display.clone();
-    let member = |id: u32, similarity: Option<f64>| {
-        let p = &corpus.paragraphs[id as usize];
-        let document = &corpus.documents[p.document as usize];
-        Member {
-            path: path_of(p),
-            record: document.record,
-            id: document.id.clone(),
-            paragraph: p.index,
-            line: p.span.line,
-            end_line: p.span.end_line,
-            start: p.span.start,
-            end: p.span.end,
-            similarity,
-            new: None,
-        }
-    };
-    let cluster_reports = clusters
-        .iter()
-        .map(|c| {
-            let rep = c.representative();
-            let fp = &corpus.fingerprints[rep as usize];
-            let id = match c.kind {
-                Kind::Template => {
-                    let mut key = fp.masked.to_le_bytes().to_vec();
-                    key.extend_from_slice(b"template");
-                    xxh3_64(&key)
-                }
-                _ => fp.exact as u64,
-            };
-            ClusterReport {
-                id: format!("{id:016x}"),
-                kind: kind_name(c.kind),
-                size: c.members.len(),
-                words: fp.words,
-                text: texts
-                    .get(&rep)
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .unwrap_or_default(),
-                new: None,
-                new_copies: None,
-                members: c
-                    .members
-                    .iter()
-                    .map(|&(id, s)| member(id, Some(s)))
-                    .collect(),
+    let cluster_reports = Section::new(clusters.len(), move |i| {
+        let c = &clusters[i];
+        let rep = c.representative();
+        let fp = corpus.fingerprints.key(rep);
+        let id = match c.kind {
+            Kind::Template => {
+                let mut key = fp.masked.to_le_bytes().to_vec();
+                key.extend_from_slice(b"template");
+                xxh3_64(&key)
             }
-        })
-        .collect();
-
-    // Where each token of a partial-match paragraph starts and ends in its file, each paragraph
-    // normalized once. Token boundaries do not depend on the normalization options.
-    let mut in_partials: Vec<u32> = partial_pairs
-        .iter()
-        .flat_map(|pair| [pair.p, pair.q])
-        .collect();
-    in_partials.sort_unstable();
-    in_partials.dedup();
-    let token_spans: BTreeMap<u32, Vec<(usize, usize)>> = in_partials
-        .par_iter()
-        .filter_map(|&id| {
-            let start = corpus.paragraphs[id as usize].span.start;
-            let tokens = normalize(texts.get(&id)?, Options::default()).tokens;
-            let spans = tokens
+            _ => fp.exact as u64,
+        };
+        ClusterReport {
+            id: format!("{id:016x}"),
+            kind: kind_name(c.kind),
+            size: c.members.len(),
+            words: fp.words,
+            text: texts.get(i).to_owned(),
+            new: None,
+            new_copies: None,
+            members: c
+                .members
                 .iter()
-                .map(|t| (start + t.source.start, start + t.source.end))
-                .collect();
-            Some((id, spans))
-        })
-        .collect();
-    let partial_matches: Vec<PartialReport> = partial_pairs
-        .iter()
-        .filter_map(|pair| {
-            let (p, q) = (pair.p, pair.q);
-            let link = &found.partials.links[pair.link];
-            let (tp, tq) = (token_spans.get(&p)?, token_spans.get(&q)?);
-            let mut runs: Vec<(usize, usize, usize)> = link
-                .runs
-                .iter()
-                .map(|r| {
-                    let (a, b) = if pair.swapped { (r.b, r.a) } else { (r.a, r.b) };
-                    (a as usize, b as usize, r.len as usize)
-                })
-                .collect();
-            runs.sort_unstable();
-            let shared = runs
-                .into_iter()
-                .map(|(a, b, n)| SharedSpan {
-                    a_start: tp[a].0,
-                    a_end: tp[a + n - 1].1,
-                    b_start: tq[b].0,
-                    b_end: tq[b + n - 1].1,
-                    words: n as u32,
-                })
-                .collect();
-            Some(PartialReport {
-                a: member(p, None),
-                b: member(q, None),
-                similarity: link.similarity,
-                shared,
-            })
-        })
-        .collect();
-    summary.partial_matches = partial_matches.len();
+                .map(|&(id, s)| member(corpus, id, Some(s)))
+                .collect(),
+        }
+    });
 
-    let side = |first: u32, len: u32| {
+    let links = &found.partials.links;
+    let partial_matches = Section::new(partial_spans.pairs.len(), move |i| {
+        let pair = &partial_spans.pairs[i];
+        PartialReport {
+            a: member(corpus, pair.p, None),
+            b: member(corpus, pair.q, None),
+            similarity: links[pair.link].similarity,
+            shared: partial_spans.shared(i).to_vec(),
+        }
+    });
+
+    let side = move |first: u32, len: u32| {
         let last = &corpus.paragraphs[(first + len - 1) as usize];
         Member {
             end_line: last.span.end_line,
             end: last.span.end,
-            ..member(first, None)
+            ..member(corpus, first, None)
         }
     };
-    let passages = found
-        .passages
-        .iter()
-        .map(|ps| PassageReport {
+    let found_passages = found.passages;
+    let passages = Section::new(found_passages.len(), move |i| {
+        let ps = &found_passages[i];
+        PassageReport {
             paragraphs: ps.len,
             a: side(ps.a, ps.len),
             b: side(ps.b, ps.len),
-        })
-        .collect();
+        }
+    });
 
     let mut paragraphs_per_file = vec![(0usize, 0u64); corpus.files.len()];
     for p in &corpus.paragraphs {
@@ -548,12 +570,13 @@ pub fn build(
     }
     let files = corpus
         .files
-        .iter()
+        .par_iter()
         .enumerate()
         .map(|(i, f)| {
             let (paragraphs, bytes) = paragraphs_per_file[i];
             let (duplicate_paragraphs, duplicate_bytes) = file_duplicates[i];
-            let mut overlaps: Vec<OverlapReport> = found.overlaps[i]
+            let overlaps: Vec<OverlapReport> = found.overlaps[i]
+                .listed
                 .iter()
                 .map(|o| OverlapReport {
                     path: corpus.files[o.file as usize].display.clone(),
@@ -562,10 +585,7 @@ pub fn build(
                     containment: ratio(o.bytes, bytes),
                 })
                 .collect();
-            // Largest share first; `found.overlaps` is in path order, and the sort is stable.
-            overlaps.sort_by_key(|o| std::cmp::Reverse(o.bytes));
-            let overlapping_files = overlaps.len();
-            overlaps.truncate(OVERLAPS_LISTED);
+            let overlapping_files = found.overlaps[i].files;
             FileReport {
                 path: f.display.clone(),
                 paragraphs,
@@ -606,6 +626,207 @@ pub fn build(
     }
 }
 
+/// Paragraph `id` as a report member.
+fn member(corpus: &Corpus, id: u32, similarity: Option<f64>) -> Member {
+    let p = &corpus.paragraphs[id as usize];
+    let document = &corpus.documents[p.document as usize];
+    Member {
+        path: corpus.files[p.file as usize].display.clone(),
+        record: document.record,
+        id: document.id.clone(),
+        paragraph: p.index,
+        line: p.span.line,
+        end_line: p.span.end_line,
+        start: p.span.start,
+        end: p.span.end,
+        similarity,
+        new: None,
+    }
+}
+
+/// Paragraphs re-read together for the report.
+const REREAD_BLOCK: usize = 16 * 1024;
+
+/// The clusters' representative texts, in one buffer.
+struct Texts {
+    text: String,
+    /// Where each cluster's text ends in `text`.
+    ends: Vec<usize>,
+}
+
+impl Texts {
+    fn get(&self, i: usize) -> &str {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] };
+        &self.text[start..self.ends[i]]
+    }
+}
+
+/// Reads every cluster's representative text again, in blocks (clusters are in report order, so
+/// each block covers consecutive files). A text that cannot be read is empty.
+fn representative_texts(corpus: &Corpus, clusters: &[Cluster]) -> (Texts, Vec<Problem>) {
+    let mut texts = Texts {
+        text: String::new(),
+        ends: Vec::with_capacity(clusters.len()),
+    };
+    let mut problems: Vec<Problem> = Vec::new();
+    for block in clusters.chunks(REREAD_BLOCK) {
+        let reps: Vec<u32> = block.iter().map(Cluster::representative).collect();
+        let (read, block_problems) = corpus.reread(&reps);
+        crate::add_problems(&mut problems, block_problems);
+        for rep in reps {
+            if let Some(bytes) = read.get(&rep) {
+                texts.text.push_str(&String::from_utf8_lossy(bytes));
+            }
+            texts.ends.push(texts.text.len());
+        }
+    }
+    texts.text.shrink_to_fit();
+    (texts, problems)
+}
+
+/// The listed partial matches with their shared runs as byte offsets in the files.
+struct PartialSpans {
+    /// The listed pairs whose paragraphs could be read again, sorted by `(p, q)`.
+    pairs: Vec<PartialPair>,
+    /// Where each pair's runs end in `spans`.
+    ends: Vec<u32>,
+    spans: Vec<SharedSpan>,
+}
+
+impl PartialSpans {
+    fn shared(&self, i: usize) -> &[SharedSpan] {
+        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
+        &self.spans[start..self.ends[i] as usize]
+    }
+}
+
+/// Maps the shared token runs of every listed pair to byte offsets. Each paragraph of a pair is
+/// read again and normalized once, in blocks in path order; a pair with a paragraph that cannot
+/// be read is left out. Token boundaries do not depend on the normalization options.
+fn shared_spans(
+    corpus: &Corpus,
+    found: &Found<'_>,
+    pairs: Vec<PartialPair>,
+) -> (PartialSpans, Vec<Problem>) {
+    // The runs of each pair, in the order they appear in `p`, with token positions.
+    let mut ends = Vec::with_capacity(pairs.len());
+    let mut spans: Vec<SharedSpan> = Vec::new();
+    for pair in &pairs {
+        let link = &found.partials.links[pair.link];
+        let mut runs: Vec<(usize, usize, usize)> = link
+            .runs
+            .iter()
+            .map(|r| {
+                let (a, b) = if pair.swapped { (r.b, r.a) } else { (r.a, r.b) };
+                (a as usize, b as usize, r.len as usize)
+            })
+            .collect();
+        runs.sort_unstable();
+        spans.extend(runs.into_iter().map(|(a, b, n)| SharedSpan {
+            // Token positions for now; byte offsets below.
+            a_start: a,
+            a_end: a + n - 1,
+            b_start: b,
+            b_end: b + n - 1,
+            words: n as u32,
+        }));
+        ends.push(spans.len() as u32);
+    }
+    // Every side of every pair: (paragraph, pair, is `q`), in paragraph order.
+    let mut sides: Vec<(u32, u32, bool)> = pairs
+        .iter()
+        .enumerate()
+        .flat_map(|(i, pair)| [(pair.p, i as u32, false), (pair.q, i as u32, true)])
+        .collect();
+    sides.par_sort_unstable();
+    let mut readable = vec![true; pairs.len()];
+    let mut problems: Vec<Problem> = Vec::new();
+    let mut rest = &sides[..];
+    while !rest.is_empty() {
+        // A block of whole paragraphs: the sides of REREAD_BLOCK distinct paragraphs.
+        let mut distinct = 0;
+        let mut cut = 0;
+        while cut < rest.len() {
+            if cut == 0 || rest[cut].0 != rest[cut - 1].0 {
+                if distinct == REREAD_BLOCK {
+                    break;
+                }
+                distinct += 1;
+            }
+            cut += 1;
+        }
+        let (block, tail) = rest.split_at(cut);
+        rest = tail;
+        let mut ids: Vec<u32> = block.iter().map(|s| s.0).collect();
+        ids.dedup();
+        let (texts, block_problems) = corpus.reread(&ids);
+        crate::add_problems(&mut problems, block_problems);
+        // Token byte ranges of each paragraph, in the file.
+        let tokens: Vec<Option<Vec<(usize, usize)>>> = ids
+            .par_iter()
+            .map_init(Tokens::default, |tokens, id| {
+                let start = corpus.paragraphs[*id as usize].span.start;
+                normalize_into(texts.get(id)?, Options::default(), tokens);
+                Some(
+                    tokens
+                        .tokens
+                        .iter()
+                        .map(|t| (start + t.source.start, start + t.source.end))
+                        .collect(),
+                )
+            })
+            .collect();
+        let mut next = 0;
+        for (&id, offsets) in ids.iter().zip(&tokens) {
+            while next < block.len() && block[next].0 == id {
+                let (_, pair, is_q) = block[next];
+                next += 1;
+                let Some(offsets) = offsets else {
+                    readable[pair as usize] = false;
+                    continue;
+                };
+                let start = if pair == 0 {
+                    0
+                } else {
+                    ends[pair as usize - 1]
+                };
+                for span in &mut spans[start as usize..ends[pair as usize] as usize] {
+                    if is_q {
+                        span.b_start = offsets[span.b_start].0;
+                        span.b_end = offsets[span.b_end].1;
+                    } else {
+                        span.a_start = offsets[span.a_start].0;
+                        span.a_end = offsets[span.a_end].1;
+                    }
+                }
+            }
+        }
+    }
+    drop(sides);
+    // Leave out the pairs that could not be read, moving the rest down in place.
+    let (mut pairs, mut kept_spans, mut kept_ends) = (pairs, 0, 0);
+    let mut start = 0;
+    for i in 0..pairs.len() {
+        let end = ends[i] as usize;
+        if readable[i] {
+            spans.copy_within(start..end, kept_spans);
+            kept_spans += end - start;
+            ends[kept_ends] = kept_spans as u32;
+            kept_ends += 1;
+        }
+        start = end;
+    }
+    let mut i = 0;
+    pairs.retain(|_| {
+        i += 1;
+        readable[i - 1]
+    });
+    spans.truncate(kept_spans);
+    ends.truncate(kept_ends);
+    let kept = PartialSpans { pairs, ends, spans };
+    (kept, problems)
+}
+
 /// One listed partial match: paragraphs `p < q` and the link whose runs they share. `swapped`
 /// when `p` is a copy of the link's second text, so the runs' sides are exchanged.
 struct PartialPair {
@@ -622,7 +843,7 @@ fn partial_pairs(found: &Found<'_>) -> (Vec<PartialPair>, usize) {
     let mut omitted = 0;
     for (link, l) in found.partials.links.iter().enumerate() {
         let units = &found.matches.units;
-        let (copies_a, copies_b) = (&units[l.a as usize], &units[l.b as usize]);
+        let (copies_a, copies_b) = (units.get(l.a), units.get(l.b));
         let mut all: Vec<PartialPair> = copies_a
             .iter()
             .flat_map(|&a| {

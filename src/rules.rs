@@ -91,26 +91,25 @@ impl Baseline {
     }
 
     /// The baseline that accepts every duplicate cluster of `report`, as JSON.
-    pub fn json_for(report: &Report) -> String {
-        let file = BaselineFile {
-            version: 1,
-            clusters: report
-                .clusters
-                .iter()
-                .filter(|c| c.kind != "template")
-                .map(|c| BaselineCluster {
-                    id: c.id.clone(),
+    pub fn json_for(report: &Report<'_>) -> String {
+        let mut clusters = Vec::new();
+        for block in report.clusters.blocks() {
+            clusters.extend(block.into_iter().filter(|c| c.kind != "template").map(|c| {
+                BaselineCluster {
+                    id: c.id,
                     kind: c.kind.to_owned(),
                     size: c.size,
                     members: c
                         .members
-                        .iter()
-                        .map(|m| BaselineMember {
-                            path: m.path.clone(),
-                        })
+                        .into_iter()
+                        .map(|m| BaselineMember { path: m.path })
                         .collect(),
-                })
-                .collect(),
+                }
+            }));
+        }
+        let file = BaselineFile {
+            version: 1,
+            clusters,
         };
         let mut json = serde_json::to_string_pretty(&file).expect("baseline serializes");
         json.push('\n');
@@ -118,51 +117,77 @@ impl Baseline {
     }
 }
 
+/// What a baseline says of one duplicate cluster.
+struct Marks {
+    new: bool,
+    new_copies: usize,
+    /// For each member after the representative, whether it is a new copy.
+    new_members: Vec<bool>,
+}
+
 /// Marks clusters and members new or known; counts the new copies overall and per file.
-pub fn apply_baseline(report: &mut Report, baseline: &Baseline) {
+pub fn apply_baseline(report: &mut Report<'_>, baseline: &Baseline) {
     let mut summary = BaselineSummary::default();
     let mut new_bytes_per_file: BTreeMap<String, u64> = BTreeMap::new();
-    for cluster in report.clusters.iter_mut().filter(|c| c.kind != "template") {
-        let known = baseline.clusters.get(&cluster.id);
-        let new_copies = known.map_or(cluster.size - 1, |(size, _)| {
-            cluster.size.saturating_sub(*size)
-        });
-        if known.is_some() {
-            summary.known_clusters += 1;
-        } else {
-            summary.new_clusters += 1;
-        }
-        // Which members are the new copies: those in files the accepted cluster did not have,
-        // then the last ones.
-        let copies = &cluster.members[1..];
-        let mut is_new = vec![known.is_none(); copies.len()];
-        if let Some((_, paths)) = known {
-            let mut left = new_copies;
-            let unseen = (0..copies.len()).filter(|&i| !paths.contains(&copies[i].path));
-            let latest = (0..copies.len()).rev();
-            for i in unseen.chain(latest) {
-                if left == 0 {
-                    break;
-                }
-                if !is_new[i] {
-                    is_new[i] = true;
-                    left -= 1;
+    let mut marks: Vec<Option<Marks>> = Vec::with_capacity(report.clusters.len());
+    for block in report.clusters.blocks() {
+        for cluster in block {
+            if cluster.kind == "template" {
+                marks.push(None);
+                continue;
+            }
+            let known = baseline.clusters.get(&cluster.id);
+            let new_copies = known.map_or(cluster.size - 1, |(size, _)| {
+                cluster.size.saturating_sub(*size)
+            });
+            if known.is_some() {
+                summary.known_clusters += 1;
+            } else {
+                summary.new_clusters += 1;
+            }
+            // Which members are the new copies: those in files the accepted cluster did not
+            // have, then the last ones.
+            let copies = &cluster.members[1..];
+            let mut is_new = vec![known.is_none(); copies.len()];
+            if let Some((_, paths)) = known {
+                let mut left = new_copies;
+                let unseen = (0..copies.len()).filter(|&i| !paths.contains(&copies[i].path));
+                let latest = (0..copies.len()).rev();
+                for i in unseen.chain(latest) {
+                    if left == 0 {
+                        break;
+                    }
+                    if !is_new[i] {
+                        is_new[i] = true;
+                        left -= 1;
+                    }
                 }
             }
-        }
-        cluster.members[0].new = Some(false);
-        for (member, new) in cluster.members[1..].iter_mut().zip(is_new) {
-            member.new = Some(new);
-            if new {
-                let bytes = (member.end - member.start) as u64;
-                summary.new_duplicate_paragraphs += 1;
-                summary.new_duplicate_bytes += bytes;
-                *new_bytes_per_file.entry(member.path.clone()).or_default() += bytes;
+            for (member, &new) in copies.iter().zip(&is_new) {
+                if new {
+                    let bytes = (member.end - member.start) as u64;
+                    summary.new_duplicate_paragraphs += 1;
+                    summary.new_duplicate_bytes += bytes;
+                    *new_bytes_per_file.entry(member.path.clone()).or_default() += bytes;
+                }
             }
+            marks.push(Some(Marks {
+                new: known.is_none(),
+                new_copies,
+                new_members: is_new,
+            }));
         }
-        cluster.new = Some(known.is_none());
-        cluster.new_copies = Some(new_copies);
     }
+    report.clusters.set_fixup(move |i, cluster| {
+        if let Some(marks) = &marks[i] {
+            cluster.members[0].new = Some(false);
+            for (member, &new) in cluster.members[1..].iter_mut().zip(&marks.new_members) {
+                member.new = Some(new);
+            }
+            cluster.new = Some(marks.new);
+            cluster.new_copies = Some(marks.new_copies);
+        }
+    });
     summary.new_duplicate_ratio = ratio(summary.new_duplicate_bytes, report.summary.bytes);
     for file in &mut report.files {
         let new_bytes = new_bytes_per_file.get(&file.path).copied().unwrap_or(0);
@@ -174,7 +199,7 @@ pub fn apply_baseline(report: &mut Report, baseline: &Baseline) {
 
 /// Checks the rules against the report (new copies only when a baseline was applied) and records
 /// the violations in `summary.violations`.
-pub fn check(report: &mut Report, rules: &Rules) {
+pub fn check(report: &mut Report<'_>, rules: &Rules) {
     let mut violations = Vec::new();
     let (copies, corpus_ratio) = match &report.summary.baseline {
         Some(b) => (b.new_duplicate_paragraphs, b.new_duplicate_ratio),

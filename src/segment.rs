@@ -145,6 +145,38 @@ fn non_blank_lines(bytes: &[u8], text_start: usize) -> Vec<Line> {
 
 /// Measures the line `bytes[start..end]`; `None` when it is blank.
 fn measure(bytes: &[u8], start: usize, end: usize, number: u32) -> Option<Line> {
+    let line = &bytes[start..end];
+    if line.is_ascii() {
+        return measure_ascii(line, start, number);
+    }
+    measure_chars(bytes, start, end, number)
+}
+
+/// [`measure`] for a line of ASCII only, where every byte is a character.
+fn measure_ascii(line: &[u8], start: usize, number: u32) -> Option<Line> {
+    // The ASCII characters `char::is_whitespace` (and so `utf8::is_blank`) accepts.
+    let blank = |b: &u8| matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r');
+    let indent = line.iter().position(|b| !blank(b))?;
+    let width = line.iter().rposition(|b| !blank(b))? + 1;
+    let first_word = line[indent..]
+        .iter()
+        .position(blank)
+        .unwrap_or(width - indent);
+    let marker = std::str::from_utf8(&line[indent..indent + first_word]).unwrap_or("");
+    Some(Line {
+        number,
+        start: start + indent,
+        end: start + width,
+        width,
+        indent,
+        first_word,
+        list_item: is_list_marker(marker),
+        ends_block: false,
+    })
+}
+
+/// [`measure`] character by character.
+fn measure_chars(bytes: &[u8], start: usize, end: usize, number: u32) -> Option<Line> {
     let mut first = None;
     let mut last_end = start;
     let mut width = 0;
@@ -202,6 +234,29 @@ mod tests {
             .into_iter()
             .map(|s| (s.line, s.end_line, &text[s.start..s.end]))
             .collect()
+    }
+
+    #[test]
+    fn ascii_lines_measure_as_character_by_character() {
+        for line in [
+            "plain words here",
+            "  indented\tand tabbed \x0b ",
+            "- list item",
+            "12) numbered",
+            "\t \x0c",
+            "word",
+            " x ",
+        ] {
+            let b = line.as_bytes();
+            let fast = measure_ascii(b, 0, 1).map(|l| (l.start, l.end, l.width, l.indent));
+            let slow = measure_chars(b, 0, b.len(), 1).map(|l| (l.start, l.end, l.width, l.indent));
+            assert_eq!(fast, slow, "{line:?}");
+            let words = |l: Option<Line>| l.map(|l| (l.first_word, l.list_item));
+            assert_eq!(
+                words(measure_ascii(b, 0, 1)),
+                words(measure_chars(b, 0, b.len(), 1))
+            );
+        }
     }
 
     #[test]

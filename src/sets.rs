@@ -1,0 +1,138 @@
+//! Stage 6a, sets again: the paragraphs whose candidates must be verified to their real sets.
+//!
+//! In: the corpus (files, paragraphs), the fingerprinter and normalization options of the run, the
+//! paragraph ids wanted, sorted, and which parts of their sets are wanted ([`Contents`]). Out: a
+//! [`SetArena`] holding, for each of them, those parts of the [`Sets`] fingerprinting computed
+//! (sorted shingle hashes and figure shingles to verify candidates; token hashes and winnowed
+//! fingerprints with positions to find partial matches) in flat arrays, and the problems met
+//! re-reading files.
+//!
+//! Fingerprinting keeps no shingle set or token for the whole corpus; the few paragraphs that
+//! take part in a candidate pair are read again through [`Corpus::reread`], in blocks of
+//! [`BLOCK`] paragraphs in path order (so each file is read about once and only one block of text
+//! is in memory), normalized and shingled again in parallel.
+
+use rayon::prelude::*;
+
+use crate::fingerprint::{Fingerprinter, Sets, SetsRef};
+use crate::normalize::{Tokens, normalize_into};
+use crate::{Corpus, Problem, normalize};
+
+/// Paragraphs re-read and shingled together.
+pub const BLOCK: usize = 16 * 1024;
+
+const NONE: u32 = u32::MAX;
+
+/// The parts of the sets to keep.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Contents {
+    /// Shingles and figure shingles: what verifying a near or template candidate needs.
+    Verify,
+    /// Token hashes and winnowed fingerprints: what finding partial matches needs.
+    Partial,
+}
+
+/// The real sets of some paragraphs, in flat arrays.
+#[derive(Debug, Default)]
+pub struct SetArena {
+    /// For every paragraph id, its slot, or [`NONE`].
+    slot_of: Vec<u32>,
+    /// For every slot, where its shingles, figure shingles, tokens and winnowed fingerprints end.
+    ends: Vec<[u32; 4]>,
+    shingles: Vec<u64>,
+    figure_shingles: Vec<(u64, u64)>,
+    tokens: Vec<u64>,
+    winnowed: Vec<(u64, u32)>,
+}
+
+impl SetArena {
+    /// The sets of paragraph `id`; empty when it was not loaded (or its file could not be read).
+    pub fn get(&self, id: u32) -> SetsRef<'_> {
+        let slot = self.slot_of.get(id as usize).copied().unwrap_or(NONE);
+        if slot == NONE {
+            return SetsRef::default();
+        }
+        let start = match slot {
+            0 => [0; 4],
+            _ => self.ends[slot as usize - 1],
+        };
+        let end = self.ends[slot as usize];
+        let range = |i: usize| start[i] as usize..end[i] as usize;
+        SetsRef {
+            shingles: &self.shingles[range(0)],
+            figure_shingles: &self.figure_shingles[range(1)],
+            tokens: &self.tokens[range(2)],
+            winnowed: &self.winnowed[range(3)],
+        }
+    }
+
+    fn push(&mut self, id: u32, sets: &Sets, contents: Contents) {
+        self.slot_of[id as usize] = self.ends.len() as u32;
+        match contents {
+            Contents::Verify => {
+                self.shingles.extend_from_slice(&sets.shingles);
+                self.figure_shingles
+                    .extend_from_slice(&sets.figure_shingles);
+            }
+            Contents::Partial => {
+                self.tokens.extend_from_slice(&sets.tokens);
+                self.winnowed.extend_from_slice(&sets.winnowed);
+            }
+        }
+        self.ends.push([
+            self.shingles.len() as u32,
+            self.figure_shingles.len() as u32,
+            self.tokens.len() as u32,
+            self.winnowed.len() as u32,
+        ]);
+    }
+}
+
+/// Re-reads the paragraphs `ids` (sorted, without repeats) and computes their sets, keeping the
+/// `contents` asked for. When a paragraph's file can no longer be read, the sets are taken from
+/// its next exact copy (`next_copy`), which has the same sets, so a file changed or removed
+/// during the run loses no link between the others.
+pub fn load(
+    corpus: &Corpus,
+    fingerprinter: &Fingerprinter,
+    options: normalize::Options,
+    ids: &[u32],
+    contents: Contents,
+    next_copy: impl Fn(u32) -> Option<u32>,
+) -> (SetArena, Vec<Problem>) {
+    let mut arena = SetArena {
+        slot_of: vec![NONE; corpus.paragraphs.len()],
+        ..SetArena::default()
+    };
+    let mut problems: Vec<Problem> = Vec::new();
+    // (paragraph whose sets are wanted, paragraph read for them)
+    let mut wanted: Vec<(u32, u32)> = ids.iter().map(|&id| (id, id)).collect();
+    while !wanted.is_empty() {
+        let mut retry = Vec::new();
+        for block in wanted.chunks(BLOCK) {
+            let read: Vec<u32> = block.iter().map(|&(_, read)| read).collect();
+            let (texts, block_problems) = corpus.reread(&read);
+            crate::add_problems(&mut problems, block_problems);
+            let sets: Vec<Option<Sets>> = read
+                .par_iter()
+                .map_init(Tokens::default, |tokens, id| {
+                    let text = texts.get(id)?;
+                    normalize_into(text, options, tokens);
+                    Some(fingerprinter.sets(tokens))
+                })
+                .collect();
+            for (&(id, read), sets) in block.iter().zip(sets) {
+                match sets {
+                    Some(sets) => arena.push(id, &sets, contents),
+                    None => retry.extend(next_copy(read).map(|next| (id, next))),
+                }
+            }
+        }
+        wanted = retry;
+    }
+    arena.shingles.shrink_to_fit();
+    arena.figure_shingles.shrink_to_fit();
+    arena.tokens.shrink_to_fit();
+    arena.winnowed.shrink_to_fit();
+    (arena, problems)
+}
