@@ -517,6 +517,7 @@ fn normalization_steps(options: normalize::Options) -> Vec<String> {
         "number separators , . / : and dashes kept between digits",
         "unicode NFKC",
         "lowercase (ß to ss, final sigma to sigma)",
+        "unicode NFKC again; what NFKC made of a token split again by the token rules",
     ]
     .into_iter()
     .map(str::to_owned)

@@ -13,8 +13,9 @@
 //!    part of the token, so `1,500`, `6-5/16`, `3.5` and `10:30` are one token each; dashes are
 //!    folded to `-` (`1,500–2,500` is `1,500-2,500`).
 //! 3. Each token is put in Unicode NFKC (full-width letters, ligatures and superscripts become
-//!    plain ones) and lowercased (Unicode lowercase mapping, with `ß` folded to `ss` and final
-//!    `ς` to `σ`).
+//!    plain ones), lowercased (Unicode lowercase mapping, with `ß` folded to `ss` and final `ς`
+//!    to `σ`) and put in NFKC again. What NFKC makes of a token is split again by rules 1 and 2
+//!    (`⑴` is `(1)`, so `1`; `1,Ⅻ` is `1 xii`), so normalizing normalized text changes nothing.
 //! 4. British spellings are folded to American ones, word by word, from a list built into the
 //!    binary (`data/spelling-variants.tsv`, derived from VarCon; see the README): `mobilisation` is
 //!    `mobilization`, `towards` is `toward`; words not on the list (`wise`, `precise`) never
@@ -172,6 +173,7 @@ fn is_number_separator(c: char) -> bool {
 #[derive(Default)]
 struct Scratch {
     raw: String,
+    lowered: String,
     folded: String,
 }
 
@@ -270,7 +272,7 @@ fn tokenize(s: &str, base: usize, options: Options, scratch: &mut Scratch, out: 
         }
         // Otherwise read the token again, character by character.
         i = start;
-        let raw = &mut scratch.raw;
+        let mut raw = std::mem::take(&mut scratch.raw);
         raw.clear();
         let mut ascii = true;
         let mut prev_numeric = false;
@@ -306,10 +308,11 @@ fn tokenize(s: &str, base: usize, options: Options, scratch: &mut Scratch, out: 
         }
         let source = base + start..base + i;
         if ascii {
-            push_ascii_token(out, raw, source, options);
+            push_ascii_token(out, &raw, source, options);
         } else {
-            push_token(out, raw, &mut scratch.folded, source, options);
+            push_token(out, &raw, scratch, source, options);
         }
+        scratch.raw = raw;
     }
 }
 
@@ -343,47 +346,81 @@ fn push_ascii_token(out: &mut Tokens, raw: &str, source: Range<usize>, options: 
 }
 
 /// Normalizes one raw token and appends it. NFKC can turn one source token into text that is
-/// not a single word (a ligature with a space in it); such output is split again.
+/// not a single word (a ligature with a space in it, `⑴` into `(1)`, `Ⅻ` into letters): such
+/// output is split again by the same rule as the input, so a separator stays only between two
+/// digits of the result and normalizing normalized text changes nothing.
 fn push_token(
     out: &mut Tokens,
     raw: &str,
-    folded: &mut String,
+    scratch: &mut Scratch,
     source: Range<usize>,
     options: Options,
 ) {
-    folded.clear();
+    let Scratch {
+        lowered, folded, ..
+    } = scratch;
+    // NFKC, lowercase, and NFKC again: lowercasing can leave a letter and a mark that compose
+    // (`W` + ring above), and a text must give the same tokens whatever its case.
+    lowered.clear();
     for c in raw.nfkc() {
         match c {
-            'ß' | 'ẞ' => folded.push_str("ss"),
-            'ς' => folded.push('σ'),
-            _ => folded.extend(c.to_lowercase()),
+            'ß' | 'ẞ' => lowered.push_str("ss"),
+            'ς' => lowered.push('σ'),
+            _ => lowered.extend(c.to_lowercase()),
         }
     }
-    let pieces = folded.split(|c: char| !is_word_char(c) && !is_number_separator(c));
-    for piece in pieces.filter(|p| p.chars().any(is_word_char)) {
-        let figure = piece.chars().any(|c| c.is_numeric());
-        let word = if figure && options.ignore_figures {
-            FIGURE_MASK
-        } else if options.fold_spelling
-            && piece.len() > 2
-            && piece.bytes().all(|b| b.is_ascii_lowercase())
-        {
-            // The list holds lowercase ASCII words of three letters or more only.
-            spelling_variants().american(piece).unwrap_or(piece)
+    folded.clear();
+    folded.extend(lowered.nfkc());
+    // `lowered` is done with: it holds the pieces now.
+    let piece = lowered;
+    piece.clear();
+    let mut prev_numeric = false;
+    let mut chars = folded.chars().peekable();
+    while let Some(c) = chars.next() {
+        if is_word_char(c) {
+            piece.push(c);
+            prev_numeric = c.is_numeric();
+            continue;
+        }
+        let next_numeric = chars.peek().is_some_and(|n| n.is_numeric());
+        if is_number_separator(c) && prev_numeric && next_numeric {
+            piece.push(if is_dash(c) { '-' } else { c });
         } else {
-            piece
-        };
-        if !out.text.is_empty() {
-            out.text.push(' ');
+            push_piece(out, piece, source.clone(), options);
+            piece.clear();
         }
-        let begin = out.text.len();
-        out.text.push_str(word);
-        out.tokens.push(Token {
-            norm: begin..out.text.len(),
-            source: source.clone(),
-            figure,
-        });
+        prev_numeric = false;
     }
+    push_piece(out, piece, source, options);
+}
+
+/// Appends one normalized piece of a token (nothing for an empty one).
+fn push_piece(out: &mut Tokens, piece: &str, source: Range<usize>, options: Options) {
+    if !piece.chars().any(is_word_char) {
+        return;
+    }
+    let figure = piece.chars().any(|c| c.is_numeric());
+    let word = if figure && options.ignore_figures {
+        FIGURE_MASK
+    } else if options.fold_spelling
+        && piece.len() > 2
+        && piece.bytes().all(|b| b.is_ascii_lowercase())
+    {
+        // The list holds lowercase ASCII words of three letters or more only.
+        spelling_variants().american(piece).unwrap_or(piece)
+    } else {
+        piece
+    };
+    if !out.text.is_empty() {
+        out.text.push(' ');
+    }
+    let begin = out.text.len();
+    out.text.push_str(word);
+    out.tokens.push(Token {
+        norm: begin..out.text.len(),
+        source,
+        figure,
+    });
 }
 
 #[cfg(test)]
