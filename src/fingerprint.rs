@@ -82,6 +82,21 @@ pub struct Key {
     winnow_len: u32,
 }
 
+impl Key {
+    /// The key moved behind `rows` band rows and `winnow_base` winnowed fingerprints.
+    fn shifted(&self, rows: u32, winnow_base: u32) -> Key {
+        Key {
+            band_row: if self.band_row == NO_ROW {
+                NO_ROW
+            } else {
+                self.band_row + rows
+            },
+            winnow_start: self.winnow_start + winnow_base,
+            ..*self
+        }
+    }
+}
+
 /// The band row of a paragraph without band keys.
 pub const NO_ROW: u32 = u32::MAX;
 
@@ -111,15 +126,8 @@ impl FileFingerprints {
         self.bands = self.bands.max(next.bands);
         let rows = self.band_keys.len().checked_div(self.bands).unwrap_or(0) as u32;
         let winnow_base = self.winnowed.len() as u32;
-        self.keys.extend(next.keys.iter().map(|k| Key {
-            band_row: if k.band_row == NO_ROW {
-                NO_ROW
-            } else {
-                k.band_row + rows
-            },
-            winnow_start: k.winnow_start + winnow_base,
-            ..*k
-        }));
+        self.keys
+            .extend(next.keys.iter().map(|k| k.shifted(rows, winnow_base)));
         self.band_keys.extend_from_slice(&next.band_keys);
         self.winnowed.extend_from_slice(&next.winnowed);
     }
@@ -143,15 +151,8 @@ impl Fingerprints {
         }
         let rows = self.band_keys.first().map_or(0, Vec::len) as u32;
         let winnow_base = self.winnowed.len() as u32;
-        self.keys.extend(file.keys.iter().map(|k| Key {
-            band_row: if k.band_row == NO_ROW {
-                NO_ROW
-            } else {
-                k.band_row + rows
-            },
-            winnow_start: k.winnow_start + winnow_base,
-            ..*k
-        }));
+        self.keys
+            .extend(file.keys.iter().map(|k| k.shifted(rows, winnow_base)));
         if file.bands > 0 {
             for row in file.band_keys.chunks_exact(file.bands) {
                 for (band, &key) in self.band_keys.iter_mut().zip(row) {
