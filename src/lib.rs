@@ -331,7 +331,8 @@ fn scan(path: &Path, fingerprinter: &Fingerprinter, options: normalize::Options)
             valid_utf8,
         } => {
             let spans = segment::segment(&bytes, text_start);
-            let mut fingerprints = FileFingerprints::default();
+            let mut fingerprints =
+                FileFingerprints::with_capacity(spans.len(), fingerprinter.params().bands);
             let mut tokens = normalize::Tokens::default();
             for s in &spans {
                 normalize::normalize_into(&bytes[s.start..s.end], options, &mut tokens);

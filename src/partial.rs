@@ -126,23 +126,33 @@ pub fn find_partials(
     candidates: &Candidates,
     params: PartialParams,
 ) -> Partials {
+    // Pairs are sorted by their first unit: each worker keeps the shingle set of the last first
+    // unit it saw, so a unit linked to many others is shingled once per run of its pairs.
     let links = candidates
         .pairs
         .par_iter()
-        .filter_map(|&(a, b)| {
-            let (sa, sb) = (sets.get(m.units.first(a)), sets.get(m.units.first(b)));
-            let seeds = shared_seeds(sa.winnowed, sb.winnowed, &candidates.boilerplate);
-            let runs = extend_seeds(&sa, &sb, &seeds, params.shingle, params.min_shared_words);
-            (!runs.is_empty()).then(|| PartialLink {
-                a,
-                b,
-                similarity: jaccard(
-                    &shingle_set(sa.tokens, params.shingle),
-                    &shingle_set(sb.tokens, params.shingle),
-                ),
-                runs,
-            })
-        })
+        .map_init(
+            || (u32::MAX, Vec::new()),
+            |(cached, cached_set), &(a, b)| {
+                let (sa, sb) = (sets.get(m.units.first(a)), sets.get(m.units.first(b)));
+                let seeds = shared_seeds(sa.winnowed, sb.winnowed, &candidates.boilerplate);
+                let runs = extend_seeds(&sa, &sb, &seeds, params.shingle, params.min_shared_words);
+                if runs.is_empty() {
+                    return None;
+                }
+                if *cached != a {
+                    *cached = a;
+                    *cached_set = shingle_set(sa.tokens, params.shingle);
+                }
+                Some(PartialLink {
+                    a,
+                    b,
+                    similarity: jaccard(cached_set, &shingle_set(sb.tokens, params.shingle)),
+                    runs,
+                })
+            },
+        )
+        .flatten()
         .collect();
     Partials {
         links,
