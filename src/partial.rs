@@ -118,6 +118,9 @@ pub fn candidates(m: &Matches, fps: &Fingerprints, boilerplate_cap: usize) -> Ca
     Candidates { pairs, boilerplate }
 }
 
+/// Candidate pairs searched for shared runs together.
+const PAIR_BLOCK: usize = 1 << 18;
+
 /// Finds the partial matches between the candidate units (see
 /// [`Candidates::retain_unclustered`]).
 pub fn find_partials(
@@ -128,32 +131,37 @@ pub fn find_partials(
 ) -> Partials {
     // Pairs are sorted by their first unit: each worker keeps the shingle set of the last first
     // unit it saw, so a unit linked to many others is shingled once per run of its pairs.
-    let links = candidates
-        .pairs
-        .par_iter()
-        .map_init(
-            || (u32::MAX, Vec::new()),
-            |(cached, cached_set), &(a, b)| {
-                let (sa, sb) = (sets.get(m.units.first(a)), sets.get(m.units.first(b)));
-                let seeds = shared_seeds(sa.winnowed, sb.winnowed, &candidates.boilerplate);
-                let runs = extend_seeds(&sa, &sb, &seeds, params.shingle, params.min_shared_words);
-                if runs.is_empty() {
-                    return None;
-                }
-                if *cached != a {
-                    *cached = a;
-                    *cached_set = shingle_set(sa.tokens, params.shingle);
-                }
-                Some(PartialLink {
-                    a,
-                    b,
-                    similarity: jaccard(cached_set, &shingle_set(sb.tokens, params.shingle)),
-                    runs,
-                })
-            },
-        )
-        .flatten()
-        .collect();
+    // Pairs are taken a block at a time, so that collecting the links found never doubles them all.
+    let mut links: Vec<PartialLink> = Vec::new();
+    for block in candidates.pairs.chunks(PAIR_BLOCK) {
+        let found: Vec<PartialLink> = block
+            .par_iter()
+            .map_init(
+                || (u32::MAX, Vec::new()),
+                |(cached, cached_set), &(a, b)| {
+                    let (sa, sb) = (sets.get(m.units.first(a)), sets.get(m.units.first(b)));
+                    let seeds = shared_seeds(sa.winnowed, sb.winnowed, &candidates.boilerplate);
+                    let runs =
+                        extend_seeds(&sa, &sb, &seeds, params.shingle, params.min_shared_words);
+                    if runs.is_empty() {
+                        return None;
+                    }
+                    if *cached != a {
+                        *cached = a;
+                        *cached_set = shingle_set(sa.tokens, params.shingle);
+                    }
+                    Some(PartialLink {
+                        a,
+                        b,
+                        similarity: jaccard(cached_set, &shingle_set(sb.tokens, params.shingle)),
+                        runs,
+                    })
+                },
+            )
+            .flatten()
+            .collect();
+        links.extend(found);
+    }
     Partials {
         links,
         boilerplate_fingerprints: candidates.boilerplate.len(),
