@@ -131,35 +131,35 @@ pub fn find_partials(
 ) -> Partials {
     // Pairs are sorted by their first unit: each worker keeps the shingle set of the last first
     // unit it saw, so a unit linked to many others is shingled once per run of its pairs.
-    // Pairs are taken a block at a time, so that collecting the links found never doubles them all.
+    // Pairs are taken a block at a time, so that collecting the links found never doubles them
+    // all, and the shingle set of every unit linked in a block is computed once.
     let mut links: Vec<PartialLink> = Vec::new();
     for block in candidates.pairs.chunks(PAIR_BLOCK) {
-        let found: Vec<PartialLink> = block
+        let mut found: Vec<PartialLink> = block
             .par_iter()
-            .map_init(
-                || (u32::MAX, Vec::new()),
-                |(cached, cached_set), &(a, b)| {
-                    let (sa, sb) = (sets.get(m.units.first(a)), sets.get(m.units.first(b)));
-                    let seeds = shared_seeds(sa.winnowed, sb.winnowed, &candidates.boilerplate);
-                    let runs =
-                        extend_seeds(&sa, &sb, &seeds, params.shingle, params.min_shared_words);
-                    if runs.is_empty() {
-                        return None;
-                    }
-                    if *cached != a {
-                        *cached = a;
-                        *cached_set = shingle_set(sa.tokens, params.shingle);
-                    }
-                    Some(PartialLink {
-                        a,
-                        b,
-                        similarity: jaccard(cached_set, &shingle_set(sb.tokens, params.shingle)),
-                        runs,
-                    })
-                },
-            )
-            .flatten()
+            .filter_map(|&(a, b)| {
+                let (sa, sb) = (sets.get(m.units.first(a)), sets.get(m.units.first(b)));
+                let seeds = shared_seeds(sa.winnowed, sb.winnowed, &candidates.boilerplate);
+                let runs = extend_seeds(&sa, &sb, &seeds, params.shingle, params.min_shared_words);
+                (!runs.is_empty()).then_some(PartialLink {
+                    a,
+                    b,
+                    similarity: 0.0,
+                    runs,
+                })
+            })
             .collect();
+        let mut linked: Vec<u32> = found.iter().flat_map(|l| [l.a, l.b]).collect();
+        linked.sort_unstable();
+        linked.dedup();
+        let shingles: Vec<Vec<u64>> = linked
+            .par_iter()
+            .map(|&u| shingle_set(sets.get(m.units.first(u)).tokens, params.shingle))
+            .collect();
+        let set_of = |u: u32| &shingles[linked.binary_search(&u).expect("a linked unit")];
+        found
+            .par_iter_mut()
+            .for_each(|l| l.similarity = jaccard(set_of(l.a), set_of(l.b)));
         links.extend(found);
     }
     Partials {
