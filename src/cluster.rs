@@ -1,7 +1,7 @@
 //! Stage 7, cluster: verified links to clusters.
 //!
-//! In: the [`Matches`] (units of exact copies, near links, template links) and the real sets of
-//! the linked units' paragraphs ([`SetArena`]).
+//! In: the [`Matches`] (units of exact copies, near links, template links), the real sets of
+//! the linked units' paragraphs ([`SetArena`]) and the paragraphs' keys.
 //! Out: [`Cluster`]s in report order: duplicate clusters (union-find over units joined by near
 //! links; `exact` when all members are exact copies of the representative, else `near`) and
 //! `template` clusters (union-find over template links), each with its members and every member's
@@ -14,7 +14,7 @@
 
 use rayon::prelude::*;
 
-use crate::fingerprint::jaccard;
+use crate::fingerprint::{Fingerprints, Key, jaccard};
 use crate::matching::Matches;
 use crate::sets::SetArena;
 
@@ -37,6 +37,9 @@ pub struct Cluster {
     /// `(paragraph id, similarity to the representative)`, in report order; the first member is
     /// the representative.
     pub members: Vec<(u32, f64)>,
+    /// The representative's key (exact and masked keys, word count), kept for the report so that
+    /// the corpus's keys can be freed.
+    pub key: Key,
 }
 
 impl Cluster {
@@ -83,7 +86,7 @@ impl DisjointSets {
 }
 
 /// Builds the clusters, sorted by representative, duplicate clusters before template clusters.
-pub fn build_clusters(m: &Matches, sets: &SetArena) -> Vec<Cluster> {
+pub fn build_clusters(m: &Matches, sets: &SetArena, fps: &Fingerprints) -> Vec<Cluster> {
     let mut duplicates = DisjointSets::new(m.units.len());
     for &(a, b) in &m.near {
         duplicates.union(a, b);
@@ -112,7 +115,7 @@ pub fn build_clusters(m: &Matches, sets: &SetArena) -> Vec<Cluster> {
 
     let mut clusters: Vec<Cluster> = unit_groups
         .into_par_iter()
-        .map(|(group, template)| cluster_of(m, sets, &group, template))
+        .map(|(group, template)| cluster_of(m, sets, fps, &group, template))
         .collect();
     clusters.sort_by_key(|c| (c.representative(), c.kind));
     clusters
@@ -135,7 +138,13 @@ pub fn groups_of_units(m: &Matches, clusters: &[Cluster]) -> Vec<(Option<u32>, O
     groups
 }
 
-fn cluster_of(m: &Matches, sets: &SetArena, group: &[u32], template: bool) -> Cluster {
+fn cluster_of(
+    m: &Matches,
+    sets: &SetArena,
+    fps: &Fingerprints,
+    group: &[u32],
+    template: bool,
+) -> Cluster {
     // Units are numbered by their first paragraph, so the group's first unit holds the
     // representative.
     let rep_unit = group[0];
@@ -157,7 +166,11 @@ fn cluster_of(m: &Matches, sets: &SetArena, group: &[u32], template: bool) -> Cl
         (false, 1) => Kind::Exact,
         (false, _) => Kind::Near,
     };
-    Cluster { kind, members }
+    Cluster {
+        kind,
+        members,
+        key: *fps.key(m.units.first(rep_unit)),
+    }
 }
 
 #[cfg(test)]

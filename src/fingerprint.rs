@@ -111,6 +111,16 @@ pub struct FileFingerprints {
 }
 
 impl FileFingerprints {
+    /// Room for the fingerprints of `paragraphs` paragraphs (their band keys too).
+    pub fn with_capacity(paragraphs: usize, bands: usize) -> Self {
+        FileFingerprints {
+            keys: Vec::with_capacity(paragraphs),
+            bands: 0,
+            band_keys: Vec::with_capacity(paragraphs * bands),
+            winnowed: Vec::new(),
+        }
+    }
+
     /// The paragraphs' keys.
     pub fn keys(&self) -> &[Key] {
         &self.keys
@@ -313,24 +323,32 @@ impl Fingerprinter {
     /// The real sets of one paragraph: the same shingles, figure shingles and winnowed
     /// fingerprints [`Fingerprinter::fingerprint`] computed.
     pub fn sets(&self, tokens: &Tokens) -> Sets {
+        self.sets_with(tokens, true, true)
+    }
+
+    /// [`Fingerprinter::sets`], leaving out the shingles and figure shingles unless `verify`, the
+    /// token hashes and winnowed fingerprints unless `partial`.
+    pub fn sets_with(&self, tokens: &Tokens, verify: bool, partial: bool) -> Sets {
         SCRATCH.with_borrow_mut(|scratch| {
             let mut sets = Sets::default();
             if !self.shingle(tokens, scratch) {
                 return sets;
             }
             let long_enough = tokens.len() >= self.params.min_words;
-            if long_enough && self.winnows(scratch) {
+            if partial && long_enough && self.winnows(scratch) {
                 winnow(&scratch.shingles, self.params.window, |h, p| {
                     sets.winnowed.push((h, p))
                 });
                 sets.winnowed.sort_unstable();
                 sets.tokens = scratch.real.clone();
             }
-            sets.figure_shingles = scratch.figure_shingles.clone();
-            let shingles = &mut scratch.shingles;
-            shingles.sort_unstable();
-            shingles.dedup();
-            sets.shingles = shingles.clone();
+            if verify {
+                sets.figure_shingles = scratch.figure_shingles.clone();
+                let shingles = &mut scratch.shingles;
+                shingles.sort_unstable();
+                shingles.dedup();
+                sets.shingles = shingles.clone();
+            }
             sets
         })
     }

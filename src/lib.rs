@@ -9,6 +9,7 @@
 
 #![deny(missing_docs)]
 
+mod alloc;
 pub mod cluster;
 pub mod fingerprint;
 pub mod matching;
@@ -302,7 +303,7 @@ pub struct Corpus {
     pub documents: Vec<DocumentEntry>,
     /// Paragraphs of all files; a paragraph's id is its index here.
     pub paragraphs: Vec<Paragraph>,
-    /// One fingerprint per paragraph.
+    /// One fingerprint per paragraph (emptied once the clusters are built).
     pub fingerprints: Fingerprints,
     /// Paragraphs under `min_words`.
     pub short_paragraphs: usize,
@@ -421,7 +422,8 @@ fn scan_document(
     let blocks: Vec<FileFingerprints> = spans
         .par_chunks(PARAGRAPH_BLOCK)
         .map(|block| {
-            let mut fingerprints = FileFingerprints::default();
+            let mut fingerprints =
+                FileFingerprints::with_capacity(block.len(), fingerprinter.params().bands);
             let mut tokens = normalize::Tokens::default();
             for s in block {
                 normalize::normalize_into(&text[s.start..s.end], options, &mut tokens);
@@ -548,18 +550,18 @@ fn find_links(
     let mut partial_candidates =
         partial::candidates(&matches, &corpus.fingerprints, config.boilerplate_cap);
     corpus.fingerprints.release_winnowed();
-    give_back_freed_memory();
+    alloc::give_back_freed_memory();
     let candidates =
         matching::band_candidates(&mut matches, &corpus.fingerprints, config.boilerplate_cap);
     corpus.fingerprints.release_band_keys();
-    give_back_freed_memory();
+    alloc::give_back_freed_memory();
 
     // The sets are re-read in two rounds, each freed before the next, so that only one kind is
     // held at a time: shingles and figure shingles of every unit in a candidate pair or template
     // link, to verify them and build the clusters; then token hashes and winnowed fingerprints of
     // every unit in a partial candidate pair not already clustered.
     let ids = first_paragraphs(&matches.units, candidates.iter().chain(&matches.templates));
-    let load = |matches: &matching::Matches, ids: &[u32], contents| {
+    let load = |corpus: &Corpus, matches: &matching::Matches, ids: &[u32], contents| {
         sets::load(
             corpus,
             fingerprinter,
@@ -569,18 +571,20 @@ fn find_links(
             |p| matches.next_copy(p),
         )
     };
-    let (sets, problems) = load(&matches, &ids, sets::Contents::Verify);
+    let (sets, problems) = load(corpus, &matches, &ids, sets::Contents::Verify);
     drop(ids);
     add_problems(errors, problems);
     matching::verify(&mut matches, &candidates, &sets, config.threshold);
     drop(candidates);
-    let clusters = cluster::build_clusters(&matches, &sets);
+    let clusters = cluster::build_clusters(&matches, &sets, &corpus.fingerprints);
     drop(sets);
-    give_back_freed_memory();
+    // The clusters keep their representatives' keys; nothing reads the others any more.
+    corpus.fingerprints = Fingerprints::default();
+    alloc::give_back_freed_memory();
 
     partial_candidates.retain_unclustered(&cluster::groups_of_units(&matches, &clusters));
     let ids = first_paragraphs(&matches.units, partial_candidates.pairs.iter());
-    let (sets, problems) = load(&matches, &ids, sets::Contents::Partial);
+    let (sets, problems) = load(corpus, &matches, &ids, sets::Contents::Partial);
     drop(ids);
     add_problems(errors, problems);
     let partials = partial::find_partials(
@@ -593,7 +597,7 @@ fn find_links(
         },
     );
     drop(sets);
-    give_back_freed_memory();
+    alloc::give_back_freed_memory();
     (matches, clusters, partials)
 }
 
@@ -619,23 +623,9 @@ pub(crate) fn add_problems(errors: &mut Vec<Problem>, problems: Vec<Problem>) {
     }
 }
 
-/// Returns the memory freed so far to the operating system. The allocator keeps freed blocks in
-/// the middle of its heaps, which would count against the peak of the next stage.
-fn give_back_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    {
-        unsafe extern "C" {
-            fn malloc_trim(pad: usize) -> i32;
-        }
-        // SAFETY: glibc's malloc_trim only releases free memory; it has no preconditions.
-        unsafe {
-            malloc_trim(0);
-        }
-    }
-}
-
 /// Runs the whole pipeline and writes the report.
 pub fn run(config: &Config) -> Result<Outcome, Error> {
+    alloc::map_large_blocks();
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)
         .build()

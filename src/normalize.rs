@@ -66,15 +66,11 @@ struct Spelling {
 /// Bits in the spelling filter: a few per cent of words not on the list pass it.
 const FILTER_BITS: u32 = 18;
 
-/// A cheap hash of a word for the spelling filter: its first and last eight bytes and length.
+/// A cheap hash of a word for the spelling filter (FNV-1a, then a multiplicative mix).
 fn filter_bit(word: &[u8]) -> usize {
-    let mut first = [0u8; 8];
-    let mut last = [0u8; 8];
-    let n = word.len().min(8);
-    first[..n].copy_from_slice(&word[..n]);
-    last[..n].copy_from_slice(&word[word.len() - n..]);
-    let h =
-        u64::from_le_bytes(first) ^ u64::from_le_bytes(last).rotate_left(29) ^ word.len() as u64;
+    let h = word.iter().fold(0xCBF2_9CE4_8422_2325u64, |h, &b| {
+        (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01B3)
+    });
     (h.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - FILTER_BITS)) as usize
 }
 

@@ -177,6 +177,9 @@ mod erased {
         }
     }
 
+    /// Items serialized into one buffer by one worker.
+    const CHUNK: usize = 128;
+
     fn write_array<T: Serialize>(
         out: &mut dyn Write,
         blocks: impl Iterator<Item = std::ops::Range<usize>>,
@@ -185,10 +188,24 @@ mod erased {
         out.write_all(b"[")?;
         let mut first = true;
         for block in blocks {
-            let bytes: Vec<Vec<u8>> = block
+            let chunks: Vec<std::ops::Range<usize>> = block
+                .clone()
+                .step_by(CHUNK)
+                .map(|s| s..(s + CHUNK).min(block.end))
+                .collect();
+            let bytes: Vec<Vec<u8>> = chunks
                 .into_par_iter()
-                .map(|i| serde_json::to_vec(&item(i)))
-                .collect::<Result<_, _>>()?;
+                .map(|chunk| {
+                    let mut buf = Vec::with_capacity(CHUNK * 256);
+                    for i in chunk.clone() {
+                        if i > chunk.start {
+                            buf.push(b',');
+                        }
+                        serde_json::to_writer(&mut buf, &item(i))?;
+                    }
+                    Ok(buf)
+                })
+                .collect::<Result<_, serde_json::Error>>()?;
             for b in bytes {
                 if !first {
                     out.write_all(b",")?;

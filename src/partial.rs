@@ -122,6 +122,9 @@ pub fn candidates(m: &Matches, fps: &Fingerprints, boilerplate_cap: usize) -> Ca
     Candidates { pairs, boilerplate }
 }
 
+/// Candidate pairs searched for shared runs together.
+const PAIR_BLOCK: usize = 1 << 18;
+
 /// Finds the partial matches between the candidate units (see
 /// [`Candidates::retain_unclustered`]).
 pub fn find_partials(
@@ -130,24 +133,39 @@ pub fn find_partials(
     candidates: &Candidates,
     params: PartialParams,
 ) -> Partials {
-    let links = candidates
-        .pairs
-        .par_iter()
-        .filter_map(|&(a, b)| {
-            let (sa, sb) = (sets.get(m.units.first(a)), sets.get(m.units.first(b)));
-            let seeds = shared_seeds(sa.winnowed, sb.winnowed, &candidates.boilerplate);
-            let runs = extend_seeds(&sa, &sb, &seeds, params.shingle, params.min_shared_words);
-            (!runs.is_empty()).then(|| PartialLink {
-                a,
-                b,
-                similarity: jaccard(
-                    &shingle_set(sa.tokens, params.shingle),
-                    &shingle_set(sb.tokens, params.shingle),
-                ),
-                runs,
+    // Pairs are sorted by their first unit: each worker keeps the shingle set of the last first
+    // unit it saw, so a unit linked to many others is shingled once per run of its pairs.
+    // Pairs are taken a block at a time, so that collecting the links found never doubles them
+    // all, and the shingle set of every unit linked in a block is computed once.
+    let mut links: Vec<PartialLink> = Vec::new();
+    for block in candidates.pairs.chunks(PAIR_BLOCK) {
+        let mut found: Vec<PartialLink> = block
+            .par_iter()
+            .filter_map(|&(a, b)| {
+                let (sa, sb) = (sets.get(m.units.first(a)), sets.get(m.units.first(b)));
+                let seeds = shared_seeds(sa.winnowed, sb.winnowed, &candidates.boilerplate);
+                let runs = extend_seeds(&sa, &sb, &seeds, params.shingle, params.min_shared_words);
+                (!runs.is_empty()).then_some(PartialLink {
+                    a,
+                    b,
+                    similarity: 0.0,
+                    runs,
+                })
             })
-        })
-        .collect();
+            .collect();
+        let mut linked: Vec<u32> = found.iter().flat_map(|l| [l.a, l.b]).collect();
+        linked.sort_unstable();
+        linked.dedup();
+        let shingles: Vec<Vec<u64>> = linked
+            .par_iter()
+            .map(|&u| shingle_set(sets.get(m.units.first(u)).tokens, params.shingle))
+            .collect();
+        let set_of = |u: u32| &shingles[linked.binary_search(&u).expect("a linked unit")];
+        found
+            .par_iter_mut()
+            .for_each(|l| l.similarity = jaccard(set_of(l.a), set_of(l.b)));
+        links.extend(found);
+    }
     Partials {
         links,
         boilerplate_fingerprints: candidates.boilerplate.len(),

@@ -1,6 +1,6 @@
 //! Stage 8, report: clusters to the JSON report (format version 1), written once.
 //!
-//! In: the corpus (files, paragraphs, fingerprint keys), the matches, the clusters, the problems met,
+//! In: the corpus (files, paragraphs), the matches, the clusters, the problems met,
 //! and the settings of the run. Out: a [`Report`]; [`crate::rules`] then marks what is new and
 //! checks the CI rules, and [`crate::output`] writes it in the format asked for.
 //!
@@ -507,8 +507,7 @@ pub fn build<'a>(
 
     let cluster_reports = Section::new(clusters.len(), move |i| {
         let c = &clusters[i];
-        let rep = c.representative();
-        let fp = corpus.fingerprints.key(rep);
+        let fp = &c.key;
         let id = match c.kind {
             Kind::Template => {
                 let mut key = fp.masked.to_le_bytes().to_vec();

@@ -66,19 +66,14 @@ impl SetArena {
         }
     }
 
-    fn push(&mut self, id: u32, sets: &Sets, contents: Contents) {
+    fn push(&mut self, id: u32, sets: &Sets) {
         self.slot_of[id as usize] = self.ends.len() as u32;
-        match contents {
-            Contents::Verify => {
-                self.shingles.extend_from_slice(&sets.shingles);
-                self.figure_shingles
-                    .extend_from_slice(&sets.figure_shingles);
-            }
-            Contents::Partial => {
-                self.tokens.extend_from_slice(&sets.tokens);
-                self.winnowed.extend_from_slice(&sets.winnowed);
-            }
-        }
+        // Only the parts asked for were computed; the others are empty.
+        self.shingles.extend_from_slice(&sets.shingles);
+        self.figure_shingles
+            .extend_from_slice(&sets.figure_shingles);
+        self.tokens.extend_from_slice(&sets.tokens);
+        self.winnowed.extend_from_slice(&sets.winnowed);
         self.ends.push([
             self.shingles.len() as u32,
             self.figure_shingles.len() as u32,
@@ -118,12 +113,13 @@ pub fn load(
                 .map_init(Tokens::default, |tokens, id| {
                     let text = texts.get(id)?;
                     normalize_into(text, options, tokens);
-                    Some(fingerprinter.sets(tokens))
+                    let verify = contents == Contents::Verify;
+                    Some(fingerprinter.sets_with(tokens, verify, !verify))
                 })
                 .collect();
             for (&(id, read), sets) in block.iter().zip(sets) {
                 match sets {
-                    Some(sets) => arena.push(id, &sets, contents),
+                    Some(sets) => arena.push(id, &sets),
                     None => retry.extend(next_copy(read).map(|next| (id, next))),
                 }
             }
