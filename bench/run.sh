@@ -48,7 +48,7 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$corpus" ] || usage
 [ -d "$corpus" ] || { echo "run.sh: $corpus is not a directory" >&2; exit 2; }
-corpus="$(cd "$corpus" && pwd)"
+corpus="$(cd "$corpus" && pwd -P)"  # physical path: find does not follow a symlinked corpus
 for t in ${tools//,/ }; do
     [[ ",$all_tools," == *",$t,"* ]] || { echo "run.sh: unknown tool $t (known: $all_tools)" >&2; exit 2; }
 done

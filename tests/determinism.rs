@@ -60,3 +60,19 @@ fn file_creation_order_does_not_change_the_report() {
         by_name_reversed.json()["clusters"]
     );
 }
+
+#[test]
+fn compact_and_pretty_reports_hold_the_same_document() {
+    // The compact writer assembles the document field by field (the long lists in parallel
+    // blocks); the pretty one goes through serde. Both must say the same thing.
+    let compact = run(&["-j2", "fixtures/seeds"]);
+    let pretty = run(&["-j2", "--pretty", "fixtures/seeds"]);
+    assert_eq!(compact.code, 0);
+    assert_eq!(compact.json(), pretty.json());
+    assert!(compact.stdout.ends_with(b"}\n"));
+    assert_eq!(
+        compact.stdout.iter().filter(|&&b| b == b'\n').count(),
+        1,
+        "compact JSON is one line"
+    );
+}
