@@ -263,6 +263,9 @@ pub struct DocumentEntry {
     pub file: u32,
     /// For a record, its 1-based line in the file.
     pub record: Option<u32>,
+    /// For a record, where its line starts in the file's decoded text (after a byte order
+    /// mark), so that reading it again parses that line only.
+    pub offset: u64,
     /// For a record, its id.
     pub id: Option<Box<str>>,
 }
@@ -307,12 +310,15 @@ pub struct Corpus {
     pub fingerprints: Fingerprints,
     /// Paragraphs under `min_words`.
     pub short_paragraphs: usize,
+    /// The text of the last file read again, kept for the next call: ids come in blocks in path
+    /// order, so a large file spans many blocks and is read once instead of once a block.
+    reread_cache: std::sync::Mutex<Option<(u32, std::sync::Arc<read::Text>)>>,
 }
 
 impl Corpus {
     /// Reads the bytes of the paragraphs `ids` from their files, each file once (stdin's text was
-    /// kept). A file that can no longer be read, or whose text changed since it was fingerprinted,
-    /// is an error.
+    /// kept, and the last file of the previous call is still at hand). A file that can no longer
+    /// be read, or whose text changed since it was fingerprinted, is an error.
     pub fn reread(&self, ids: &[u32]) -> (BTreeMap<u32, Vec<u8>>, Vec<Problem>) {
         let mut by_file: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
         for &id in ids {
@@ -321,20 +327,24 @@ impl Corpus {
                 .or_default()
                 .push(id);
         }
-        type FileTexts = Result<Vec<(u32, Vec<u8>)>, Problem>;
+        let last_file = by_file.keys().next_back().copied();
+        let cached = self
+            .reread_cache
+            .lock()
+            .ok()
+            .and_then(|cache| cache.clone())
+            .filter(|(file, _)| by_file.contains_key(file));
+        type FileTexts = Result<(Vec<(u32, Vec<u8>)>, Option<std::sync::Arc<read::Text>>), Problem>;
         let results: Vec<FileTexts> = by_file
             .into_par_iter()
             .map(|(file, ids)| {
                 let entry = &self.files[file as usize];
                 let again = |message: String| Problem::new(&entry.path, message);
-                let read;
-                let text = match &entry.kept {
-                    Some(text) => &**text,
-                    None => match read::read(&entry.path, &self.read_options) {
-                        Ok(read::Source::Text(text)) => {
-                            read = text;
-                            &read
-                        }
+                let text = match (&entry.kept, &cached) {
+                    (Some(text), _) => text.clone(),
+                    (None, Some((f, text))) if *f == file => text.clone(),
+                    _ => match read::read(&entry.path, &self.read_options) {
+                        Ok(read::Source::Text(text)) => std::sync::Arc::new(text),
                         Ok(read::Source::Binary { .. }) => {
                             return Err(again("file changed while it was read".to_owned()));
                         }
@@ -344,32 +354,44 @@ impl Corpus {
                 if text.bytes.len() as u64 != entry.size || text.hash != entry.hash {
                     return Err(again("file changed while it was read".to_owned()));
                 }
-                let mut by_record: BTreeMap<Option<u32>, Vec<u32>> = BTreeMap::new();
-                for &id in &ids {
-                    let document = self.paragraphs[id as usize].document;
-                    by_record
-                        .entry(self.documents[document as usize].record)
-                        .or_default()
-                        .push(id);
-                }
-                let lines: Vec<u32> = by_record.keys().flatten().copied().collect();
                 let mut texts = Vec::with_capacity(ids.len());
-                let _ = text.documents(&self.read_options, Some(&lines), |document| {
-                    for &id in by_record.get(&document.record).into_iter().flatten() {
-                        let span = self.paragraphs[id as usize].span;
-                        texts.push((id, document.text[span.start..span.end].to_vec()));
-                    }
-                });
-                Ok(texts)
+                let mut record = None;
+                for &id in &ids {
+                    let p = &self.paragraphs[id as usize];
+                    let document = if text.jsonl {
+                        // Paragraphs of one record are consecutive: its line is parsed once.
+                        let at = self.documents[p.document as usize].offset as usize;
+                        if record.as_ref().is_none_or(|(offset, _)| *offset != at) {
+                            let parsed = text.record_at(at, &self.read_options);
+                            record = Some((at, parsed.ok().flatten().map(|r| r.text)));
+                        }
+                        match record.as_ref().and_then(|(_, text)| text.as_deref()) {
+                            Some(text) => text.as_bytes(),
+                            None => continue,
+                        }
+                    } else {
+                        &text.bytes[..]
+                    };
+                    texts.push((id, document[p.span.start..p.span.end].to_vec()));
+                }
+                let keep = (Some(file) == last_file && entry.kept.is_none()).then_some(text);
+                Ok((texts, keep))
             })
             .collect();
         let mut texts = BTreeMap::new();
         let mut problems = Vec::new();
+        let mut last = None;
         for result in results {
             match result {
-                Ok(pairs) => texts.extend(pairs),
+                Ok((pairs, keep)) => {
+                    texts.extend(pairs);
+                    last = keep.or(last);
+                }
                 Err(problem) => problems.push(problem),
             }
+        }
+        if let Ok(mut cache) = self.reread_cache.lock() {
+            *cache = last.map(|text| (last_file.unwrap_or_default(), text));
         }
         (texts, problems)
     }
@@ -383,6 +405,7 @@ pub fn message(args: fmt::Arguments<'_>) {
 /// One document, segmented (its fingerprints follow the previous document's in the file's).
 struct ScannedDocument {
     record: Option<u32>,
+    offset: u64,
     id: Option<Box<str>>,
     spans: Vec<Span>,
 }
@@ -451,6 +474,7 @@ fn scan(path: &Path, config: &Config, fingerprinter: &Fingerprinter) -> Scanned 
     let mut record_errors = Vec::new();
     if text.jsonl {
         // Records are parsed, segmented and fingerprinted in parallel, and kept in file order.
+        let records_start = text.bytes[text.text_start..].as_ptr() as usize;
         let lines: Vec<(u32, &[u8])> = read::jsonl_lines(&text.bytes[text.text_start..]).collect();
         let records: Vec<_> = lines
             .into_par_iter()
@@ -464,6 +488,7 @@ fn scan(path: &Path, config: &Config, fingerprinter: &Fingerprinter) -> Scanned 
                     (
                         ScannedDocument {
                             record: Some(line),
+                            offset: (bytes.as_ptr() as usize - records_start) as u64,
                             id,
                             spans,
                         },
@@ -487,6 +512,7 @@ fn scan(path: &Path, config: &Config, fingerprinter: &Fingerprinter) -> Scanned 
             scan_document(&text.bytes, text.text_start, fingerprinter, options);
         documents.push(ScannedDocument {
             record: None,
+            offset: 0,
             id: None,
             spans,
         });
@@ -731,6 +757,7 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
                     corpus.documents.push(DocumentEntry {
                         file,
                         record: document.record,
+                        offset: document.offset,
                         id: document.id,
                     });
                     for (index, span) in document.spans.into_iter().enumerate() {

@@ -369,13 +369,25 @@ fn transcode_utf16(bytes: &[u8], big_endian: bool) -> (String, bool) {
 }
 
 impl Text {
+    /// Parses the JSON Lines record whose line starts `offset` bytes after the text's start.
+    pub fn record_at(
+        &self,
+        offset: usize,
+        options: &ReadOptions,
+    ) -> Result<Option<Record>, String> {
+        let rest = self
+            .bytes
+            .get(self.text_start + offset..)
+            .unwrap_or_default();
+        let line = rest.split(|&b| b == b'\n').next().unwrap_or_default();
+        parse_record(line.strip_suffix(b"\r").unwrap_or(line), options)
+    }
+
     /// Calls `each` for every document, in file order; returns the records that could not be
-    /// read. For JSON Lines, `wanted` limits parsing to the records at those lines (sorted), so
-    /// reading a few records again does not parse the whole file.
+    /// read.
     pub fn documents(
         &self,
         options: &ReadOptions,
-        wanted: Option<&[u32]>,
         mut each: impl FnMut(Document<'_>),
     ) -> Vec<RecordError> {
         if !self.jsonl {
@@ -389,9 +401,6 @@ impl Text {
         }
         let mut errors = Vec::new();
         for (line, bytes) in jsonl_lines(&self.bytes[self.text_start..]) {
-            if wanted.is_some_and(|w| w.binary_search(&line).is_err()) {
-                continue;
-            }
             match parse_record(bytes, options) {
                 Ok(Some(record)) => each(Document {
                     text: record.text.as_bytes(),
@@ -596,7 +605,7 @@ mod tests {
         let file = b"{\"id\": 7, \"text\": \"a\\nb\", \"x\": [1, {\"y\": 2}]}\r\n\n{\"text\": 3}\n{bad\n{\"id\": \"z\", \"text\": \"c\"}\n";
         let t = text(decode(file.to_vec(), None, true, &options));
         let mut seen = Vec::new();
-        let errors = t.documents(&options, None, |d| {
+        let errors = t.documents(&options, |d| {
             seen.push((d.record, d.id.map(str::to_owned), d.text.to_vec()))
         });
         assert_eq!(
@@ -611,10 +620,10 @@ mod tests {
         assert!(errors[0].message.contains("not a string"), "{errors:?}");
         assert_eq!(errors[1].line, 4);
         assert!(errors[1].message.contains("malformed JSON"), "{errors:?}");
-        // Reading again only some records parses only those.
-        let mut again = Vec::new();
-        t.documents(&options, Some(&[5]), |d| again.push(d.record));
-        assert_eq!(again, [Some(5)]);
+        // A record is found again from where its line starts.
+        let record = t.record_at(file.len() - 25, &options).unwrap().unwrap();
+        assert_eq!(record.text, "c");
+        assert_eq!(record.id.as_deref(), Some("z"));
     }
 
     #[test]

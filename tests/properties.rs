@@ -671,7 +671,7 @@ type Outcomes = Vec<(u32, Result<(Vec<u8>, Option<String>), String>)>;
 
 fn documents_of(text: &Text, options: &ReadOptions) -> Outcomes {
     let mut seen: Outcomes = Vec::new();
-    let errors = text.documents(options, None, |d| {
+    let errors = text.documents(options, |d| {
         seen.push((
             d.record.unwrap_or(0),
             Ok((d.text.to_vec(), d.id.map(str::to_owned))),
@@ -764,7 +764,7 @@ fn check_decode(input: &[u8], options: &ReadOptions, jsonl: bool) -> Checked {
         prop_assert_eq!(outcomes.len(), 1);
     }
     // And the later stages take whatever the reader gives without panicking.
-    text.documents(options, None, |d| {
+    text.documents(options, |d| {
         for span in segment::segment(d.text, d.text_start) {
             let _ = normalize::normalize(&d.text[span.start..span.end], Options::default());
         }

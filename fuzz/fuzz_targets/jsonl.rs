@@ -36,7 +36,7 @@ fuzz_target!(|data: &[u8]| {
     }
     let lines = text.bytes[text.text_start..].split(|&b| b == b'\n').count() as u32;
     let mut seen = Vec::new();
-    let errors = text.documents(&options, None, |doc| {
+    let errors = text.documents(&options, |doc| {
         if let Some(line) = doc.record {
             seen.push(line);
         }
