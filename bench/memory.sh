@@ -18,8 +18,7 @@
 # RSS bytes per paragraph (also kept in bench/work/memory/memory-SIZE.md).
 #
 # A run whose resident memory passes --mem-limit GiB (default 20) is killed and marked so.
-# dedup holds about 4 KB per paragraph today: a 2G file wants more than the machine's 24 GiB, so
-# try --size 200M first.
+# dedup holds about 660 bytes per paragraph on one file (the 2G default needs about 7 GB).
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
