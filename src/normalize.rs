@@ -221,6 +221,21 @@ fn numeric_at(s: &str, i: usize) -> bool {
     }
 }
 
+/// Whether the ASCII byte at `i` of `s` continues a token (a letter or digit, or a number
+/// separator between digits) and, if so, whether it is a digit.
+#[inline]
+fn ascii_continues(s: &str, i: usize, prev_numeric: bool) -> Option<bool> {
+    let b = s.as_bytes()[i];
+    if b.is_ascii_alphanumeric() {
+        Some(b.is_ascii_digit())
+    } else if matches!(b, b',' | b'.' | b'/' | b':' | b'-') && prev_numeric && numeric_at(s, i + 1)
+    {
+        Some(false)
+    } else {
+        None
+    }
+}
+
 /// Tokenizes the valid text `s`, which starts at byte `base` of the paragraph. ASCII is handled
 /// byte by byte; any other character goes through the general Unicode predicates.
 fn tokenize(s: &str, base: usize, options: Options, scratch: &mut Scratch, out: &mut Tokens) {
@@ -242,17 +257,10 @@ fn tokenize(s: &str, base: usize, options: Options, scratch: &mut Scratch, out: 
         let mut prev_numeric = false;
         let mut continues_past_ascii = false;
         while i < bytes.len() {
-            let b = bytes[i];
-            if b < 0x80 {
-                if b.is_ascii_alphanumeric() {
-                    prev_numeric = b.is_ascii_digit();
-                } else if matches!(b, b',' | b'.' | b'/' | b':' | b'-')
-                    && prev_numeric
-                    && numeric_at(s, i + 1)
-                {
-                    prev_numeric = false;
-                } else {
-                    break;
+            if bytes[i] < 0x80 {
+                match ascii_continues(s, i, prev_numeric) {
+                    Some(digit) => prev_numeric = digit,
+                    None => break,
                 }
                 i += 1;
                 continue;
@@ -275,18 +283,11 @@ fn tokenize(s: &str, base: usize, options: Options, scratch: &mut Scratch, out: 
         while i < bytes.len() {
             let b = bytes[i];
             if b < 0x80 {
-                if b.is_ascii_alphanumeric() {
-                    raw.push(b as char);
-                    prev_numeric = b.is_ascii_digit();
-                } else if matches!(b, b',' | b'.' | b'/' | b':' | b'-')
-                    && prev_numeric
-                    && numeric_at(s, i + 1)
-                {
-                    raw.push(b as char);
-                    prev_numeric = false;
-                } else {
-                    break;
+                match ascii_continues(s, i, prev_numeric) {
+                    Some(digit) => prev_numeric = digit,
+                    None => break,
                 }
+                raw.push(b as char);
                 i += 1;
                 continue;
             }
