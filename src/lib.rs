@@ -519,8 +519,7 @@ fn scan(path: &Path, config: &Config, fingerprinter: &Fingerprinter) -> Scanned 
         fingerprints = file_fingerprints;
     }
     // stdin and pipes (`<(zcat a.gz)`) cannot be read twice: their text is kept.
-    let regular = std::fs::metadata(path).is_ok_and(|m| m.is_file());
-    let keep = path == Path::new(read::STDIN) || !regular;
+    let keep = !text.rereadable;
     Scanned::Text {
         size: text.bytes.len() as u64,
         hash: text.hash,

@@ -139,6 +139,8 @@ pub struct Text {
     pub jsonl: bool,
     /// A hash of `bytes`, to tell whether the file changed when it is read again.
     pub hash: u64,
+    /// Whether it can be read again: false for stdin and pipes.
+    pub rereadable: bool,
 }
 
 /// What reading a file gave.
@@ -180,10 +182,12 @@ pub struct RecordError {
 pub fn read(path: &Path, options: &ReadOptions) -> io::Result<Source> {
     let jsonl = jsonl_wanted(path, options);
     if path == Path::new(STDIN) {
-        read_from(io::stdin().lock(), path, jsonl, options)
-    } else {
-        read_from(std::fs::File::open(path)?, path, jsonl, options)
+        return read_from(io::stdin().lock(), None, path, jsonl, options);
     }
+    let file = std::fs::File::open(path)?;
+    let metadata = file.metadata()?;
+    let size = metadata.is_file().then_some(metadata.len());
+    read_from(file, size, path, jsonl, options)
 }
 
 /// Whether `path` is read as JSON Lines.
@@ -204,6 +208,7 @@ fn jsonl_wanted(path: &Path, options: &ReadOptions) -> bool {
 /// it; stops after the first 8 KiB of a binary file.
 fn read_from(
     input: impl Read,
+    size: Option<u64>,
     path: &Path,
     jsonl: bool,
     options: &ReadOptions,
@@ -233,7 +238,12 @@ fn read_from(
         Some(c) => io::Error::new(e.kind(), format!("{}: {e}", c.name())),
         None => e,
     };
-    let mut bytes = Vec::new();
+    // A regular file's size is known: read it into one buffer of that size.
+    let capacity = match (compression, size) {
+        (None, Some(size)) => usize::try_from(size).unwrap_or(0).saturating_add(1),
+        _ => 0,
+    };
+    let mut bytes = Vec::with_capacity(capacity);
     (&mut text)
         .take(BINARY_PROBE as u64)
         .read_to_end(&mut bytes)
@@ -244,7 +254,13 @@ fn read_from(
         });
     }
     text.read_to_end(&mut bytes).map_err(named)?;
-    Ok(decode(bytes, compression, jsonl, options))
+    Ok(match decode(bytes, compression, jsonl, options) {
+        Source::Text(text) => Source::Text(Text {
+            rereadable: size.is_some(),
+            ..text
+        }),
+        binary => binary,
+    })
 }
 
 type ZstdDecoder<R> = ruzstd::decoding::StreamingDecoder<R, ruzstd::decoding::FrameDecoder>;
@@ -335,6 +351,7 @@ pub fn decode(
     };
     Source::Text(Text {
         hash: xxh3_64(&bytes),
+        rereadable: true,
         bytes,
         text_start,
         valid_utf8,
