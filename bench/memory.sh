@@ -57,14 +57,8 @@ if [ ! -d "$source_dir" ]; then
     exit 2
 fi
 source_dir="$(cd "$source_dir" && pwd)"
-if [ ! -x /usr/bin/time ]; then
-    log "installing Debian's time package for /usr/bin/time"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
-fi
-
-log "cargo build --release"
-(cd "$repo" && cargo build --release --quiet)
-dedup="$repo/target/release/dedup"
+# shellcheck source=bench/common.sh
+source "$here/common.sh"
 
 # --- The single-file corpus --------------------------------------------------------------------
 

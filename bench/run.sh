@@ -57,14 +57,8 @@ load_start=$(cut -d' ' -f1-3 /proc/loadavg)  # others' work on the machine would
 
 # --- Setup -----------------------------------------------------------------------------------
 
-if [ ! -x /usr/bin/time ]; then
-    log "installing Debian's time package for /usr/bin/time"
-    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq time >/dev/null
-fi
-
-log "cargo build --release"
-(cd "$repo" && cargo build --release --quiet)
-dedup="$repo/target/release/dedup"
+# shellcheck source=bench/common.sh
+source "$here/common.sh"
 
 venv="$work/venv"
 py="$venv/bin/python"

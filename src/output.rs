@@ -326,11 +326,12 @@ fn write_github(out: &mut dyn Write, r: &Report<'_>) -> io::Result<()> {
                 continue;
             }
             written += 1;
+            let (line, end_line) = m.file_lines();
             let message = format!(
                 "{} copy of {}:{} (similarity {:.2}, cluster {} of {})",
                 c.kind,
                 rep.path,
-                rep.line,
+                rep.file_lines().0,
                 m.similarity.unwrap_or(1.0),
                 c.id,
                 c.size
@@ -339,8 +340,8 @@ fn write_github(out: &mut dyn Write, r: &Report<'_>) -> io::Result<()> {
                 out,
                 "::warning file={},line={},endLine={},title=Duplicate paragraph::{}",
                 escape_property(&m.path),
-                m.line,
-                m.end_line,
+                line,
+                end_line,
                 escape_data(&message)
             )?;
         }
@@ -352,9 +353,10 @@ fn write_github(out: &mut dyn Write, r: &Report<'_>) -> io::Result<()> {
         )?;
     }
     for e in &r.errors {
+        let line = e.line.map(|l| format!(",line={l}")).unwrap_or_default();
         writeln!(
             out,
-            "::error file={},title=Unreadable input::{}",
+            "::error file={}{line},title=Unreadable input::{}",
             escape_property(&e.path),
             escape_data(&e.message)
         )?;

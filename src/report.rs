@@ -344,6 +344,17 @@ pub struct Member {
     pub new: Option<bool>,
 }
 
+impl Member {
+    /// Its first and last line in the file: the record's line for a JSON Lines record (its
+    /// `line` and `end_line` count inside the record's text).
+    pub fn file_lines(&self) -> (u32, u32) {
+        match self.record {
+            Some(record) => (record, record),
+            None => (self.line, self.end_line),
+        }
+    }
+}
+
 /// Two paragraphs that share runs of words.
 #[derive(Debug, Serialize)]
 pub struct PartialReport {

@@ -834,3 +834,26 @@ fn concatenated_gzip_members_and_zstd_frames_are_read_whole() {
         assert_eq!(f["duplicate_ratio"], 1.0, "{f}");
     }
 }
+
+#[test]
+fn github_annotations_point_at_the_record_line_of_a_jsonl_file() {
+    let dir = tempdir();
+    let para =
+        "Investors sold the currency after the central bank left rates unchanged on Thursday.";
+    let file = format!(
+        "{}\n{}\nnot json\n{}\n",
+        json!({"text": format!("headline\n{para}")}),
+        json!({"text": "another story entirely, with nothing in common"}),
+        json!({"text": format!("other\nlines\n{para}")}),
+    );
+    write_tree(dir.path(), &[("feed.jsonl", file.as_bytes())]);
+    let run = run_in(dir.path(), &["feed.jsonl", "--format", "github"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let out = String::from_utf8(run.stdout).unwrap();
+    assert!(
+        out.contains("::warning file=feed.jsonl,line=4,endLine=4,"),
+        "{out}"
+    );
+    assert!(out.contains("copy of feed.jsonl:1 "), "{out}");
+    assert!(out.contains("::error file=feed.jsonl,line=3,"), "{out}");
+}
