@@ -5,7 +5,7 @@
 //! [`Fingerprints`] for the corpus): a [`Key`] (the exact key, xxh3-128 of the normalized text;
 //! the same key with figures masked; the word count), the LSH band keys of a MinHash signature
 //! over the figure-masked shingles (32 bits each, band-major), and the winnowed fingerprints
-//! (shingle hashes only). Out on demand, for the few paragraphs whose candidates are verified:
+//! (shingle hashes, each with a 32-bit digest of the tokens around it). Out on demand, for the few paragraphs whose candidates are verified:
 //! [`Sets`], the real sets of one paragraph (sorted shingle hashes; the shingles that contain a
 //! figure, with and without it masked; token hashes and winnowed fingerprints with positions), so
 //! that no shingle set or token is held for the whole corpus.
@@ -108,6 +108,7 @@ pub struct FileFingerprints {
     bands: usize,
     band_keys: Vec<u32>,
     winnowed: Vec<u64>,
+    winnow_contexts: Vec<u32>,
 }
 
 impl FileFingerprints {
@@ -118,6 +119,7 @@ impl FileFingerprints {
             bands: 0,
             band_keys: Vec::with_capacity(paragraphs * bands),
             winnowed: Vec::new(),
+            winnow_contexts: Vec::new(),
         }
     }
 
@@ -140,6 +142,8 @@ impl FileFingerprints {
             .extend(next.keys.iter().map(|k| k.shifted(rows, winnow_base)));
         self.band_keys.extend_from_slice(&next.band_keys);
         self.winnowed.extend_from_slice(&next.winnowed);
+        self.winnow_contexts
+            .extend_from_slice(&next.winnow_contexts);
     }
 }
 
@@ -151,6 +155,7 @@ pub struct Fingerprints {
     keys: Vec<Key>,
     band_keys: Vec<Vec<u32>>,
     winnowed: Vec<u64>,
+    winnow_contexts: Vec<u32>,
 }
 
 impl Fingerprints {
@@ -171,6 +176,8 @@ impl Fingerprints {
             }
         }
         self.winnowed.extend_from_slice(&file.winnowed);
+        self.winnow_contexts
+            .extend_from_slice(&file.winnow_contexts);
     }
 
     /// Number of paragraphs.
@@ -204,15 +211,18 @@ impl Fingerprints {
         (row != NO_ROW).then(|| self.band_keys[band][row as usize])
     }
 
-    /// The winnowed fingerprints (shingle hashes) of paragraph `id`.
-    pub fn winnowed(&self, id: u32) -> &[u64] {
+    /// The winnowed fingerprints (shingle hashes) of paragraph `id`, in the order of their
+    /// positions, and their contexts ([`contexts_agree`]).
+    pub fn winnowed(&self, id: u32) -> (&[u64], &[u32]) {
         let k = &self.keys[id as usize];
-        &self.winnowed[k.winnow_start as usize..(k.winnow_start + k.winnow_len) as usize]
+        let range = k.winnow_start as usize..(k.winnow_start + k.winnow_len) as usize;
+        (&self.winnowed[range.clone()], &self.winnow_contexts[range])
     }
 
     /// Frees the winnowed fingerprints once partial candidates have been drawn from them.
     pub fn release_winnowed(&mut self) {
         self.winnowed = Vec::new();
+        self.winnow_contexts = Vec::new();
     }
 
     /// Frees the band keys once band candidates have been drawn from them.
@@ -294,8 +304,12 @@ impl Fingerprinter {
             if self.shingle(tokens, scratch) {
                 let long_enough = tokens.len() >= self.params.min_words;
                 if long_enough && self.winnows(scratch) {
-                    winnow(&scratch.shingles, self.params.window, |h, _| {
-                        out.winnowed.push(h)
+                    let (real, shingle) = (&scratch.real, self.params.shingle);
+                    let context = self.params.window / 2;
+                    winnow(&scratch.shingles, self.params.window, |h, p| {
+                        out.winnowed.push(h);
+                        out.winnow_contexts
+                            .push(winnow_context(real, p as usize, shingle, context));
                     });
                     key.winnow_len = out.winnowed.len() as u32 - key.winnow_start;
                 }
@@ -528,6 +542,36 @@ fn winnow(hashes: &[u64], w: usize, mut select: impl FnMut(u64, u32)) {
     }
 }
 
+/// The context of the winnowed fingerprint at shingle `p`: a 16-bit digest of the `c` tokens
+/// before the shingle (low half) and of the `c` tokens after it (high half), each 0 when the
+/// paragraph has fewer. With c = ⌈(w − 1) / 2⌉ = ⌊w / 2⌋: a run of t = w + k − 1 shared tokens
+/// through the shingle reaches, on one side of it, over w − 1 tokens in all, so at least c on
+/// one side, and the two occurrences' contexts agree on that side ([`contexts_agree`]).
+fn winnow_context(tokens: &[u64], p: usize, shingle: usize, c: usize) -> u32 {
+    let digest = |run: &[u64]| {
+        let h = run.iter().fold(0x9E37_79B9_7F4A_7C15u64, |h, &t| {
+            (h ^ t).wrapping_mul(0xD6E8_FEB8_6659_FD93).rotate_left(23)
+        });
+        ((h >> 32) % 0xFFFF + 1) as u32
+    };
+    let k = shingle.min(tokens.len());
+    let before = if p >= c { digest(&tokens[p - c..p]) } else { 0 };
+    let after = if p + k + c <= tokens.len() {
+        digest(&tokens[p + k..p + k + c])
+    } else {
+        0
+    };
+    before | after << 16
+}
+
+/// Whether two occurrences of a winnowed fingerprint may lie on one shared run of t tokens:
+/// their contexts ([`winnow_context`]) agree before or after the shingle. False means they
+/// cannot; true may be chance (16-bit digests), which extending the seed settles.
+pub fn contexts_agree(a: u32, b: u32) -> bool {
+    let (before, after) = (a & 0xFFFF, a >> 16);
+    (before != 0 && before == b & 0xFFFF) || (after != 0 && after == b >> 16)
+}
+
 /// The hashes of the word k-shingles of a paragraph's token hashes, in order; a paragraph shorter
 /// than k has one shingle, all of its tokens.
 fn shingle_hashes(tokens: &[u64], shingle: usize) -> impl Iterator<Item = u64> + '_ {
@@ -702,7 +746,7 @@ mod tests {
         (
             *all.key(0),
             bands,
-            all.winnowed(0).to_vec(),
+            all.winnowed(0).0.to_vec(),
             f.sets(&tokens),
         )
     }

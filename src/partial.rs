@@ -11,7 +11,10 @@
 //! Candidates are pairs of units that share a winnowed fingerprint. With shingles of k words and
 //! windows of w shingles, every shared run of t = w + k − 1 words holds w shared consecutive
 //! shingles, whose minimum both paragraphs select: so every shared run of at least t words yields
-//! a candidate, unless its fingerprints are boilerplate. Each shared fingerprint is a seed that is
+//! a candidate, unless its fingerprints are boilerplate. The run also reaches ⌊w / 2⌋ tokens past
+//! the selected shingle on one side, so a shared fingerprint whose two occurrences have different
+//! tokens on both sides (each fingerprint keeps a digest of them) is a common phrase, not a
+//! candidate: this leaves out about nine pairs in ten and no link. Each shared fingerprint is a seed that is
 //! extended left and right on the token sequences to the maximal shared run; runs shorter than t
 //! (a chance seed) are dropped. A fingerprint shared by more than `boilerplate_cap` units is not
 //! used as a seed and is counted in [`Partials::boilerplate_fingerprints`].
@@ -22,7 +25,7 @@
 
 use rayon::prelude::*;
 
-use crate::fingerprint::{Fingerprints, SetsRef, jaccard, shingle_set};
+use crate::fingerprint::{Fingerprints, SetsRef, contexts_agree, jaccard, shingle_set};
 use crate::matching::Matches;
 use crate::sets::SetArena;
 
@@ -51,7 +54,7 @@ pub struct SharedRun {
 }
 
 /// A verified partial match between two units.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct PartialLink {
     /// The first unit (the smaller index).
     pub a: u32,
@@ -82,37 +85,49 @@ pub struct Candidates {
 }
 
 /// Passes over the winnowed fingerprints, each taking one range of hashes, so that only a part of
-/// the `(hash, unit)` entries is sorted at a time.
+/// the `(hash, unit, context)` entries is sorted at a time.
 const HASH_PASSES: u64 = 8;
 
-/// The unit pairs sharing a winnowed fingerprint that is not boilerplate.
+/// The unit pairs with an occurrence of a shared winnowed fingerprint that is not boilerplate
+/// where a shared run of t tokens may pass: the two occurrences' contexts agree
+/// ([`contexts_agree`]). Occurrences are those [`find_partials`] seeds from: the first
+/// [`SEED_POSITIONS_PER_UNIT`] of a fingerprint in a paragraph. Every pair `find_partials` links
+/// is a candidate; most pairs that only share a common phrase of k words are not.
 pub fn candidates(m: &Matches, fps: &Fingerprints, boilerplate_cap: usize) -> Candidates {
     let units = &m.units;
     let mut pairs: Vec<(u32, u32)> = Vec::new();
     let mut boilerplate: Vec<u64> = Vec::new();
     for pass in 0..HASH_PASSES {
         let in_pass = |h: u64| h / (u64::MAX / HASH_PASSES + 1) == pass;
-        let mut entries: Vec<(u64, u32)> = (0..units.len() as u32)
+        let mut entries: Vec<(u64, u32, u32)> = (0..units.len() as u32)
             .into_par_iter()
             .flat_map_iter(|u| {
-                fps.winnowed(units.first(u))
-                    .iter()
-                    .filter(move |&&h| in_pass(h))
-                    .map(move |&h| (h, u))
+                let (hashes, contexts) = fps.winnowed(units.first(u));
+                seed_occurrences(hashes, contexts, in_pass)
+                    .into_iter()
+                    .map(move |(h, context)| (h, u, context))
             })
             .collect();
         entries.par_sort_unstable();
         entries.dedup();
         for group in entries.chunk_by(|x, y| x.0 == y.0) {
-            if group.len() < 2 {
+            let distinct_units = 1 + group.windows(2).filter(|w| w[0].1 != w[1].1).count();
+            if distinct_units < 2 {
                 continue;
             }
-            if group.len() > boilerplate_cap {
+            if distinct_units > boilerplate_cap {
                 boilerplate.push(group[0].0);
                 continue;
             }
-            for (i, &(_, a)) in group.iter().enumerate() {
-                pairs.extend(group[i + 1..].iter().map(|&(_, b)| (a, b)));
+            for (i, &(_, a, context_a)) in group.iter().enumerate() {
+                pairs.extend(
+                    group[i + 1..]
+                        .iter()
+                        .filter(|&&(_, b, context_b)| {
+                            b != a && contexts_agree(context_a, context_b)
+                        })
+                        .map(|&(_, b, _)| (a, b)),
+                );
             }
         }
     }
@@ -120,6 +135,39 @@ pub fn candidates(m: &Matches, fps: &Fingerprints, boilerplate_cap: usize) -> Ca
     pairs.dedup();
     boilerplate.sort_unstable();
     Candidates { pairs, boilerplate }
+}
+
+/// `(hash, context)` of the winnowed fingerprints of one paragraph in this pass, in position
+/// order, at most [`SEED_POSITIONS_PER_UNIT`] occurrences of a hash.
+fn seed_occurrences(
+    hashes: &[u64],
+    contexts: &[u32],
+    in_pass: impl Fn(u64) -> bool,
+) -> Vec<(u64, u32)> {
+    let mut occurrences: Vec<(u64, u32)> = hashes
+        .iter()
+        .zip(contexts)
+        .filter(|(h, _)| in_pass(**h))
+        .map(|(&h, &c)| (h, c))
+        .collect();
+    // A hash repeated inside the paragraph: keep its first occurrences (a stable sort keeps
+    // them in position order).
+    occurrences.sort_by_key(|o| o.0);
+    let mut kept = 0;
+    let mut run = 0;
+    for i in 0..occurrences.len() {
+        run = if i > 0 && occurrences[i].0 == occurrences[i - 1].0 {
+            run + 1
+        } else {
+            0
+        };
+        if run < SEED_POSITIONS_PER_UNIT {
+            occurrences[kept] = occurrences[i];
+            kept += 1;
+        }
+    }
+    occurrences.truncate(kept);
+    occurrences
 }
 
 /// Candidate pairs searched for shared runs together.
@@ -262,4 +310,90 @@ fn extend_seeds(
     }
     runs.sort_unstable();
     runs
+}
+
+#[cfg(test)]
+mod tests {
+    use proptest::collection::vec;
+    use proptest::prelude::*;
+
+    use super::*;
+    use crate::fingerprint::{FileFingerprints, Fingerprinter, Params};
+    use crate::matching::group_exact;
+    use crate::normalize::{Options, normalize};
+
+    /// Paragraphs of words from a small vocabulary (so that they share many short phrases by
+    /// chance), some with a run of another paragraph copied into them.
+    fn paragraphs() -> impl Strategy<Value = Vec<String>> {
+        (2usize..8)
+            .prop_flat_map(|vocabulary| {
+                let paragraph = vec(0..vocabulary, 0..90);
+                let copy = (
+                    any::<prop::sample::Index>(),
+                    any::<prop::sample::Index>(),
+                    6usize..14,
+                );
+                (vec(paragraph, 2..24), vec(copy, 0..12))
+            })
+            .prop_map(|(mut paragraphs, copies)| {
+                for (from, to, len) in copies {
+                    let (from, to) = (from.index(paragraphs.len()), to.index(paragraphs.len()));
+                    let run: Vec<usize> = paragraphs[from].iter().take(len).copied().collect();
+                    let at = paragraphs[to].len() / 2;
+                    paragraphs[to].splice(at..at, run);
+                }
+                paragraphs
+                    .iter()
+                    .map(|words| {
+                        let words: Vec<String> = words.iter().map(|w| format!("w{w}")).collect();
+                        words.join(" ")
+                    })
+                    .collect()
+            })
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
+
+        /// The context filter loses nothing: the links found from the candidates are those found
+        /// by trying every pair of units.
+        #[test]
+        fn candidates_hold_every_link(texts in paragraphs(), cap in 2usize..30) {
+            let params = Params {
+                shingle: 3,
+                min_words: 8,
+                bands: 42,
+                rows: 3,
+                ignore_figures: false,
+                exact_only: false,
+                window: 6,
+            };
+            let fingerprinter = Fingerprinter::new(params);
+            let tokens: Vec<_> = texts
+                .iter()
+                .map(|t| normalize(t.as_bytes(), Options::default()))
+                .collect();
+            let mut fps = Fingerprints::default();
+            for t in &tokens {
+                let mut file = FileFingerprints::default();
+                fingerprinter.fingerprint(t, &mut file);
+                fps.append(file);
+            }
+            let matches = group_exact(&fps);
+            let found = candidates(&matches, &fps, cap);
+            let units = matches.units.len() as u32;
+            let every_pair = Candidates {
+                pairs: (0..units).flat_map(|a| (a + 1..units).map(move |b| (a, b))).collect(),
+                boilerplate: found.boilerplate.clone(),
+            };
+            let sets = SetArena::from_sets(
+                texts.len(),
+                (0..texts.len()).map(|id| (id as u32, fingerprinter.sets(&tokens[id]))),
+            );
+            let partial = PartialParams { shingle: 3, min_shared_words: 8 };
+            let all = find_partials(&matches, &sets, &every_pair, partial);
+            let filtered = find_partials(&matches, &sets, &found, partial);
+            prop_assert_eq!(&filtered.links, &all.links);
+        }
+    }
 }

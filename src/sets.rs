@@ -83,6 +83,24 @@ impl SetArena {
     }
 }
 
+#[cfg(test)]
+impl SetArena {
+    /// An arena over `paragraphs` paragraph ids holding the given sets.
+    pub(crate) fn from_sets(
+        paragraphs: usize,
+        sets: impl IntoIterator<Item = (u32, Sets)>,
+    ) -> Self {
+        let mut arena = SetArena {
+            slot_of: vec![NONE; paragraphs],
+            ..SetArena::default()
+        };
+        for (id, sets) in sets {
+            arena.push(id, &sets);
+        }
+        arena
+    }
+}
+
 /// Re-reads the paragraphs `ids` (sorted, without repeats) and computes their sets, keeping the
 /// `contents` asked for. When a paragraph's file can no longer be read, the sets are taken from
 /// its next exact copy (`next_copy`), which has the same sets, so a file changed or removed
