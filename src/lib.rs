@@ -25,10 +25,10 @@ pub mod sets;
 pub mod utf8;
 pub mod walk;
 
-use std::collections::BTreeMap;
 use std::fmt;
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use rayon::prelude::*;
 use serde::Serialize;
@@ -253,7 +253,7 @@ pub struct FileEntry {
     /// For JSON Lines, the number of records read.
     pub records: Option<usize>,
     /// The text of stdin or a pipe, which cannot be read twice.
-    pub kept: Option<std::sync::Arc<read::Text>>,
+    pub kept: Option<Arc<read::Text>>,
 }
 
 /// One document: a whole text file or one JSON Lines record.
@@ -312,39 +312,43 @@ pub struct Corpus {
     pub short_paragraphs: usize,
     /// The text of the last file read again, kept for the next call: ids come in blocks in path
     /// order, so a large file spans many blocks and is read once instead of once a block.
-    reread_cache: std::sync::Mutex<Option<(u32, std::sync::Arc<read::Text>)>>,
+    reread_cache: std::sync::Mutex<Option<(u32, Arc<read::Text>)>>,
 }
 
+/// Paragraphs of one file handed to one worker when read again.
+const REREAD_CHUNK: usize = 1024;
+
 impl Corpus {
-    /// Reads the bytes of the paragraphs `ids` from their files, each file once (stdin's text was
-    /// kept, and the last file of the previous call is still at hand). A file that can no longer
-    /// be read, or whose text changed since it was fingerprinted, is an error.
-    pub fn reread(&self, ids: &[u32]) -> (BTreeMap<u32, Vec<u8>>, Vec<Problem>) {
-        let mut by_file: BTreeMap<u32, Vec<u32>> = BTreeMap::new();
-        for &id in ids {
-            by_file
-                .entry(self.paragraphs[id as usize].file)
-                .or_default()
-                .push(id);
-        }
-        let last_file = by_file.keys().next_back().copied();
+    /// Reads the paragraphs `ids` (sorted, without repeats) again from their files, each file once
+    /// (stdin's text was kept, and the last file of the previous call is still at hand), and
+    /// returns `visit(id, bytes)` for each, in the order of `ids`, computed in parallel. A file
+    /// that can no longer be read, or whose text changed since it was fingerprinted, is a problem
+    /// and its paragraphs give `None`.
+    pub fn reread_with<T: Send>(
+        &self,
+        ids: &[u32],
+        visit: impl Fn(u32, &[u8]) -> T + Sync,
+    ) -> (Vec<Option<T>>, Vec<Problem>) {
+        let file_of = |id: &u32| self.paragraphs[*id as usize].file;
+        let last_file = ids.last().map(file_of);
         let cached = self
             .reread_cache
             .lock()
             .ok()
-            .and_then(|cache| cache.clone())
-            .filter(|(file, _)| by_file.contains_key(file));
-        type FileTexts = Result<(Vec<(u32, Vec<u8>)>, Option<std::sync::Arc<read::Text>>), Problem>;
-        let results: Vec<FileTexts> = by_file
-            .into_par_iter()
-            .map(|(file, ids)| {
+            .and_then(|cache| cache.clone());
+        type FileResult<T> = Result<(Vec<Option<T>>, Option<Arc<read::Text>>), Problem>;
+        let groups: Vec<&[u32]> = ids.chunk_by(|a, b| file_of(a) == file_of(b)).collect();
+        let results: Vec<FileResult<T>> = groups
+            .par_iter()
+            .map(|group| {
+                let file = file_of(&group[0]);
                 let entry = &self.files[file as usize];
                 let again = |message: String| Problem::new(&entry.path, message);
                 let text = match (&entry.kept, &cached) {
                     (Some(text), _) => text.clone(),
                     (None, Some((f, text))) if *f == file => text.clone(),
                     _ => match read::read(&entry.path, &self.read_options) {
-                        Ok(read::Source::Text(text)) => std::sync::Arc::new(text),
+                        Ok(read::Source::Text(text)) => Arc::new(text),
                         Ok(read::Source::Binary { .. }) => {
                             return Err(again("file changed while it was read".to_owned()));
                         }
@@ -354,46 +358,63 @@ impl Corpus {
                 if text.bytes.len() as u64 != entry.size || text.hash != entry.hash {
                     return Err(again("file changed while it was read".to_owned()));
                 }
-                let mut texts = Vec::with_capacity(ids.len());
-                let mut record = None;
-                for &id in &ids {
-                    let p = &self.paragraphs[id as usize];
-                    let document = if text.jsonl {
-                        // Paragraphs of one record are consecutive: its line is parsed once.
-                        let at = self.documents[p.document as usize].offset as usize;
-                        if record.as_ref().is_none_or(|(offset, _)| *offset != at) {
-                            let parsed = text.record_at(at, &self.read_options);
-                            record = Some((at, parsed.ok().flatten().map(|r| r.text)));
-                        }
-                        match record.as_ref().and_then(|(_, text)| text.as_deref()) {
-                            Some(text) => text.as_bytes(),
-                            None => continue,
-                        }
-                    } else {
-                        &text.bytes[..]
-                    };
-                    texts.push((id, document[p.span.start..p.span.end].to_vec()));
-                }
+                let visited: Vec<Vec<Option<T>>> = group
+                    .par_chunks(REREAD_CHUNK)
+                    .map(|chunk| self.visit_paragraphs(&text, chunk, &visit))
+                    .collect();
                 let keep = (Some(file) == last_file && entry.kept.is_none()).then_some(text);
-                Ok((texts, keep))
+                Ok((visited.into_iter().flatten().collect(), keep))
             })
             .collect();
-        let mut texts = BTreeMap::new();
+        let mut visited = Vec::with_capacity(ids.len());
         let mut problems = Vec::new();
         let mut last = None;
-        for result in results {
+        for (result, group) in results.into_iter().zip(&groups) {
             match result {
-                Ok((pairs, keep)) => {
-                    texts.extend(pairs);
+                Ok((values, keep)) => {
+                    visited.extend(values);
                     last = keep.or(last);
                 }
-                Err(problem) => problems.push(problem),
+                Err(problem) => {
+                    visited.extend(group.iter().map(|_| None));
+                    problems.push(problem);
+                }
             }
         }
         if let Ok(mut cache) = self.reread_cache.lock() {
             *cache = last.map(|text| (last_file.unwrap_or_default(), text));
         }
-        (texts, problems)
+        (visited, problems)
+    }
+
+    /// `visit(id, bytes)` for the paragraphs `ids` of one file, whose text is `text`; a JSON
+    /// Lines record is parsed once for its consecutive paragraphs.
+    fn visit_paragraphs<T>(
+        &self,
+        text: &read::Text,
+        ids: &[u32],
+        visit: &impl Fn(u32, &[u8]) -> T,
+    ) -> Vec<Option<T>> {
+        let mut record: Option<(usize, Option<String>)> = None;
+        ids.iter()
+            .map(|&id| {
+                let p = &self.paragraphs[id as usize];
+                let document = if text.jsonl {
+                    let at = self.documents[p.document as usize].offset as usize;
+                    if record.as_ref().is_none_or(|(offset, _)| *offset != at) {
+                        let parsed = text.record_at(at, &self.read_options);
+                        record = Some((at, parsed.ok().flatten().map(|r| r.text)));
+                    }
+                    record
+                        .as_ref()
+                        .and_then(|(_, text)| text.as_deref())?
+                        .as_bytes()
+                } else {
+                    &text.bytes[..]
+                };
+                Some(visit(id, document.get(p.span.start..p.span.end)?))
+            })
+            .collect()
     }
 }
 
@@ -423,7 +444,7 @@ enum Scanned {
         documents: Vec<ScannedDocument>,
         fingerprints: FileFingerprints,
         record_errors: Vec<read::RecordError>,
-        kept: Option<std::sync::Arc<read::Text>>,
+        kept: Option<Arc<read::Text>>,
     },
     Binary {
         size: u64,
@@ -530,7 +551,7 @@ fn scan(path: &Path, config: &Config, fingerprinter: &Fingerprinter) -> Scanned 
         documents,
         fingerprints,
         record_errors,
-        kept: keep.then(|| std::sync::Arc::new(text)),
+        kept: keep.then(|| Arc::new(text)),
     }
 }
 

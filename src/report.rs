@@ -681,12 +681,12 @@ fn representative_texts(corpus: &Corpus, clusters: &[Cluster]) -> (Texts, Vec<Pr
     let mut problems: Vec<Problem> = Vec::new();
     for block in clusters.chunks(REREAD_BLOCK) {
         let reps: Vec<u32> = block.iter().map(Cluster::representative).collect();
-        let (read, block_problems) = corpus.reread(&reps);
+        let (read, block_problems) = corpus.reread_with(&reps, |_, bytes| {
+            String::from_utf8_lossy(bytes).into_owned()
+        });
         crate::add_problems(&mut problems, block_problems);
-        for rep in reps {
-            if let Some(bytes) = read.get(&rep) {
-                texts.text.push_str(&String::from_utf8_lossy(bytes));
-            }
+        for text in read {
+            texts.text.push_str(text.as_deref().unwrap_or_default());
             texts.ends.push(texts.text.len());
         }
     }
@@ -708,6 +708,11 @@ impl PartialSpans {
         let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
         &self.spans[start..self.ends[i] as usize]
     }
+}
+
+thread_local! {
+    /// Each worker's token buffers, reused from one paragraph to the next.
+    static SPAN_TOKENS: std::cell::RefCell<Tokens> = std::cell::RefCell::new(Tokens::default());
 }
 
 /// Maps the shared token runs of every listed pair to byte offsets. Each paragraph of a pair is
@@ -769,23 +774,19 @@ fn shared_spans(
         rest = tail;
         let mut ids: Vec<u32> = block.iter().map(|s| s.0).collect();
         ids.dedup();
-        let (texts, block_problems) = corpus.reread(&ids);
-        crate::add_problems(&mut problems, block_problems);
         // Token byte ranges of each paragraph, in the file.
-        let tokens: Vec<Option<Vec<(usize, usize)>>> = ids
-            .par_iter()
-            .map_init(Tokens::default, |tokens, id| {
-                let start = corpus.paragraphs[*id as usize].span.start;
-                normalize_into(texts.get(id)?, Options::default(), tokens);
-                Some(
-                    tokens
-                        .tokens
-                        .iter()
-                        .map(|t| (start + t.source.start, start + t.source.end))
-                        .collect(),
-                )
+        let (tokens, block_problems) = corpus.reread_with(&ids, |id, text| {
+            let start = corpus.paragraphs[id as usize].span.start;
+            SPAN_TOKENS.with_borrow_mut(|tokens| {
+                normalize_into(text, Options::default(), tokens);
+                tokens
+                    .tokens
+                    .iter()
+                    .map(|t| (start + t.source.start, start + t.source.end))
+                    .collect::<Vec<_>>()
             })
-            .collect();
+        });
+        crate::add_problems(&mut problems, block_problems);
         let mut next = 0;
         for (&id, offsets) in ids.iter().zip(&tokens) {
             while next < block.len() && block[next].0 == id {

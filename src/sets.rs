@@ -8,11 +8,11 @@
 //! re-reading files.
 //!
 //! Fingerprinting keeps no shingle set or token for the whole corpus; the few paragraphs that
-//! take part in a candidate pair are read again through [`Corpus::reread`], in blocks of
+//! take part in a candidate pair are read again through [`Corpus::reread_with`], in blocks of
 //! [`BLOCK`] paragraphs in path order (so each file is read about once and only one block of text
 //! is in memory), normalized and shingled again in parallel.
 
-use rayon::prelude::*;
+use std::cell::RefCell;
 
 use crate::fingerprint::{Fingerprinter, Sets, SetsRef};
 use crate::normalize::{Tokens, normalize_into};
@@ -101,6 +101,11 @@ impl SetArena {
     }
 }
 
+thread_local! {
+    /// Each worker's token buffers, reused from one paragraph to the next.
+    static TOKENS: RefCell<Tokens> = RefCell::new(Tokens::default());
+}
+
 /// Re-reads the paragraphs `ids` (sorted, without repeats) and computes their sets, keeping the
 /// `contents` asked for. When a paragraph's file can no longer be read, the sets are taken from
 /// its next exact copy (`next_copy`), which has the same sets, so a file changed or removed
@@ -124,17 +129,14 @@ pub fn load(
         let mut retry = Vec::new();
         for block in wanted.chunks(BLOCK) {
             let read: Vec<u32> = block.iter().map(|&(_, read)| read).collect();
-            let (texts, block_problems) = corpus.reread(&read);
-            crate::add_problems(&mut problems, block_problems);
-            let sets: Vec<Option<Sets>> = read
-                .par_iter()
-                .map_init(Tokens::default, |tokens, id| {
-                    let text = texts.get(id)?;
+            let verify = contents == Contents::Verify;
+            let (sets, block_problems) = corpus.reread_with(&read, |_, text| {
+                TOKENS.with_borrow_mut(|tokens| {
                     normalize_into(text, options, tokens);
-                    let verify = contents == Contents::Verify;
-                    Some(fingerprinter.sets_with(tokens, verify, !verify))
+                    fingerprinter.sets_with(tokens, verify, !verify)
                 })
-                .collect();
+            });
+            crate::add_problems(&mut problems, block_problems);
             for (&(id, read), sets) in block.iter().zip(sets) {
                 match sets {
                     Some(sets) => arena.push(id, &sets),
@@ -142,6 +144,7 @@ pub fn load(
                 }
             }
         }
+        retry.sort_unstable_by_key(|&(_, read)| read);
         wanted = retry;
     }
     arena.shingles.shrink_to_fit();
