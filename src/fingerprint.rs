@@ -207,8 +207,7 @@ impl Fingerprints {
 
     /// The key of paragraph `id` in band `band`, if it has band keys.
     pub fn band_key(&self, band: usize, id: u32) -> Option<u32> {
-        let row = self.keys[id as usize].band_row;
-        (row != NO_ROW).then(|| self.band_keys[band][row as usize])
+        self.band_row(id).map(|row| self.band_keys[band][row])
     }
 
     /// The winnowed fingerprints (shingle hashes) of paragraph `id`, in the order of their
@@ -225,9 +224,16 @@ impl Fingerprints {
         self.winnow_contexts = Vec::new();
     }
 
-    /// Frees the band keys once band candidates have been drawn from them.
-    pub fn release_band_keys(&mut self) {
-        self.band_keys = Vec::new();
+    /// The row of paragraph `id` in every band's keys, if it has band keys.
+    pub fn band_row(&self, id: u32) -> Option<usize> {
+        let row = self.keys[id as usize].band_row;
+        (row != NO_ROW).then_some(row as usize)
+    }
+
+    /// Takes the band keys out, band by band (each indexed by [`Fingerprints::band_row`]), so
+    /// that each band's keys can be freed as soon as its candidates are drawn.
+    pub fn take_band_keys(&mut self) -> Vec<Vec<u32>> {
+        std::mem::take(&mut self.band_keys)
     }
 }
 

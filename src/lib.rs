@@ -590,16 +590,18 @@ fn find_links(
     config: &Config,
     errors: &mut Vec<Problem>,
 ) -> (matching::Matches, Vec<cluster::Cluster>, partial::Partials) {
-    // Each arena is freed as soon as its candidates are drawn, so the two are not held together
-    // with their candidates.
+    // Each arena is freed as soon as its candidates are drawn (the band keys band by band), so
+    // the two are never held together with their candidates.
     let mut matches = matching::group_exact(&corpus.fingerprints);
+    let candidates = matching::band_candidates(
+        &mut matches,
+        &mut corpus.fingerprints,
+        config.boilerplate_cap,
+    );
+    alloc::give_back_freed_memory();
     let mut partial_candidates =
         partial::candidates(&matches, &corpus.fingerprints, config.boilerplate_cap);
     corpus.fingerprints.release_winnowed();
-    alloc::give_back_freed_memory();
-    let candidates =
-        matching::band_candidates(&mut matches, &corpus.fingerprints, config.boilerplate_cap);
-    corpus.fingerprints.release_band_keys();
     alloc::give_back_freed_memory();
 
     // The sets are re-read in two rounds, each freed before the next, so that only one kind is
