@@ -41,6 +41,14 @@ fn files() -> &'static [Vec<u8>] {
 }
 
 /// Every paragraph of the fixtures, as bytes.
+/// The fixture paragraphs, normalized.
+fn normalized_paragraphs() -> Vec<Tokens> {
+    paragraphs()
+        .iter()
+        .map(|p| normalize(p, Options::default()))
+        .collect()
+}
+
 fn paragraphs() -> &'static [Vec<u8>] {
     static PARAGRAPHS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     PARAGRAPHS.get_or_init(|| {
@@ -101,10 +109,7 @@ fn normalization(bencher: Bencher) {
 /// Shingling, MinHash band keys and winnowing of normalized paragraphs.
 #[divan::bench]
 fn fingerprinting(bencher: Bencher) {
-    let tokens: Vec<_> = paragraphs()
-        .iter()
-        .map(|p| normalize(p, Options::default()))
-        .collect();
+    let tokens = normalized_paragraphs();
     let fingerprinter = fingerprinter();
     bencher.counter(ItemsCount::new(tokens.len())).bench(|| {
         let mut out = FileFingerprints::default();
@@ -118,10 +123,7 @@ fn fingerprinting(bencher: Bencher) {
 /// Recomputing the real sets of re-read paragraphs (what verification starts from).
 #[divan::bench]
 fn sets(bencher: Bencher) {
-    let tokens: Vec<_> = paragraphs()
-        .iter()
-        .map(|p| normalize(p, Options::default()))
-        .collect();
+    let tokens = normalized_paragraphs();
     let fingerprinter = fingerprinter();
     bencher.counter(ItemsCount::new(tokens.len())).bench(|| {
         for t in &tokens {
@@ -135,9 +137,9 @@ fn sets(bencher: Bencher) {
 #[divan::bench]
 fn verification(bencher: Bencher) {
     let fingerprinter = fingerprinter();
-    let sets: Vec<_> = paragraphs()
+    let sets: Vec<_> = normalized_paragraphs()
         .iter()
-        .map(|p| fingerprinter.sets(&normalize(p, Options::default())))
+        .map(|t| fingerprinter.sets(t))
         .collect();
     let near: Vec<_> = paragraphs()
         .iter()

@@ -200,16 +200,6 @@ impl Fingerprints {
         &self.keys
     }
 
-    /// Number of LSH bands (0 when no paragraph has band keys).
-    pub fn bands(&self) -> usize {
-        self.band_keys.len()
-    }
-
-    /// The key of paragraph `id` in band `band`, if it has band keys.
-    pub fn band_key(&self, band: usize, id: u32) -> Option<u32> {
-        self.band_row(id).map(|row| self.band_keys[band][row])
-    }
-
     /// The winnowed fingerprints (shingle hashes) of paragraph `id`, in the order of their
     /// positions, and their contexts ([`contexts_agree`]).
     pub fn winnowed(&self, id: u32) -> (&[u64], &[u32]) {
@@ -746,8 +736,11 @@ mod tests {
         f.fingerprint(&tokens, &mut file);
         let mut all = Fingerprints::default();
         all.append(file);
-        let bands = (0..all.bands())
-            .filter_map(|b| all.band_key(b, 0))
+        let row = all.band_row(0);
+        let bands = all
+            .take_band_keys()
+            .iter()
+            .filter_map(|band| Some(band[row?]))
             .collect();
         (
             *all.key(0),

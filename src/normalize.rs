@@ -184,6 +184,20 @@ pub fn normalize(bytes: &[u8], options: Options) -> Tokens {
     out
 }
 
+thread_local! {
+    static TOKENS: RefCell<Tokens> = RefCell::new(Tokens::default());
+}
+
+/// Normalizes `bytes` into this thread's token buffers and returns `f` of the tokens: no
+/// allocation per paragraph when many are normalized one after another (`f` must not call
+/// `normalized` itself).
+pub fn normalized<R>(bytes: &[u8], options: Options, f: impl FnOnce(&Tokens) -> R) -> R {
+    TOKENS.with_borrow_mut(|tokens| {
+        normalize_into(bytes, options, tokens);
+        f(tokens)
+    })
+}
+
 /// Splits `bytes` into normalized tokens, reusing the buffers of `out` (its old content is
 /// dropped).
 pub fn normalize_into(bytes: &[u8], options: Options, out: &mut Tokens) {

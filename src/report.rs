@@ -22,7 +22,7 @@ use xxhash_rust::xxh3::xxh3_64;
 
 use crate::cluster::{Cluster, Kind};
 use crate::matching::Matches;
-use crate::normalize::{Options, Tokens, normalize_into};
+use crate::normalize::{Options, normalized};
 use crate::partial::Partials;
 use crate::passages::{Overlaps, Passage};
 use crate::rules::Violation;
@@ -710,11 +710,6 @@ impl PartialSpans {
     }
 }
 
-thread_local! {
-    /// Each worker's token buffers, reused from one paragraph to the next.
-    static SPAN_TOKENS: std::cell::RefCell<Tokens> = std::cell::RefCell::new(Tokens::default());
-}
-
 /// Maps the shared token runs of every listed pair to byte offsets. Each paragraph of a pair is
 /// read again and normalized once, in blocks in path order; a pair with a paragraph that cannot
 /// be read is left out. Token boundaries do not depend on the normalization options.
@@ -777,8 +772,7 @@ fn shared_spans(
         // Token byte ranges of each paragraph, in the file.
         let (tokens, block_problems) = corpus.reread_with(&ids, |id, text| {
             let start = corpus.paragraphs[id as usize].span.start;
-            SPAN_TOKENS.with_borrow_mut(|tokens| {
-                normalize_into(text, Options::default(), tokens);
+            normalized(text, Options::default(), |tokens| {
                 tokens
                     .tokens
                     .iter()

@@ -12,10 +12,8 @@
 //! [`BLOCK`] paragraphs in path order (so each file is read about once and only one block of text
 //! is in memory), normalized and shingled again in parallel.
 
-use std::cell::RefCell;
-
 use crate::fingerprint::{Fingerprinter, Sets, SetsRef};
-use crate::normalize::{Tokens, normalize_into};
+use crate::normalize::normalized;
 use crate::{Corpus, Problem, normalize};
 
 /// Paragraphs re-read and shingled together.
@@ -101,11 +99,6 @@ impl SetArena {
     }
 }
 
-thread_local! {
-    /// Each worker's token buffers, reused from one paragraph to the next.
-    static TOKENS: RefCell<Tokens> = RefCell::new(Tokens::default());
-}
-
 /// Re-reads the paragraphs `ids` (sorted, without repeats) and computes their sets, keeping the
 /// `contents` asked for. When a paragraph's file can no longer be read, the sets are taken from
 /// its next exact copy (`next_copy`), which has the same sets, so a file changed or removed
@@ -131,8 +124,7 @@ pub fn load(
             let read: Vec<u32> = block.iter().map(|&(_, read)| read).collect();
             let verify = contents == Contents::Verify;
             let (sets, block_problems) = corpus.reread_with(&read, |_, text| {
-                TOKENS.with_borrow_mut(|tokens| {
-                    normalize_into(text, options, tokens);
+                normalized(text, options, |tokens| {
                     fingerprinter.sets_with(tokens, verify, !verify)
                 })
             });
