@@ -13,8 +13,9 @@
 //! A file destination is written through a temporary file in the same directory and renamed into
 //! place, so a reader never sees half a report. It is not flushed to the disk before the rename:
 //! an fsync of a report of gigabytes takes seconds, and surviving a power cut is not promised.
-//! Compact JSON is written field by field, the long lists a block at a time with the items of a
-//! block serialized in parallel; the bytes are those serde_json writes for the whole document.
+//! Compact JSON is written field by field, the long lists a block at a time: the items of a block
+//! are serialized in parallel while the block before is written out; the bytes are those
+//! serde_json writes for the whole document.
 
 use std::io::{self, IsTerminal, Write};
 use std::os::unix::fs::PermissionsExt;
@@ -90,8 +91,29 @@ pub fn write_atomically(
     let mut out = io::BufWriter::new(temp.as_file_mut());
     fill(&mut out)?;
     out.into_inner().map_err(io::IntoInnerError::into_error)?;
+    if exchange(temp.path(), path) {
+        // The temporary name now holds the old file; dropping `temp` removes it.
+        return Ok(());
+    }
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Swaps `temp` and an existing `path` in one step (Linux `renameat2` with `RENAME_EXCHANGE`), so
+/// that `path` is never missing or half written; false when `path` does not exist or the file
+/// system cannot swap, and a plain rename must do. A rename over an existing file would do the
+/// same, but ext4 then starts writing the new file out to the disk before the rename returns
+/// (its `auto_da_alloc` guard against empty files after a crash): a tenth of a second for a
+/// 280 MB report, seconds for a larger one.
+#[cfg(target_os = "linux")]
+fn exchange(temp: &Path, path: &Path) -> bool {
+    use rustix::fs::{CWD, RenameFlags, renameat_with};
+    renameat_with(CWD, temp, CWD, path, RenameFlags::EXCHANGE).is_ok()
+}
+
+#[cfg(not(target_os = "linux"))]
+fn exchange(_temp: &Path, _path: &Path) -> bool {
+    false
 }
 
 fn write_format(
@@ -180,20 +202,20 @@ mod erased {
     /// Items serialized into one buffer by one worker.
     const CHUNK: usize = 128;
 
+    /// Writes the items as a JSON array, a block at a time: the items of a block are serialized
+    /// in parallel while this thread writes out the block before.
     fn write_array<T: Serialize>(
         out: &mut dyn Write,
         blocks: impl Iterator<Item = std::ops::Range<usize>>,
         item: impl Fn(usize) -> T + Sync,
     ) -> io::Result<()> {
-        out.write_all(b"[")?;
-        let mut first = true;
-        for block in blocks {
+        let serialize = |block: std::ops::Range<usize>| -> serde_json::Result<Vec<Vec<u8>>> {
             let chunks: Vec<std::ops::Range<usize>> = block
                 .clone()
                 .step_by(CHUNK)
                 .map(|s| s..(s + CHUNK).min(block.end))
                 .collect();
-            let bytes: Vec<Vec<u8>> = chunks
+            chunks
                 .into_par_iter()
                 .map(|chunk| {
                     let mut buf = Vec::with_capacity(CHUNK * 256);
@@ -205,7 +227,11 @@ mod erased {
                     }
                     Ok(buf)
                 })
-                .collect::<Result<_, serde_json::Error>>()?;
+                .collect()
+        };
+        out.write_all(b"[")?;
+        let mut first = true;
+        let mut write_out = |out: &mut dyn Write, bytes: Vec<Vec<u8>>| -> io::Result<()> {
             for b in bytes {
                 if !first {
                     out.write_all(b",")?;
@@ -213,7 +239,18 @@ mod erased {
                 first = false;
                 out.write_all(&b)?;
             }
+            Ok(())
+        };
+        let mut serialized = Vec::new();
+        for block in blocks {
+            let mut next = None;
+            rayon::in_place_scope(|s| {
+                s.spawn(|_| next = Some(serialize(block)));
+                write_out(out, std::mem::take(&mut serialized))
+            })?;
+            serialized = next.expect("the scope ran to its end")?;
         }
+        write_out(out, serialized)?;
         out.write_all(b"]")
     }
 }

@@ -220,6 +220,24 @@ fn output_file_is_written_whole_or_not_at_all() {
         .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
         .collect();
     assert_eq!(leftovers, ["report.json"]);
+
+    // A later run replaces the report in one step (swapped into place where the file system can),
+    // leaving neither the old report nor a temporary file behind.
+    fs::write(
+        dir.path().join("corpus/c.txt"),
+        format!("Story C\n\n{SHARED}\n"),
+    )
+    .unwrap();
+    let replaced = run_in(dir.path(), &["-o", "out/report.json", "corpus"]);
+    assert_eq!(replaced.code, 0, "{}", replaced.stderr);
+    let rewritten = fs::read(dir.path().join("out/report.json")).unwrap();
+    assert_ne!(rewritten, written);
+    assert_eq!(rewritten, run_in(dir.path(), &["corpus"]).stdout);
+    let leftovers: Vec<String> = fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(leftovers, ["report.json"]);
 }
 
 #[test]
