@@ -171,19 +171,21 @@ pub fn band_candidates(
 ) -> Vec<(u32, u32)> {
     let units = &m.units;
     let band_keys = fps.take_band_keys();
-    let fps = &*fps;
+    // (unit, its row in every band) of the units with band keys, read once for all bands.
+    let rows: Vec<(u32, u32)> = (0..units.len() as u32)
+        .filter_map(|u| Some((u, fps.band_row(units.first(u))? as u32)))
+        .collect();
     let per_band: Vec<(Vec<(u32, u32)>, usize)> = band_keys
         .into_par_iter()
         .map(|keys| {
             // (key, unit) packed in one word, so sorting is one integer sort.
-            let mut keyed: Vec<u64> = (0..units.len() as u32)
-                .filter_map(|u| {
-                    let key = keys[fps.band_row(units.first(u))?];
-                    Some((key as u64) << 32 | u as u64)
-                })
+            let mut keyed: Vec<u64> = rows
+                .iter()
+                .map(|&(u, row)| (keys[row as usize] as u64) << 32 | u as u64)
                 .collect();
             drop(keys);
-            keyed.sort_unstable();
+            // Built in unit order, so a stable sort on the key alone sorts by (key, unit).
+            sort_by_high_half(&mut keyed);
             let mut pairs = Vec::new();
             let mut oversized = 0;
             for bucket in keyed.chunk_by(|x, y| x >> 32 == y >> 32) {
@@ -210,6 +212,35 @@ pub fn band_candidates(
     pairs.dedup();
     m.candidate_pairs = pairs.len();
     pairs
+}
+
+/// Sorts by the high 32 bits, stably: a least-significant-digit radix sort in three passes of 11,
+/// 11 and 10 bits, several times faster than a comparison sort for the hundreds of thousands of
+/// keys of a band.
+fn sort_by_high_half(values: &mut Vec<u64>) {
+    const DIGIT_BITS: [u32; 3] = [11, 11, 10];
+    let mut from = std::mem::take(values);
+    let mut to = vec![0u64; from.len()];
+    let mut shift = 32;
+    for bits in DIGIT_BITS {
+        let digit = |v: u64| (v >> shift) as usize & ((1 << bits) - 1);
+        let mut starts = vec![0usize; 1 << bits];
+        for &v in &from {
+            starts[digit(v)] += 1;
+        }
+        let mut sum = 0;
+        for count in &mut starts {
+            (*count, sum) = (sum, sum + *count);
+        }
+        for &v in &from {
+            let slot = &mut starts[digit(v)];
+            to[*slot] = v;
+            *slot += 1;
+        }
+        std::mem::swap(&mut from, &mut to);
+        shift += bits;
+    }
+    *values = from;
 }
 
 /// Verifies the candidate pairs on the real sets and records the links.
@@ -244,5 +275,32 @@ fn verify_pair(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> Option<Link>
         (masked >= threshold).then_some(Link::Template)
     } else {
         (jaccard(a.shingles, b.shingles) >= threshold).then_some(Link::Near)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn radix_sort_orders_by_the_high_half_and_keeps_ties_in_order() {
+        let mut state = 0x9E37_79B9_7F4A_7C15u64;
+        let mut next = || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        for len in [0, 1, 2, 1000, 70_000] {
+            // Few distinct keys, so most have ties; low halves in increasing order, as units are.
+            let values: Vec<u64> = (0..len as u64)
+                .map(|i| ((next() % 50) << 40 | (next() % 7) << 32) | i)
+                .collect();
+            let mut sorted = values.clone();
+            sort_by_high_half(&mut sorted);
+            let mut expected = values;
+            expected.sort_by_key(|v| v >> 32);
+            assert_eq!(sorted, expected, "{len}");
+        }
     }
 }
