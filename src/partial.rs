@@ -99,15 +99,23 @@ pub fn candidates(m: &Matches, fps: &Fingerprints, boilerplate_cap: usize) -> Ca
     let mut boilerplate: Vec<u64> = Vec::new();
     for pass in 0..HASH_PASSES {
         let in_pass = |h: u64| h / (u64::MAX / HASH_PASSES + 1) == pass;
-        let mut entries: Vec<(u64, u32, u32)> = (0..units.len() as u32)
+        let unit_blocks: Vec<Vec<(u64, u32, u32)>> = (0..units.len().div_ceil(UNIT_BLOCK))
             .into_par_iter()
-            .flat_map_iter(|u| {
-                let (hashes, contexts) = fps.winnowed(units.first(u));
-                seed_occurrences(hashes, contexts, in_pass)
-                    .into_iter()
-                    .map(move |(h, context)| (h, u, context))
+            .map(|block| {
+                let start = (block * UNIT_BLOCK) as u32;
+                let end = (start + UNIT_BLOCK as u32).min(units.len() as u32);
+                let mut entries = Vec::new();
+                let mut occurrences = Vec::new();
+                for u in start..end {
+                    let (hashes, contexts) = fps.winnowed(units.first(u));
+                    seed_occurrences(hashes, contexts, in_pass, &mut occurrences);
+                    entries.extend(occurrences.iter().map(|&(h, context)| (h, u, context)));
+                }
+                entries
             })
             .collect();
+        let mut entries = unit_blocks.concat();
+        drop(unit_blocks);
         entries.par_sort_unstable();
         entries.dedup();
         for group in entries.chunk_by(|x, y| x.0 == y.0) {
@@ -137,19 +145,26 @@ pub fn candidates(m: &Matches, fps: &Fingerprints, boilerplate_cap: usize) -> Ca
     Candidates { pairs, boilerplate }
 }
 
-/// `(hash, context)` of the winnowed fingerprints of one paragraph in this pass, in position
-/// order, at most [`SEED_POSITIONS_PER_UNIT`] occurrences of a hash.
+/// Units whose seed occurrences are gathered together.
+const UNIT_BLOCK: usize = 4096;
+
+/// Sets `occurrences` to the `(hash, context)` of the winnowed fingerprints of one paragraph in
+/// this pass, sorted by hash, at most [`SEED_POSITIONS_PER_UNIT`] occurrences of a hash (its
+/// first ones).
 fn seed_occurrences(
     hashes: &[u64],
     contexts: &[u32],
     in_pass: impl Fn(u64) -> bool,
-) -> Vec<(u64, u32)> {
-    let mut occurrences: Vec<(u64, u32)> = hashes
-        .iter()
-        .zip(contexts)
-        .filter(|(h, _)| in_pass(**h))
-        .map(|(&h, &c)| (h, c))
-        .collect();
+    occurrences: &mut Vec<(u64, u32)>,
+) {
+    occurrences.clear();
+    occurrences.extend(
+        hashes
+            .iter()
+            .zip(contexts)
+            .filter(|(h, _)| in_pass(**h))
+            .map(|(&h, &c)| (h, c)),
+    );
     // A hash repeated inside the paragraph: keep its first occurrences (a stable sort keeps
     // them in position order).
     occurrences.sort_by_key(|o| o.0);
@@ -167,7 +182,6 @@ fn seed_occurrences(
         }
     }
     occurrences.truncate(kept);
-    occurrences
 }
 
 /// Candidate pairs searched for shared runs together.
