@@ -21,7 +21,7 @@ use std::cell::RefCell;
 
 use xxhash_rust::xxh3::{Xxh3, xxh3_64, xxh3_128};
 
-use crate::normalize::{FIGURE_MASK, Tokens};
+use crate::normalize::{FIGURE_MASK, Token, Tokens};
 
 /// The recall the LSH banding must reach at the threshold itself.
 pub const BANDING_RECALL: f64 = 0.99;
@@ -241,6 +241,10 @@ pub struct Sets {
     /// of `window` consecutive shingles (the rightmost on ties), each selection once; sorted by
     /// hash, then position.
     pub winnowed: Vec<(u64, u32)>,
+    /// Where each token is in the paragraph's bytes, `(start, end)`, alongside `tokens`, so that
+    /// shared runs can be told as byte ranges; empty with `tokens`, or when the paragraph is
+    /// longer than 4 GiB.
+    pub sources: Vec<(u32, u32)>,
 }
 
 /// Computes fingerprints; holds the MinHash permutations.
@@ -351,6 +355,15 @@ impl Fingerprinter {
                 });
                 sets.winnowed.sort_unstable();
                 sets.tokens = scratch.real.clone();
+                // Sources grow with the tokens: the last one's end is the largest.
+                if tokens
+                    .tokens
+                    .last()
+                    .is_some_and(|t| t.source.end <= u32::MAX as usize)
+                {
+                    let source = |t: &Token| (t.source.start as u32, t.source.end as u32);
+                    sets.sources = tokens.tokens.iter().map(source).collect();
+                }
             }
             if verify {
                 sets.figure_shingles = scratch.figure_shingles.clone();
@@ -645,6 +658,7 @@ impl Sets {
             figure_shingles: &self.figure_shingles,
             tokens: &self.tokens,
             winnowed: &self.winnowed,
+            sources: &self.sources,
         }
     }
 }
@@ -660,6 +674,8 @@ pub struct SetsRef<'a> {
     pub tokens: &'a [u64],
     /// Winnowed fingerprints with their shingle positions, sorted by hash.
     pub winnowed: &'a [(u64, u32)],
+    /// Where each token is in the paragraph's bytes (empty when not known).
+    pub sources: &'a [(u32, u32)],
 }
 
 impl SetsRef<'_> {

@@ -64,6 +64,10 @@ pub struct PartialLink {
     pub similarity: f64,
     /// The maximal shared runs, sorted by their position in `a`.
     pub runs: Vec<SharedRun>,
+    /// For each run, where it is in bytes: `[start in a, end in a, start in b, end in b]`, from
+    /// the start of each unit's first paragraph; empty when that is not known (a paragraph read
+    /// from a copy of it, or longer than 4 GiB).
+    pub bytes: Vec<[u32; 4]>,
 }
 
 /// The result of partial matching.
@@ -207,11 +211,13 @@ pub fn find_partials(
                 let (sa, sb) = (sets.get(m.units.first(a)), sets.get(m.units.first(b)));
                 let seeds = shared_seeds(sa.winnowed, sb.winnowed, &candidates.boilerplate);
                 let runs = extend_seeds(&sa, &sb, &seeds, params.shingle, params.min_shared_words);
+                let bytes = run_bytes(&sa, &sb, &runs);
                 (!runs.is_empty()).then_some(PartialLink {
                     a,
                     b,
                     similarity: 0.0,
                     runs,
+                    bytes,
                 })
             })
             .collect();
@@ -232,6 +238,26 @@ pub fn find_partials(
         links,
         boilerplate_fingerprints: candidates.boilerplate.len(),
     }
+}
+
+/// The byte ranges of `runs` in the two paragraphs, when both paragraphs' sources are known.
+fn run_bytes(a: &SetsRef<'_>, b: &SetsRef<'_>, runs: &[SharedRun]) -> Vec<[u32; 4]> {
+    if a.sources.is_empty() || b.sources.is_empty() {
+        return Vec::new();
+    }
+    let range = |sources: &[(u32, u32)], start: u32, len: u32| {
+        (
+            sources[start as usize].0,
+            sources[(start + len) as usize - 1].1,
+        )
+    };
+    runs.iter()
+        .map(|r| {
+            let (a_start, a_end) = range(a.sources, r.a, r.len);
+            let (b_start, b_end) = range(b.sources, r.b, r.len);
+            [a_start, a_end, b_start, b_end]
+        })
+        .collect()
 }
 
 /// `(position in a, position in b)` of every winnowed fingerprint both share that is not

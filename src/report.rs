@@ -710,44 +710,65 @@ impl PartialSpans {
     }
 }
 
-/// Maps the shared token runs of every listed pair to byte offsets. Each paragraph of a pair is
-/// read again and normalized once, in blocks in path order; a pair with a paragraph that cannot
-/// be read is left out. Token boundaries do not depend on the normalization options.
+/// Maps the shared token runs of every listed pair to byte offsets. Where a side is the first
+/// paragraph of its unit, partial matching told the runs' bytes already; every other paragraph
+/// of a pair is read again and normalized once, in blocks in path order. A pair with a paragraph
+/// that cannot be read is left out. Token boundaries do not depend on the normalization options.
 fn shared_spans(
     corpus: &Corpus,
     found: &Found<'_>,
     pairs: Vec<PartialPair>,
 ) -> (PartialSpans, Vec<Problem>) {
-    // The runs of each pair, in the order they appear in `p`, with token positions.
+    let units = &found.matches.units;
+    // The runs of each pair, in the order they appear in `p`: byte offsets where known, token
+    // positions for the sides still to be read, listed in `sides` as (paragraph, pair, is `q`).
     let mut ends = Vec::with_capacity(pairs.len());
     let mut spans: Vec<SharedSpan> = Vec::new();
-    for pair in &pairs {
+    let mut sides: Vec<(u32, u32, bool)> = Vec::new();
+    for (i, pair) in pairs.iter().enumerate() {
         let link = &found.partials.links[pair.link];
-        let mut runs: Vec<(usize, usize, usize)> = link
+        let (unit_p, unit_q) = if pair.swapped {
+            (link.b, link.a)
+        } else {
+            (link.a, link.b)
+        };
+        let known = !link.bytes.is_empty();
+        let p_known = known && units.first(unit_p) == pair.p;
+        let q_known = known && units.first(unit_q) == pair.q;
+        let mut runs: Vec<(usize, usize, usize, [u32; 4])> = link
             .runs
             .iter()
-            .map(|r| {
-                let (a, b) = if pair.swapped { (r.b, r.a) } else { (r.a, r.b) };
-                (a as usize, b as usize, r.len as usize)
+            .enumerate()
+            .map(|(k, r)| {
+                let [a0, a1, b0, b1] = link.bytes.get(k).copied().unwrap_or_default();
+                if pair.swapped {
+                    (r.b as usize, r.a as usize, r.len as usize, [b0, b1, a0, a1])
+                } else {
+                    (r.a as usize, r.b as usize, r.len as usize, [a0, a1, b0, b1])
+                }
             })
             .collect();
         runs.sort_unstable();
-        spans.extend(runs.into_iter().map(|(a, b, n)| SharedSpan {
-            // Token positions for now; byte offsets below.
-            a_start: a,
-            a_end: a + n - 1,
-            b_start: b,
-            b_end: b + n - 1,
-            words: n as u32,
+        let start = |p: u32| corpus.paragraphs[p as usize].span.start;
+        let (p_start, q_start) = (start(pair.p), start(pair.q));
+        spans.extend(runs.into_iter().map(|(a, b, n, bytes)| {
+            let [pa0, pa1, qb0, qb1] = bytes.map(|x| x as usize);
+            SharedSpan {
+                a_start: if p_known { p_start + pa0 } else { a },
+                a_end: if p_known { p_start + pa1 } else { a + n - 1 },
+                b_start: if q_known { q_start + qb0 } else { b },
+                b_end: if q_known { q_start + qb1 } else { b + n - 1 },
+                words: n as u32,
+            }
         }));
         ends.push(spans.len() as u32);
+        if !p_known {
+            sides.push((pair.p, i as u32, false));
+        }
+        if !q_known {
+            sides.push((pair.q, i as u32, true));
+        }
     }
-    // Every side of every pair: (paragraph, pair, is `q`), in paragraph order.
-    let mut sides: Vec<(u32, u32, bool)> = pairs
-        .iter()
-        .enumerate()
-        .flat_map(|(i, pair)| [(pair.p, i as u32, false), (pair.q, i as u32, true)])
-        .collect();
     sides.par_sort_unstable();
     let mut readable = vec![true; pairs.len()];
     let mut problems: Vec<Problem> = Vec::new();

@@ -4,8 +4,8 @@
 //! paragraph ids wanted, sorted, and which parts of their sets are wanted ([`Contents`]). Out: a
 //! [`SetArena`] holding, for each of them, those parts of the [`Sets`] fingerprinting computed
 //! (sorted shingle hashes and figure shingles to verify candidates; token hashes and winnowed
-//! fingerprints with positions to find partial matches) in flat arrays, and the problems met
-//! re-reading files.
+//! fingerprints with positions, and where the tokens are in the bytes, to find partial matches)
+//! in flat arrays, and the problems met re-reading files.
 //!
 //! Fingerprinting keeps no shingle set or token for the whole corpus; the few paragraphs that
 //! take part in a candidate pair are read again through [`Corpus::reread_with`], in blocks of
@@ -35,12 +35,14 @@ pub enum Contents {
 pub struct SetArena {
     /// For every paragraph id, its slot, or [`NONE`].
     slot_of: Vec<u32>,
-    /// For every slot, where its shingles, figure shingles, tokens and winnowed fingerprints end.
-    ends: Vec<[u32; 4]>,
+    /// For every slot, where its shingles, figure shingles, tokens, winnowed fingerprints and
+    /// token sources end.
+    ends: Vec<[u32; 5]>,
     shingles: Vec<u64>,
     figure_shingles: Vec<(u64, u64)>,
     tokens: Vec<u64>,
     winnowed: Vec<(u64, u32)>,
+    sources: Vec<(u32, u32)>,
 }
 
 impl SetArena {
@@ -51,7 +53,7 @@ impl SetArena {
             return SetsRef::default();
         }
         let start = match slot {
-            0 => [0; 4],
+            0 => [0; 5],
             _ => self.ends[slot as usize - 1],
         };
         let end = self.ends[slot as usize];
@@ -61,6 +63,7 @@ impl SetArena {
             figure_shingles: &self.figure_shingles[range(1)],
             tokens: &self.tokens[range(2)],
             winnowed: &self.winnowed[range(3)],
+            sources: &self.sources[range(4)],
         }
     }
 
@@ -72,11 +75,13 @@ impl SetArena {
             .extend_from_slice(&sets.figure_shingles);
         self.tokens.extend_from_slice(&sets.tokens);
         self.winnowed.extend_from_slice(&sets.winnowed);
+        self.sources.extend_from_slice(&sets.sources);
         self.ends.push([
             self.shingles.len() as u32,
             self.figure_shingles.len() as u32,
             self.tokens.len() as u32,
             self.winnowed.len() as u32,
+            self.sources.len() as u32,
         ]);
     }
 }
@@ -131,7 +136,13 @@ pub fn load(
             crate::add_problems(&mut problems, block_problems);
             for (&(id, read), sets) in block.iter().zip(sets) {
                 match sets {
-                    Some(sets) => arena.push(id, &sets),
+                    Some(mut sets) => {
+                        // Sources in a copy's bytes are not those of `id`.
+                        if read != id {
+                            sets.sources.clear();
+                        }
+                        arena.push(id, &sets)
+                    }
                     None => retry.extend(next_copy(read).map(|next| (id, next))),
                 }
             }
@@ -143,5 +154,6 @@ pub fn load(
     arena.figure_shingles.shrink_to_fit();
     arena.tokens.shrink_to_fit();
     arena.winnowed.shrink_to_fit();
+    arena.sources.shrink_to_fit();
     (arena, problems)
 }
