@@ -376,7 +376,7 @@ fn write_github(out: &mut dyn Write, r: &Report<'_>) -> io::Result<()> {
             writeln!(
                 out,
                 "::warning file={},line={},endLine={},title=Duplicate paragraph::{}",
-                escape_property(&m.path),
+                escape_property(m.path),
                 line,
                 end_line,
                 escape_data(&message)

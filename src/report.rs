@@ -149,11 +149,11 @@ pub struct Report<'a> {
     /// Counts over the whole corpus.
     pub summary: Summary,
     /// Exact, near and template clusters.
-    pub clusters: Section<'a, ClusterReport>,
+    pub clusters: Section<'a, ClusterReport<'a>>,
     /// Paragraphs that are not duplicates but share runs of words.
-    pub partial_matches: Section<'a, PartialReport>,
+    pub partial_matches: Section<'a, PartialReport<'a>>,
     /// Runs of consecutive paragraphs copied from one place to another.
-    pub passages: Section<'a, PassageReport>,
+    pub passages: Section<'a, PassageReport<'a>>,
     /// One entry per file read or skipped.
     pub files: Vec<FileReport>,
     /// Files read with a problem that did not stop them being read (invalid UTF-8).
@@ -294,7 +294,7 @@ pub struct BaselineSummary {
 
 /// One cluster.
 #[derive(Debug, Serialize)]
-pub struct ClusterReport {
+pub struct ClusterReport<'a> {
     /// Stable id derived from the representative's normalized text.
     pub id: String,
     /// `exact`, `near` or `template`.
@@ -312,20 +312,20 @@ pub struct ClusterReport {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new_copies: Option<usize>,
     /// The members, representative first.
-    pub members: Vec<Member>,
+    pub members: Vec<Member<'a>>,
 }
 
 /// A paragraph in a cluster.
 #[derive(Debug, Serialize)]
-pub struct Member {
+pub struct Member<'a> {
     /// The file, as reached from the arguments.
-    pub path: String,
+    pub path: &'a str,
     /// For a JSON Lines record, its 1-based line in the file.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub record: Option<u32>,
     /// For a JSON Lines record, its id (with `--id-field`).
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub id: Option<Box<str>>,
+    pub id: Option<&'a str>,
     /// 0-based index of the paragraph in its document (the file, or the record).
     pub paragraph: u32,
     /// 1-based first line in the document.
@@ -344,7 +344,7 @@ pub struct Member {
     pub new: Option<bool>,
 }
 
-impl Member {
+impl Member<'_> {
     /// Its first and last line in the file: the record's line for a JSON Lines record (its
     /// `line` and `end_line` count inside the record's text).
     pub fn file_lines(&self) -> (u32, u32) {
@@ -357,11 +357,11 @@ impl Member {
 
 /// Two paragraphs that share runs of words.
 #[derive(Debug, Serialize)]
-pub struct PartialReport {
+pub struct PartialReport<'a> {
     /// The earlier paragraph.
-    pub a: Member,
+    pub a: Member<'a>,
     /// The later paragraph.
-    pub b: Member,
+    pub b: Member<'a>,
     /// Jaccard similarity of their shingle sets.
     pub similarity: f64,
     /// The maximal shared runs, in the order they appear in `a`.
@@ -385,13 +385,13 @@ pub struct SharedSpan {
 
 /// A copied run of consecutive paragraphs.
 #[derive(Debug, Serialize)]
-pub struct PassageReport {
+pub struct PassageReport<'a> {
     /// Paragraphs on each side.
     pub paragraphs: u32,
     /// The earlier run: its first paragraph's index, the first and last line, the byte range.
-    pub a: Member,
+    pub a: Member<'a>,
     /// The later run.
-    pub b: Member,
+    pub b: Member<'a>,
 }
 
 /// How much of a file another file holds.
@@ -637,13 +637,13 @@ pub fn build<'a>(
 }
 
 /// Paragraph `id` as a report member.
-fn member(corpus: &Corpus, id: u32, similarity: Option<f64>) -> Member {
+fn member(corpus: &Corpus, id: u32, similarity: Option<f64>) -> Member<'_> {
     let p = &corpus.paragraphs[id as usize];
     let document = &corpus.documents[p.document as usize];
     Member {
-        path: corpus.files[p.file as usize].display.clone(),
+        path: &corpus.files[p.file as usize].display,
         record: document.record,
-        id: document.id.clone(),
+        id: document.id.as_deref(),
         paragraph: p.index,
         line: p.span.line,
         end_line: p.span.end_line,

@@ -102,7 +102,9 @@ impl Baseline {
                     members: c
                         .members
                         .into_iter()
-                        .map(|m| BaselineMember { path: m.path })
+                        .map(|m| BaselineMember {
+                            path: m.path.to_owned(),
+                        })
                         .collect(),
                 }
             }));
@@ -151,7 +153,7 @@ pub fn apply_baseline(report: &mut Report<'_>, baseline: &Baseline) {
             let mut is_new = vec![known.is_none(); copies.len()];
             if let Some((_, paths)) = known {
                 let mut left = new_copies;
-                let unseen = (0..copies.len()).filter(|&i| !paths.contains(&copies[i].path));
+                let unseen = (0..copies.len()).filter(|&i| !paths.contains(copies[i].path));
                 let latest = (0..copies.len()).rev();
                 for i in unseen.chain(latest) {
                     if left == 0 {
@@ -168,7 +170,9 @@ pub fn apply_baseline(report: &mut Report<'_>, baseline: &Baseline) {
                     let bytes = (member.end - member.start) as u64;
                     summary.new_duplicate_paragraphs += 1;
                     summary.new_duplicate_bytes += bytes;
-                    *new_bytes_per_file.entry(member.path.clone()).or_default() += bytes;
+                    *new_bytes_per_file
+                        .entry(member.path.to_owned())
+                        .or_default() += bytes;
                 }
             }
             marks.push(Some(Marks {
