@@ -357,9 +357,14 @@ fn push_ascii_token(out: &mut Tokens, raw: &str, source: Range<usize>, options: 
     if figure && options.ignore_figures {
         out.text.push_str(FIGURE_MASK);
     } else {
-        // Byte by byte: words are short, so this beats a copy and a second pass to lowercase.
-        out.text
-            .extend(raw.bytes().map(|b| b.to_ascii_lowercase() as char));
+        // Token bytes are ASCII letters, digits and , . / : - (all but the capital letters have
+        // bit 0x20 set), so setting that bit lowercases the token in the copy.
+        debug_assert!(
+            raw.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b",-./:".contains(&b))
+        );
+        // SAFETY: only ASCII bytes are appended, so the text stays valid UTF-8.
+        unsafe { out.text.as_mut_vec() }.extend(raw.bytes().map(|b| b | 0x20));
         // Without a digit the token is letters only (separators stand between digits), so its
         // lowercase form is what the list holds.
         if options.fold_spelling
