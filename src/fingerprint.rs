@@ -435,7 +435,7 @@ impl Fingerprinter {
             if has_figures {
                 let window = start..start + k;
                 if tokens.tokens[window.clone()].iter().any(|t| t.figure) {
-                    let masked_hash = shingle_hash(&masked_tokens[window]);
+                    let masked_hash = hash_words(&masked_tokens[window]);
                     figure_shingles.push((masked_hash, hash));
                     masked_shingles.push(masked_hash);
                 } else {
@@ -455,13 +455,11 @@ impl Fingerprinter {
         mins.resize(self.multipliers.len(), u64::MAX);
         minhash(&self.multipliers, &self.addends, set, mins);
         let rows = self.params.rows;
-        let mut buf = [0u8; 8 * 16];
-        out.extend(mins[..self.params.bands * rows].chunks(rows).map(|band| {
-            for (chunk, v) in buf.chunks_mut(8).zip(band) {
-                chunk.copy_from_slice(&v.to_le_bytes());
-            }
-            xxh3_64(&buf[..band.len() * 8]) as u32
-        }));
+        out.extend(
+            mins[..self.params.bands * rows]
+                .chunks(rows)
+                .map(|band| hash_words(band) as u32),
+        );
     }
 }
 
@@ -585,7 +583,7 @@ pub fn contexts_agree(a: u32, b: u32) -> bool {
 /// than k has one shingle, all of its tokens.
 fn shingle_hashes(tokens: &[u64], shingle: usize) -> impl Iterator<Item = u64> + '_ {
     let k = shingle.min(tokens.len());
-    tokens.windows(k.max(1)).map(shingle_hash)
+    tokens.windows(k.max(1)).map(hash_words)
 }
 
 /// The shingle set (sorted, without repeats) of a paragraph's token hashes: the same set
@@ -597,15 +595,25 @@ pub fn shingle_set(tokens: &[u64], shingle: usize) -> Vec<u64> {
     set
 }
 
-fn shingle_hash(token_hashes: &[u64]) -> u64 {
+/// xxh3-64 of 64-bit words in little-endian order: a shingle's hash from its token hashes, a
+/// band's key from its MinHash values.
+fn hash_words(words: &[u64]) -> u64 {
+    // Three words, the default shingle and band, without zeroing a larger buffer each time.
+    if let &[a, b, c] = words {
+        let mut buf = [0u8; 24];
+        buf[..8].copy_from_slice(&a.to_le_bytes());
+        buf[8..16].copy_from_slice(&b.to_le_bytes());
+        buf[16..].copy_from_slice(&c.to_le_bytes());
+        return xxh3_64(&buf);
+    }
     let mut buf = [0u8; 8 * 16];
-    if token_hashes.len() <= 16 {
-        for (chunk, h) in buf.chunks_mut(8).zip(token_hashes) {
+    if words.len() <= 16 {
+        for (chunk, h) in buf.chunks_mut(8).zip(words) {
             chunk.copy_from_slice(&h.to_le_bytes());
         }
-        return xxh3_64(&buf[..token_hashes.len() * 8]);
+        return xxh3_64(&buf[..words.len() * 8]);
     }
-    let bytes: Vec<u8> = token_hashes.iter().flat_map(|h| h.to_le_bytes()).collect();
+    let bytes: Vec<u8> = words.iter().flat_map(|h| h.to_le_bytes()).collect();
     xxh3_64(&bytes)
 }
 
