@@ -534,17 +534,24 @@ fn minhash_lanes(multipliers: &[u64], addends: &[u64], set: &[u64], mins: &mut [
 /// consecutive hashes, the rightmost one on ties, recorded once per position. Two sequences that
 /// share `w` consecutive hashes share a selected fingerprint.
 fn winnow(hashes: &[u64], w: usize, mut select: impl FnMut(u64, u32)) {
-    let mut last = None;
-    for start in 0..=hashes.len() - w {
-        let mut best = start;
-        for i in start + 1..start + w {
-            if hashes[i] <= hashes[best] {
-                best = i;
-            }
+    let rightmost_min = |window: std::ops::Range<usize>| {
+        window.reduce(|best, i| if hashes[i] <= hashes[best] { i } else { best })
+    };
+    let Some(mut best) = rightmost_min(0..w) else {
+        return;
+    };
+    select(hashes[best], best as u32);
+    for end in w..hashes.len() {
+        // The window is end + 1 - w ..= end: the new hash wins ties, being rightmost; the old
+        // minimum is only looked for again once it leaves the window.
+        let previous = best;
+        if hashes[end] <= hashes[best] {
+            best = end;
+        } else if best + w == end {
+            best = rightmost_min(end + 1 - w..end + 1).expect("w > 0");
         }
-        if last != Some(best) {
+        if best != previous {
             select(hashes[best], best as u32);
-            last = Some(best);
         }
     }
 }
@@ -854,6 +861,28 @@ mod tests {
         kept.sort_unstable();
         assert_eq!(kept, sets.winnowed.iter().map(|w| w.0).collect::<Vec<_>>());
         assert_eq!(sets.tokens.len(), 9);
+    }
+
+    proptest::proptest! {
+        /// The incremental winnowing selects what recomputing every window's rightmost minimum
+        /// selects (few distinct hashes, so ties are common).
+        #[test]
+        fn winnowing_matches_every_window_recomputed(
+            hashes in proptest::collection::vec(0u64..4, 1..60),
+            w in 1usize..8,
+        ) {
+            proptest::prop_assume!(hashes.len() >= w);
+            let mut incremental = Vec::new();
+            winnow(&hashes, w, |h, p| incremental.push((h, p)));
+            let mut recomputed: Vec<(u64, u32)> = Vec::new();
+            for start in 0..=hashes.len() - w {
+                let best = (start..start + w).fold(start, |b, i| if hashes[i] <= hashes[b] { i } else { b });
+                if recomputed.last().map(|l| l.1) != Some(best as u32) {
+                    recomputed.push((hashes[best], best as u32));
+                }
+            }
+            proptest::prop_assert_eq!(incremental, recomputed);
+        }
     }
 
     #[test]
