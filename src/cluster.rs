@@ -149,13 +149,13 @@ fn cluster_of(
     // representative.
     let rep_unit = group[0];
     let rep = sets.get(m.units.first(rep_unit));
-    let rep_masked = template.then(|| rep.masked_shingles());
+    let rep_masked = template.then(|| sets.masked(m.units.first(rep_unit)));
     let mut members: Vec<(u32, f64)> = Vec::new();
     for &u in group {
         let paragraphs = m.units.get(u);
         let similarity = match &rep_masked {
             _ if u == rep_unit => 1.0,
-            Some(rep_masked) => jaccard(&sets.get(paragraphs[0]).masked_shingles(), rep_masked),
+            Some(rep_masked) => jaccard(sets.masked(paragraphs[0]), rep_masked),
             None => jaccard(sets.get(paragraphs[0]).shingles, rep.shingles),
         };
         members.extend(paragraphs.iter().map(|&p| (p, similarity)));

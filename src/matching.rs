@@ -249,8 +249,9 @@ pub fn verify(m: &mut Matches, candidates: &[(u32, u32)], sets: &SetArena, thres
     let verified: Vec<(u32, u32, Link)> = candidates
         .par_iter()
         .filter_map(|&(a, b)| {
-            let (sa, sb) = (sets.get(units.first(a)), sets.get(units.first(b)));
-            verify_pair(&sa, &sb, threshold).map(|link| (a, b, link))
+            let (ia, ib) = (units.first(a), units.first(b));
+            let masked = || jaccard(sets.masked(ia), sets.masked(ib));
+            verify_pair(&sets.get(ia), &sets.get(ib), threshold, masked).map(|link| (a, b, link))
         })
         .collect();
     for (a, b, link) in verified {
@@ -266,13 +267,20 @@ pub fn verify(m: &mut Matches, candidates: &[(u32, u32)], sets: &SetArena, thres
 /// Verifies one candidate pair on the real shingle sets: `Some(true)` for a near duplicate,
 /// `Some(false)` for a template, `None` when they are not alike enough.
 pub fn verify_sets(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> Option<bool> {
-    verify_pair(a, b, threshold).map(|link| matches!(link, Link::Near))
+    let masked = || jaccard(&a.masked_shingles(), &b.masked_shingles());
+    verify_pair(a, b, threshold, masked).map(|link| matches!(link, Link::Near))
 }
 
-fn verify_pair(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> Option<Link> {
+/// Verifies a pair; `masked_jaccard` gives the Jaccard similarity of their figure-masked sets,
+/// asked for only when their figures conflict.
+fn verify_pair(
+    a: &SetsRef<'_>,
+    b: &SetsRef<'_>,
+    threshold: f64,
+    masked_jaccard: impl FnOnce() -> f64,
+) -> Option<Link> {
     if a.conflicts_with(b) {
-        let masked = jaccard(&a.masked_shingles(), &b.masked_shingles());
-        (masked >= threshold).then_some(Link::Template)
+        (masked_jaccard() >= threshold).then_some(Link::Template)
     } else {
         (jaccard(a.shingles, b.shingles) >= threshold).then_some(Link::Near)
     }

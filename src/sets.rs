@@ -12,6 +12,8 @@
 //! [`BLOCK`] paragraphs in path order (so each file is read about once and only one block of text
 //! is in memory), normalized and shingled again in parallel.
 
+use std::sync::OnceLock;
+
 use crate::fingerprint::{Fingerprinter, Sets, SetsRef};
 use crate::normalize::normalized;
 use crate::{Corpus, Problem, normalize};
@@ -43,6 +45,8 @@ pub struct SetArena {
     tokens: Vec<u64>,
     winnowed: Vec<(u64, u32)>,
     sources: Vec<(u32, u32)>,
+    /// For every slot, its figure-masked shingle set once asked for ([`SetArena::masked`]).
+    masked: Vec<OnceLock<Vec<u64>>>,
 }
 
 impl SetArena {
@@ -67,6 +71,16 @@ impl SetArena {
         }
     }
 
+    /// The figure-masked shingle set of paragraph `id` ([`SetsRef::masked_shingles`]), computed
+    /// on first use and kept: a paragraph in many template candidates is masked once.
+    pub fn masked(&self, id: u32) -> &[u64] {
+        let sets = self.get(id);
+        if sets.figure_shingles.is_empty() {
+            return sets.shingles;
+        }
+        self.masked[self.slot_of[id as usize] as usize].get_or_init(|| sets.masked_shingles())
+    }
+
     fn push(&mut self, id: u32, sets: &Sets) {
         self.slot_of[id as usize] = self.ends.len() as u32;
         // Only the parts asked for were computed; the others are empty.
@@ -83,6 +97,7 @@ impl SetArena {
             self.winnowed.len() as u32,
             self.sources.len() as u32,
         ]);
+        self.masked.push(OnceLock::new());
     }
 }
 
