@@ -279,6 +279,9 @@ pub struct Paragraph {
     pub document: u32,
     /// 0-based index in its document.
     pub index: u32,
+    /// The low 32 bits of xxh3-64 of its bytes: with the length, tells a byte-for-byte copy
+    /// (whose words sit at the same offsets) from one that only normalizes the same.
+    pub bytes_hash: u32,
     /// Where it is in its document's text.
     pub span: Span,
 }
@@ -429,6 +432,7 @@ struct ScannedDocument {
     offset: u64,
     id: Option<Box<str>>,
     spans: Vec<Span>,
+    bytes_hashes: Vec<u32>,
 }
 
 /// What reading, segmenting and fingerprinting one file gave. The file's text itself is dropped,
@@ -455,32 +459,38 @@ enum Scanned {
 /// Paragraphs of one document fingerprinted together, in parallel with the next block.
 const PARAGRAPH_BLOCK: usize = 4096;
 
-/// Segments and fingerprints one document, blocks of paragraphs in parallel.
+/// Segments and fingerprints one document, blocks of paragraphs in parallel: the paragraphs'
+/// spans and [`Paragraph::bytes_hash`]es, and their fingerprints.
 fn scan_document(
     text: &[u8],
     text_start: usize,
     fingerprinter: &Fingerprinter,
     options: normalize::Options,
-) -> (Vec<Span>, FileFingerprints) {
+) -> (Vec<Span>, Vec<u32>, FileFingerprints) {
     let spans = segment::segment(text, text_start);
-    let blocks: Vec<FileFingerprints> = spans
+    let blocks: Vec<(FileFingerprints, Vec<u32>)> = spans
         .par_chunks(PARAGRAPH_BLOCK)
         .map(|block| {
             let mut fingerprints =
                 FileFingerprints::with_capacity(block.len(), fingerprinter.params().bands);
+            let mut hashes = Vec::with_capacity(block.len());
             let mut tokens = normalize::Tokens::default();
             for s in block {
-                normalize::normalize_into(&text[s.start..s.end], options, &mut tokens);
+                let bytes = &text[s.start..s.end];
+                hashes.push(xxhash_rust::xxh3::xxh3_64(bytes) as u32);
+                normalize::normalize_into(bytes, options, &mut tokens);
                 fingerprinter.fingerprint(&tokens, &mut fingerprints);
             }
-            fingerprints
+            (fingerprints, hashes)
         })
         .collect();
     let mut fingerprints = FileFingerprints::default();
-    for block in blocks {
+    let mut hashes = Vec::with_capacity(spans.len());
+    for (block, block_hashes) in blocks {
         fingerprints.extend(block);
+        hashes.extend(block_hashes);
     }
-    (spans, fingerprints)
+    (spans, hashes, fingerprints)
 }
 
 fn scan(path: &Path, config: &Config, fingerprinter: &Fingerprinter) -> Scanned {
@@ -503,7 +513,7 @@ fn scan(path: &Path, config: &Config, fingerprinter: &Fingerprinter) -> Scanned 
                 let record = read::parse_record(bytes, &config.read)
                     .map_err(|message| read::RecordError { line, message })?;
                 Ok(record.map(|record| {
-                    let (spans, fingerprints) =
+                    let (spans, bytes_hashes, fingerprints) =
                         scan_document(record.text.as_bytes(), 0, fingerprinter, options);
                     let id = record.id.map(String::into_boxed_str);
                     (
@@ -512,6 +522,7 @@ fn scan(path: &Path, config: &Config, fingerprinter: &Fingerprinter) -> Scanned 
                             offset: (bytes.as_ptr() as usize - records_start) as u64,
                             id,
                             spans,
+                            bytes_hashes,
                         },
                         fingerprints,
                     )
@@ -529,13 +540,14 @@ fn scan(path: &Path, config: &Config, fingerprinter: &Fingerprinter) -> Scanned 
             }
         }
     } else {
-        let (spans, file_fingerprints) =
+        let (spans, bytes_hashes, file_fingerprints) =
             scan_document(&text.bytes, text.text_start, fingerprinter, options);
         documents.push(ScannedDocument {
             record: None,
             offset: 0,
             id: None,
             spans,
+            bytes_hashes,
         });
         fingerprints = file_fingerprints;
     }
@@ -782,11 +794,13 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
                         offset: document.offset,
                         id: document.id,
                     });
-                    for (index, span) in document.spans.into_iter().enumerate() {
+                    let paragraphs = document.spans.into_iter().zip(document.bytes_hashes);
+                    for (index, (span, bytes_hash)) in paragraphs.enumerate() {
                         corpus.paragraphs.push(Paragraph {
                             file,
                             document: id,
                             index: index as u32,
+                            bytes_hash,
                             span,
                         });
                     }

@@ -711,8 +711,9 @@ impl PartialSpans {
 }
 
 /// Maps the shared token runs of every listed pair to byte offsets. Where a side is the first
-/// paragraph of its unit, partial matching told the runs' bytes already; every other paragraph
-/// of a pair is read again and normalized once, in blocks in path order. A pair with a paragraph
+/// paragraph of its unit or a byte-for-byte copy of it, partial matching told the runs' bytes
+/// already; every other paragraph of a pair is read again and normalized once, in blocks in path
+/// order. A pair with a paragraph
 /// that cannot be read is left out. Token boundaries do not depend on the normalization options.
 fn shared_spans(
     corpus: &Corpus,
@@ -732,9 +733,18 @@ fn shared_spans(
         } else {
             (link.a, link.b)
         };
+        // The runs' bytes were told in the units' first paragraphs, and hold in any byte-for-byte
+        // copy of them.
+        let same_bytes = |p: u32, first: u32| {
+            let (p, first) = (
+                &corpus.paragraphs[p as usize],
+                &corpus.paragraphs[first as usize],
+            );
+            p.len() == first.len() && p.bytes_hash == first.bytes_hash
+        };
         let known = !link.bytes.is_empty();
-        let p_known = known && units.first(unit_p) == pair.p;
-        let q_known = known && units.first(unit_q) == pair.q;
+        let p_known = known && same_bytes(pair.p, units.first(unit_p));
+        let q_known = known && same_bytes(pair.q, units.first(unit_q));
         let mut runs: Vec<(usize, usize, usize, [u32; 4])> = link
             .runs
             .iter()
