@@ -301,7 +301,7 @@ impl Fingerprinter {
             let mut key = self.keys(tokens);
             key.band_row = NO_ROW;
             key.winnow_start = out.winnowed.len() as u32;
-            if self.shingle(tokens, scratch) {
+            if self.shingle(tokens, scratch, true, false) {
                 let long_enough = tokens.len() >= self.params.min_words;
                 if long_enough && self.winnows(scratch) {
                     let (real, shingle) = (&scratch.real, self.params.shingle);
@@ -345,7 +345,7 @@ impl Fingerprinter {
     pub fn sets_with(&self, tokens: &Tokens, verify: bool, partial: bool) -> Sets {
         SCRATCH.with_borrow_mut(|scratch| {
             let mut sets = Sets::default();
-            if !self.shingle(tokens, scratch) {
+            if !self.shingle(tokens, scratch, false, verify) {
                 return sets;
             }
             let long_enough = tokens.len() >= self.params.min_words;
@@ -399,52 +399,67 @@ impl Fingerprinter {
     }
 
     /// Fills the scratch buffers with the paragraph's token hashes, its shingles in order and,
-    /// when it has figures, its masked shingles in order and its figure shingles (sorted, without
-    /// repeats). False when there is nothing to shingle (exact-only runs, no tokens).
-    fn shingle(&self, tokens: &Tokens, scratch: &mut Scratch) -> bool {
+    /// when it has figures, what is asked for of: its masked shingles in order (`masked`, for the
+    /// MinHash signature) and its figure shingles, sorted, without repeats (`figure_shingles`, to
+    /// verify). False when there is nothing to shingle (exact-only runs, no tokens).
+    fn shingle(
+        &self,
+        tokens: &Tokens,
+        scratch: &mut Scratch,
+        masked: bool,
+        figure_shingles: bool,
+    ) -> bool {
         let Scratch {
             real,
             masked_tokens,
             shingles,
             masked_shingles,
-            figure_shingles,
+            figure_shingles: figures,
             ..
         } = scratch;
         real.clear();
         masked_tokens.clear();
         shingles.clear();
         masked_shingles.clear();
-        figure_shingles.clear();
+        figures.clear();
         if self.params.exact_only || tokens.is_empty() {
             return false;
         }
-        let has_figures = !self.params.ignore_figures && tokens.tokens.iter().any(|t| t.figure);
-        real.extend(tokens.words().map(|w| xxh3_64(w.as_bytes())));
-        if has_figures {
-            let mask_hash = xxh3_64(FIGURE_MASK.as_bytes());
-            let figures = tokens.tokens.iter().map(|t| t.figure);
-            masked_tokens.extend(
-                real.iter()
-                    .zip(figures)
-                    .map(|(&h, figure)| if figure { mask_hash } else { h }),
-            );
+        let text = tokens.text.as_bytes();
+        real.extend(tokens.tokens.iter().map(|t| xxh3_64(&text[t.norm.clone()])));
+        let has_figures = (masked || figure_shingles)
+            && !self.params.ignore_figures
+            && tokens.tokens.iter().any(|t| t.figure);
+        if !has_figures {
+            shingles.extend(shingle_hashes(real, self.params.shingle));
+            return true;
         }
+        let mask_hash = xxh3_64(FIGURE_MASK.as_bytes());
+        let is_figure = tokens.tokens.iter().map(|t| t.figure);
+        masked_tokens.extend(
+            real.iter()
+                .zip(is_figure)
+                .map(|(&h, figure)| if figure { mask_hash } else { h }),
+        );
         let k = self.params.shingle.min(real.len());
         for (start, hash) in shingle_hashes(real, self.params.shingle).enumerate() {
             shingles.push(hash);
-            if has_figures {
-                let window = start..start + k;
-                if tokens.tokens[window.clone()].iter().any(|t| t.figure) {
-                    let masked_hash = hash_words(&masked_tokens[window]);
-                    figure_shingles.push((masked_hash, hash));
-                    masked_shingles.push(masked_hash);
-                } else {
-                    masked_shingles.push(hash);
+            let window = start..start + k;
+            let masked_hash = if tokens.tokens[window.clone()].iter().any(|t| t.figure) {
+                let masked_hash = hash_words(&masked_tokens[window]);
+                if figure_shingles {
+                    figures.push((masked_hash, hash));
                 }
+                masked_hash
+            } else {
+                hash
+            };
+            if masked {
+                masked_shingles.push(masked_hash);
             }
         }
-        figure_shingles.sort_unstable();
-        figure_shingles.dedup();
+        figures.sort_unstable();
+        figures.dedup();
         true
     }
 
