@@ -208,6 +208,11 @@ impl Fingerprints {
         (&self.winnowed[range.clone()], &self.winnow_contexts[range])
     }
 
+    /// Number of winnowed fingerprints of all paragraphs.
+    pub fn winnowed_count(&self) -> usize {
+        self.winnowed.len()
+    }
+
     /// Frees the winnowed fingerprints once partial candidates have been drawn from them.
     pub fn release_winnowed(&mut self) {
         self.winnowed = Vec::new();

@@ -88,9 +88,10 @@ pub struct Candidates {
     boilerplate: Vec<u64>,
 }
 
-/// Passes over the winnowed fingerprints, each taking one range of hashes, so that only a part of
-/// the `(hash, unit, context)` entries is sorted at a time.
-const HASH_PASSES: u64 = 8;
+/// The most `(hash, unit, context)` entries sorted at a time, in bytes: the winnowed fingerprints
+/// are taken in as many passes, each over one range of hashes (one pass up to a few hundred MB of
+/// text).
+const PASS_BYTES: usize = 128 << 20;
 
 /// The unit pairs with an occurrence of a shared winnowed fingerprint that is not boilerplate
 /// where a shared run of t tokens may pass: the two occurrences' contexts agree
@@ -98,11 +99,23 @@ const HASH_PASSES: u64 = 8;
 /// [`SEED_POSITIONS_PER_UNIT`] of a fingerprint in a paragraph. Every pair `find_partials` links
 /// is a candidate; most pairs that only share a common phrase of k words are not.
 pub fn candidates(m: &Matches, fps: &Fingerprints, boilerplate_cap: usize) -> Candidates {
+    let entry_bytes = fps.winnowed_count() * std::mem::size_of::<(u64, u32, u32)>();
+    candidates_in_passes(m, fps, boilerplate_cap, entry_bytes.div_ceil(PASS_BYTES))
+}
+
+/// [`candidates`], taking the winnowed fingerprints in `passes` ranges of hashes (at least one).
+fn candidates_in_passes(
+    m: &Matches,
+    fps: &Fingerprints,
+    boilerplate_cap: usize,
+    passes: usize,
+) -> Candidates {
     let units = &m.units;
     let mut pairs: Vec<(u32, u32)> = Vec::new();
     let mut boilerplate: Vec<u64> = Vec::new();
-    for pass in 0..HASH_PASSES {
-        let in_pass = |h: u64| h / (u64::MAX / HASH_PASSES + 1) == pass;
+    let passes = passes.max(1) as u64;
+    for pass in 0..passes {
+        let in_pass = |h: u64| ((h as u128 * passes as u128) >> 64) as u64 == pass;
         let unit_blocks: Vec<Vec<(u64, u32, u32)>> = (0..units.len().div_ceil(UNIT_BLOCK))
             .into_par_iter()
             .map(|block| {
@@ -396,9 +409,13 @@ mod tests {
         #![proptest_config(ProptestConfig { cases: 300, ..ProptestConfig::default() })]
 
         /// The context filter loses nothing: the links found from the candidates are those found
-        /// by trying every pair of units.
+        /// by trying every pair of units; and the candidates do not depend on the passes.
         #[test]
-        fn candidates_hold_every_link(texts in paragraphs(), cap in 2usize..30) {
+        fn candidates_hold_every_link(
+            texts in paragraphs(),
+            cap in 2usize..30,
+            passes in 1usize..6,
+        ) {
             let params = Params {
                 shingle: 3,
                 min_words: 8,
@@ -421,6 +438,10 @@ mod tests {
             }
             let matches = group_exact(&fps);
             let found = candidates(&matches, &fps, cap);
+            // The passes only split the work: every fingerprint is taken in exactly one.
+            let in_passes = candidates_in_passes(&matches, &fps, cap, passes);
+            prop_assert_eq!(&in_passes.pairs, &found.pairs);
+            prop_assert_eq!(&in_passes.boilerplate, &found.boilerplate);
             let units = matches.units.len() as u32;
             let every_pair = Candidates {
                 pairs: (0..units).flat_map(|a| (a + 1..units).map(move |b| (a, b))).collect(),
