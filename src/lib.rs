@@ -567,6 +567,93 @@ fn scan(path: &Path, config: &Config, fingerprinter: &Fingerprinter) -> Scanned 
     }
 }
 
+/// Adds one scanned file to the corpus: its entry, documents, paragraphs and fingerprints, and
+/// its warnings and errors.
+fn merge_scanned(
+    corpus: &mut Corpus,
+    warnings: &mut Vec<Problem>,
+    errors: &mut Vec<Problem>,
+    path: &Path,
+    scanned: Scanned,
+    config: &Config,
+) {
+    let file = corpus.files.len() as u32;
+    let mut entry = FileEntry {
+        path: path.to_path_buf(),
+        display: walk::display_path(path),
+        ..FileEntry::default()
+    };
+    match scanned {
+        Scanned::Failed(e) => {
+            errors.push(Problem::new(path, e.to_string()));
+            return;
+        }
+        Scanned::Binary { size } => {
+            entry.size = size;
+            entry.binary = true;
+        }
+        Scanned::Text {
+            size,
+            hash,
+            compression,
+            decoding,
+            jsonl,
+            valid_utf8,
+            documents,
+            fingerprints,
+            record_errors,
+            kept,
+        } => {
+            entry.size = size;
+            entry.hash = hash;
+            entry.compression = compression;
+            entry.decoding = Some(decoding);
+            entry.records = jsonl.then_some(documents.len());
+            entry.kept = kept;
+            if !valid_utf8 {
+                let message = match decoding {
+                    read::Decoding::Utf16Le | read::Decoding::Utf16Be => {
+                        "invalid UTF-16, decoded with U+FFFD replacement characters"
+                    }
+                    _ => "invalid UTF-8, decoded with U+FFFD replacement characters",
+                };
+                warnings.push(Problem::new(path, message));
+            }
+            errors.extend(
+                record_errors
+                    .into_iter()
+                    .map(|e| Problem::at_line(path, e.line, e.message)),
+            );
+            for document in documents {
+                let id = corpus.documents.len() as u32;
+                corpus.documents.push(DocumentEntry {
+                    file,
+                    record: document.record,
+                    offset: document.offset,
+                    id: document.id,
+                });
+                let paragraphs = document.spans.into_iter().zip(document.bytes_hashes);
+                for (index, (span, bytes_hash)) in paragraphs.enumerate() {
+                    corpus.paragraphs.push(Paragraph {
+                        file,
+                        document: id,
+                        index: index as u32,
+                        bytes_hash,
+                        span,
+                    });
+                }
+            }
+            corpus.short_paragraphs += fingerprints
+                .keys()
+                .iter()
+                .filter(|k| (k.words as usize) < config.min_words)
+                .count();
+            corpus.fingerprints.append(fingerprints);
+        }
+    }
+    corpus.files.push(entry);
+}
+
 /// Files scanned in parallel before their results are merged.
 const SCAN_CHUNK: usize = 4096;
 
@@ -724,96 +811,44 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
         window: config.window(),
     });
 
-    // A chunk of files at a time is scanned in parallel and merged before the next one, so the
-    // per-file results are never all held next to the merged ones.
-    let scanned = paths.chunks(SCAN_CHUNK).flat_map(|chunk| {
-        chunk
-            .par_iter()
-            .map(|p| scan(p, config, &fingerprinter))
-            .collect::<Vec<Scanned>>()
-    });
-
+    // A chunk of files at a time is scanned in parallel while the chunk before is merged (on one
+    // thread, in path order), so the per-file results of at most two chunks are held next to the
+    // merged ones.
     let mut corpus = Corpus {
         read_options: config.read.clone(),
         ..Corpus::default()
     };
     let mut warnings = Vec::new();
-    for (path, scanned) in paths.iter().zip(scanned) {
-        let file = corpus.files.len() as u32;
-        let mut entry = FileEntry {
-            path: path.clone(),
-            display: walk::display_path(path),
-            ..FileEntry::default()
-        };
-        match scanned {
-            Scanned::Failed(e) => {
-                errors.push(Problem::new(path, e.to_string()));
-                continue;
-            }
-            Scanned::Binary { size } => {
-                entry.size = size;
-                entry.binary = true;
-            }
-            Scanned::Text {
-                size,
-                hash,
-                compression,
-                decoding,
-                jsonl,
-                valid_utf8,
-                documents,
-                fingerprints,
-                record_errors,
-                kept,
-            } => {
-                entry.size = size;
-                entry.hash = hash;
-                entry.compression = compression;
-                entry.decoding = Some(decoding);
-                entry.records = jsonl.then_some(documents.len());
-                entry.kept = kept;
-                if !valid_utf8 {
-                    let message = match decoding {
-                        read::Decoding::Utf16Le | read::Decoding::Utf16Be => {
-                            "invalid UTF-16, decoded with U+FFFD replacement characters"
-                        }
-                        _ => "invalid UTF-8, decoded with U+FFFD replacement characters",
-                    };
-                    warnings.push(Problem::new(path, message));
-                }
-                errors.extend(
-                    record_errors
-                        .into_iter()
-                        .map(|e| Problem::at_line(path, e.line, e.message)),
-                );
-                for document in documents {
-                    let id = corpus.documents.len() as u32;
-                    corpus.documents.push(DocumentEntry {
-                        file,
-                        record: document.record,
-                        offset: document.offset,
-                        id: document.id,
-                    });
-                    let paragraphs = document.spans.into_iter().zip(document.bytes_hashes);
-                    for (index, (span, bytes_hash)) in paragraphs.enumerate() {
-                        corpus.paragraphs.push(Paragraph {
-                            file,
-                            document: id,
-                            index: index as u32,
-                            bytes_hash,
-                            span,
-                        });
-                    }
-                }
-                corpus.short_paragraphs += fingerprints
-                    .keys()
-                    .iter()
-                    .filter(|k| (k.words as usize) < config.min_words)
-                    .count();
-                corpus.fingerprints.append(fingerprints);
-            }
+    let mut merge = |chunk: &[PathBuf], scanned: Vec<Scanned>| {
+        for (path, scanned) in chunk.iter().zip(scanned) {
+            merge_scanned(
+                &mut corpus,
+                &mut warnings,
+                &mut errors,
+                path,
+                scanned,
+                config,
+            );
         }
-        corpus.files.push(entry);
+    };
+    let mut previous: Option<(&[PathBuf], Vec<Scanned>)> = None;
+    for chunk in paths.chunks(SCAN_CHUNK) {
+        let scan_chunk = || {
+            chunk
+                .par_iter()
+                .map(|p| scan(p, config, &fingerprinter))
+                .collect::<Vec<Scanned>>()
+        };
+        let merge_previous = || {
+            if let Some((chunk, scanned)) = previous.take() {
+                merge(chunk, scanned);
+            }
+        };
+        let (scanned, ()) = rayon::join(scan_chunk, merge_previous);
+        previous = Some((chunk, scanned));
+    }
+    if let Some((chunk, scanned)) = previous {
+        merge(chunk, scanned);
     }
 
     let (matches, clusters, partials) =
