@@ -681,14 +681,19 @@ fn normalization_steps(options: normalize::Options) -> Vec<String> {
     steps
 }
 
-/// Stages 6 and 7: candidates from the kept fingerprints, the real sets of the candidates re-read
-/// (problems re-reading go to `errors`), verified links, clusters and partial matches.
-fn find_links(
+/// Stages 6 and 7 but for partial matches: candidates from the kept fingerprints, the real sets
+/// of the candidates re-read (problems re-reading go to `errors`), verified links and clusters;
+/// and the partial candidates, not yet checked against the clusters. The fingerprints are freed.
+fn find_clusters(
     corpus: &mut Corpus,
     fingerprinter: &Fingerprinter,
     config: &Config,
     errors: &mut Vec<Problem>,
-) -> (matching::Matches, Vec<cluster::Cluster>, partial::Partials) {
+) -> (
+    matching::Matches,
+    Vec<cluster::Cluster>,
+    partial::Candidates,
+) {
     // Each arena is freed as soon as its candidates are drawn (the band keys band by band), so
     // the two are never held together with their candidates.
     let mut matches = matching::group_exact(&corpus.fingerprints);
@@ -698,27 +703,24 @@ fn find_links(
         config.boilerplate_cap,
     );
     alloc::give_back_freed_memory();
-    let mut partial_candidates =
+    let partial_candidates =
         partial::candidates(&matches, &corpus.fingerprints, config.boilerplate_cap);
     corpus.fingerprints.release_winnowed();
     alloc::give_back_freed_memory();
 
     // The sets are re-read in two rounds, each freed before the next, so that only one kind is
     // held at a time: shingles and figure shingles of every unit in a candidate pair or template
-    // link, to verify them and build the clusters; then token hashes and winnowed fingerprints of
-    // every unit in a partial candidate pair not already clustered.
+    // link, here, to verify them and build the clusters; then, in [`find_partial_matches`], token
+    // hashes and winnowed fingerprints of every unit in a partial candidate pair not clustered.
     let ids = first_paragraphs(&matches.units, candidates.iter().chain(&matches.templates));
-    let load = |corpus: &Corpus, matches: &matching::Matches, ids: &[u32], contents| {
-        sets::load(
-            corpus,
-            fingerprinter,
-            config.normalize_options(),
-            ids,
-            contents,
-            |p| matches.next_copy(p),
-        )
-    };
-    let (sets, problems) = load(corpus, &matches, &ids, sets::Contents::Verify);
+    let (sets, problems) = load_sets(
+        corpus,
+        fingerprinter,
+        config,
+        &matches,
+        &ids,
+        sets::Contents::Verify,
+    );
     drop(ids);
     add_problems(errors, problems);
     matching::verify(&mut matches, &candidates, &sets, config.threshold);
@@ -728,24 +730,55 @@ fn find_links(
     // The clusters keep their representatives' keys; nothing reads the others any more.
     corpus.fingerprints = Fingerprints::default();
     alloc::give_back_freed_memory();
+    (matches, clusters, partial_candidates)
+}
 
-    partial_candidates.retain_unclustered(&cluster::groups_of_units(&matches, &clusters));
-    let ids = first_paragraphs(&matches.units, partial_candidates.pairs.iter());
-    let (sets, problems) = load(corpus, &matches, &ids, sets::Contents::Partial);
-    drop(ids);
-    add_problems(errors, problems);
-    let partials = partial::find_partials(
-        &matches,
-        &sets,
-        &partial_candidates,
-        partial::PartialParams {
-            shingle: config.shingle,
-            min_shared_words: config.min_shared_words,
-        },
+/// Stage 6 for partial matches: the candidates whose units are not clustered together, their
+/// token hashes and winnowed fingerprints re-read, and the verified shared runs; with the
+/// problems met re-reading.
+fn find_partial_matches(
+    corpus: &Corpus,
+    fingerprinter: &Fingerprinter,
+    config: &Config,
+    matches: &matching::Matches,
+    clusters: &[cluster::Cluster],
+    mut candidates: partial::Candidates,
+) -> (partial::Partials, Vec<Problem>) {
+    candidates.retain_unclustered(&cluster::groups_of_units(matches, clusters));
+    let ids = first_paragraphs(&matches.units, candidates.pairs.iter());
+    let (sets, problems) = load_sets(
+        corpus,
+        fingerprinter,
+        config,
+        matches,
+        &ids,
+        sets::Contents::Partial,
     );
+    drop(ids);
+    let params = partial::PartialParams {
+        shingle: config.shingle,
+        min_shared_words: config.min_shared_words,
+    };
+    let partials = partial::find_partials(matches, &sets, &candidates, params);
     drop(sets);
     alloc::give_back_freed_memory();
-    (matches, clusters, partials)
+    (partials, problems)
+}
+
+/// The sets of paragraphs `ids` read again ([`sets::load`]); a paragraph whose file cannot be
+/// read takes its next exact copy's.
+fn load_sets(
+    corpus: &Corpus,
+    fingerprinter: &Fingerprinter,
+    config: &Config,
+    matches: &matching::Matches,
+    ids: &[u32],
+    contents: sets::Contents,
+) -> (sets::SetArena, Vec<Problem>) {
+    let options = config.normalize_options();
+    sets::load(corpus, fingerprinter, options, ids, contents, |p| {
+        matches.next_copy(p)
+    })
 }
 
 /// The first paragraphs of the units in `pairs`, sorted, each once.
@@ -851,16 +884,31 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
         merge(chunk, scanned);
     }
 
-    let (matches, clusters, partials) =
-        find_links(&mut corpus, &fingerprinter, config, &mut errors);
-    let cluster_of = passages::duplicate_cluster_of(corpus.paragraphs.len(), &clusters);
-    let passages = passages::find_passages(&corpus.paragraphs, &clusters, &cluster_of);
-    let overlaps = passages::file_overlaps(
-        &corpus.paragraphs,
-        &clusters,
-        &cluster_of,
-        corpus.files.len(),
-    );
+    let (matches, clusters, partial_candidates) =
+        find_clusters(&mut corpus, &fingerprinter, config, &mut errors);
+    // Partial matches and passages both start from the clusters: one is worked on while the
+    // other waits for a thread.
+    let partial_round = || {
+        let candidates = partial_candidates;
+        find_partial_matches(
+            &corpus,
+            &fingerprinter,
+            config,
+            &matches,
+            &clusters,
+            candidates,
+        )
+    };
+    let passages_and_overlaps = || {
+        let cluster_of = passages::duplicate_cluster_of(corpus.paragraphs.len(), &clusters);
+        let passages = passages::find_passages(&corpus.paragraphs, &clusters, &cluster_of);
+        let files = corpus.files.len();
+        let overlaps = passages::file_overlaps(&corpus.paragraphs, &clusters, &cluster_of, files);
+        (passages, overlaps)
+    };
+    let ((partials, partial_problems), (passages, overlaps)) =
+        rayon::join(partial_round, passages_and_overlaps);
+    add_problems(&mut errors, partial_problems);
 
     let settings = report::Settings {
         inputs: config
