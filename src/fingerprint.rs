@@ -403,9 +403,9 @@ impl Fingerprinter {
         }
     }
 
-    /// Fills the scratch buffers with the paragraph's token hashes, its shingles in order and,
-    /// when it has figures, what is asked for of: its masked shingles in order (`masked`, for the
-    /// MinHash signature) and its figure shingles, sorted, without repeats (`figure_shingles`, to
+    /// Fills the scratch buffers with the paragraph's token hashes and its shingles in order;
+    /// when it has figures, also with its masked shingles in order if `masked` (for the MinHash
+    /// signature) and its figure shingles, sorted and without repeats, if `figure_shingles` (to
     /// verify). False when there is nothing to shingle (exact-only runs, no tokens).
     fn shingle(
         &self,

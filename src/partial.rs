@@ -5,8 +5,8 @@
 //! unit, the duplicate and template cluster it belongs to (so pairs already clustered are left
 //! out), for [`find_partials`].
 //! Out: [`PartialLink`]s between units: every maximal run of at least `min_shared_words`
-//! consecutive normalized tokens that two paragraphs share, as token positions, with the Jaccard
-//! similarity of their shingle sets.
+//! consecutive normalized tokens that two paragraphs share, as token positions and as byte ranges
+//! in the units' first paragraphs, with the Jaccard similarity of their shingle sets.
 //!
 //! Candidates are pairs of units that share a winnowed fingerprint. With shingles of k words and
 //! windows of w shingles, every shared run of t = w + k − 1 words holds w shared consecutive

@@ -713,8 +713,8 @@ impl PartialSpans {
 /// Maps the shared token runs of every listed pair to byte offsets. Where a side is the first
 /// paragraph of its unit or a byte-for-byte copy of it, partial matching told the runs' bytes
 /// already; every other paragraph of a pair is read again and normalized once, in blocks in path
-/// order. A pair with a paragraph
-/// that cannot be read is left out. Token boundaries do not depend on the normalization options.
+/// order. A pair with a paragraph that cannot be read is left out. Token boundaries do not depend
+/// on the normalization options.
 fn shared_spans(
     corpus: &Corpus,
     found: &Found<'_>,
