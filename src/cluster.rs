@@ -75,13 +75,23 @@ impl DisjointSets {
 
     /// The sets with more than one element, each sorted, ordered by their smallest element.
     fn groups(mut self) -> Vec<Vec<u32>> {
-        let n = self.0.len();
-        let mut by_root: Vec<Vec<u32>> = vec![Vec::new(); n];
-        for x in 0..n as u32 {
-            let root = self.find(x);
-            by_root[root as usize].push(x);
+        let roots: Vec<u32> = (0..self.0.len() as u32).map(|x| self.find(x)).collect();
+        let mut sizes = vec![0u32; roots.len()];
+        for &root in &roots {
+            sizes[root as usize] += 1;
         }
-        by_root.into_iter().filter(|g| g.len() > 1).collect()
+        // (root, element) of every element not alone in its set, sorted: the root is the
+        // smallest element, so the sets come out in order, each sorted.
+        let mut members: Vec<(u32, u32)> = (0..roots.len() as u32)
+            .zip(&roots)
+            .filter(|&(_, &root)| sizes[root as usize] > 1)
+            .map(|(x, &root)| (root, x))
+            .collect();
+        members.sort_unstable();
+        members
+            .chunk_by(|a, b| a.0 == b.0)
+            .map(|set| set.iter().map(|&(_, x)| x).collect())
+            .collect()
     }
 }
 
