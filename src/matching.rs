@@ -103,25 +103,22 @@ pub fn group_exact(fps: &Fingerprints) -> Matches {
         .collect();
     order.par_sort_unstable();
     // Paragraphs grouped by whole key, each group in id order; (first id, start, length) of each.
+    // A paragraph alone under its high half needs no look at its whole key.
     let mut grouped: Vec<u32> = Vec::with_capacity(order.len());
     let mut groups: Vec<(u32, u32, u32)> = Vec::new();
-    let mut push_group = |grouped: &mut Vec<u32>, ids: &mut dyn Iterator<Item = u32>| {
-        let start = grouped.len();
-        grouped.extend(ids);
-        let first = grouped[start];
-        groups.push((first, start as u32, (grouped.len() - start) as u32));
-    };
+    let mut whole: Vec<(u128, u32)> = Vec::new();
     for same_high in order.chunk_by(|a, b| a.0 == b.0) {
-        let exact = |e: &(u64, u32)| keys[e.1 as usize].exact;
-        if same_high.len() == 1 || same_high.iter().all(|e| exact(e) == exact(&same_high[0])) {
-            push_group(&mut grouped, &mut same_high.iter().map(|e| e.1));
-        } else {
-            // Different keys with the same high half: rare.
-            let mut whole: Vec<(u128, u32)> = same_high.iter().map(|e| (exact(e), e.1)).collect();
-            whole.sort_unstable();
-            for same in whole.chunk_by(|a, b| a.0 == b.0) {
-                push_group(&mut grouped, &mut same.iter().map(|e| e.1));
-            }
+        if let [(_, id)] = same_high {
+            groups.push((*id, grouped.len() as u32, 1));
+            grouped.push(*id);
+            continue;
+        }
+        whole.clear();
+        whole.extend(same_high.iter().map(|e| (keys[e.1 as usize].exact, e.1)));
+        whole.sort_unstable();
+        for same in whole.chunk_by(|a, b| a.0 == b.0) {
+            groups.push((same[0].1, grouped.len() as u32, same.len() as u32));
+            grouped.extend(same.iter().map(|e| e.1));
         }
     }
     drop(order);
