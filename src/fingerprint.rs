@@ -18,8 +18,10 @@
 //! matched exactly only.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
+use std::sync::Mutex;
 
-use xxhash_rust::xxh3::{Xxh3, xxh3_64, xxh3_128};
+use xxhash_rust::xxh3::{Xxh3, Xxh3Builder, xxh3_64, xxh3_128};
 
 use crate::normalize::{FIGURE_MASK, Token, Tokens};
 
@@ -99,6 +101,32 @@ impl Key {
 
 /// The band row of a paragraph without band keys.
 pub const NO_ROW: u32 = u32::MAX;
+
+/// Shards of [`Claims`]: few enough to stay small, enough that two threads seldom wait.
+const CLAIM_SHARDS: usize = 64;
+
+/// The exact keys of the paragraphs fingerprinted so far, shared by the threads of a scan.
+#[derive(Debug)]
+pub struct Claims {
+    shards: Vec<Mutex<HashSet<u128, Xxh3Builder>>>,
+}
+
+impl Default for Claims {
+    fn default() -> Self {
+        Claims {
+            shards: (0..CLAIM_SHARDS).map(|_| Mutex::default()).collect(),
+        }
+    }
+}
+
+impl Claims {
+    /// Whether `exact` is claimed now, for the first time.
+    pub fn claim(&self, exact: u128) -> bool {
+        let shard = &self.shards[(exact >> 64) as usize % CLAIM_SHARDS];
+        // A poisoned shard (a panicking thread) claims nothing: the copy is fingerprinted again.
+        shard.lock().map_or(true, |mut keys| keys.insert(exact))
+    }
+}
 
 /// The fingerprints of one file's paragraphs, in order: keys, band keys paragraph by paragraph,
 /// winnowed fingerprints.
@@ -225,6 +253,29 @@ impl Fingerprints {
         (row != NO_ROW).then_some(row as usize)
     }
 
+    /// Gives the first paragraph of every group of exact copies (`groups`, each in id order) the
+    /// band row and winnowed fingerprints of the copy that was fingerprinted
+    /// ([`Fingerprinter::fingerprint_once`]): they are the same for every copy, and candidates are
+    /// drawn from the first paragraphs'.
+    pub fn share_with_first<'a>(&mut self, groups: impl Iterator<Item = &'a [u32]>) {
+        for copies in groups {
+            let first = copies[0] as usize;
+            if self.keys[first].band_row != NO_ROW {
+                continue;
+            }
+            let fingerprinted = copies[1..]
+                .iter()
+                .map(|&p| self.keys[p as usize])
+                .find(|k| k.band_row != NO_ROW);
+            if let Some(k) = fingerprinted {
+                let key = &mut self.keys[first];
+                key.band_row = k.band_row;
+                key.winnow_start = k.winnow_start;
+                key.winnow_len = k.winnow_len;
+            }
+        }
+    }
+
     /// Takes the band keys out, band by band (each indexed by [`Fingerprints::band_row`]), so
     /// that each band's keys can be freed as soon as its candidates are drawn.
     pub fn take_band_keys(&mut self) -> Vec<Vec<u32>> {
@@ -302,13 +353,30 @@ impl Fingerprinter {
 
     /// Fingerprints one paragraph and appends it to `out`.
     pub fn fingerprint(&self, tokens: &Tokens, out: &mut FileFingerprints) {
-        SCRATCH.with_borrow_mut(|scratch| {
-            let mut key = self.keys(tokens);
-            key.band_row = NO_ROW;
-            key.winnow_start = out.winnowed.len() as u32;
-            if self.shingle(tokens, scratch, true, false) {
-                let long_enough = tokens.len() >= self.params.min_words;
-                if long_enough && self.winnows(scratch) {
+        self.fingerprint_once(tokens, out, None);
+    }
+
+    /// [`Fingerprinter::fingerprint`]; but when `claims` already holds the paragraph's exact key
+    /// (an exact copy was fingerprinted), it gets its key only: no band keys or winnowed
+    /// fingerprints, which would be the copy's ([`Fingerprints::share_with_first`] lends them).
+    pub fn fingerprint_once(
+        &self,
+        tokens: &Tokens,
+        out: &mut FileFingerprints,
+        claims: Option<&Claims>,
+    ) {
+        let mut key = self.keys(tokens);
+        key.band_row = NO_ROW;
+        key.winnow_start = out.winnowed.len() as u32;
+        // Only paragraphs of min_words tokens or more get band keys and winnowed fingerprints.
+        let long_enough = !self.params.exact_only
+            && !tokens.is_empty()
+            && tokens.len() >= self.params.min_words
+            && claims.is_none_or(|c| c.claim(key.exact));
+        if long_enough {
+            SCRATCH.with_borrow_mut(|scratch| {
+                self.shingle(tokens, scratch, true, false);
+                if self.winnows(scratch) {
                     let (real, shingle) = (&scratch.real, self.params.shingle);
                     let context = self.params.window / 2;
                     winnow(&scratch.shingles, self.params.window, |h, p| {
@@ -318,25 +386,23 @@ impl Fingerprinter {
                     });
                     key.winnow_len = out.winnowed.len() as u32 - key.winnow_start;
                 }
-                if long_enough {
-                    out.bands = self.params.bands;
-                    key.band_row = (out.band_keys.len() / self.params.bands.max(1)) as u32;
-                    let Scratch {
-                        shingles,
-                        masked_shingles,
-                        mins,
-                        ..
-                    } = scratch;
-                    let set = if masked_shingles.is_empty() {
-                        &shingles[..]
-                    } else {
-                        &masked_shingles[..]
-                    };
-                    self.band_keys(set, mins, &mut out.band_keys);
-                }
-            }
-            out.keys.push(key);
-        })
+                out.bands = self.params.bands;
+                key.band_row = (out.band_keys.len() / self.params.bands.max(1)) as u32;
+                let Scratch {
+                    shingles,
+                    masked_shingles,
+                    mins,
+                    ..
+                } = scratch;
+                let set = if masked_shingles.is_empty() {
+                    &shingles[..]
+                } else {
+                    &masked_shingles[..]
+                };
+                self.band_keys(set, mins, &mut out.band_keys);
+            });
+        }
+        out.keys.push(key);
     }
 
     /// The real sets of one paragraph: the same shingles, figure shingles and winnowed

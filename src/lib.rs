@@ -34,7 +34,8 @@ use rayon::prelude::*;
 use serde::Serialize;
 
 use crate::fingerprint::{
-    FileFingerprints, Fingerprinter, Fingerprints, Params, banding_for, candidate_probability,
+    Claims, FileFingerprints, Fingerprinter, Fingerprints, Params, banding_for,
+    candidate_probability,
 };
 use crate::segment::Span;
 use crate::walk::WalkOptions;
@@ -466,6 +467,7 @@ fn scan_document(
     text_start: usize,
     fingerprinter: &Fingerprinter,
     options: normalize::Options,
+    claims: &Claims,
 ) -> (Vec<Span>, Vec<u32>, FileFingerprints) {
     let spans = segment::segment(text, text_start);
     let blocks: Vec<(FileFingerprints, Vec<u32>)> = spans
@@ -479,7 +481,7 @@ fn scan_document(
                 let bytes = &text[s.start..s.end];
                 hashes.push(xxhash_rust::xxh3::xxh3_64(bytes) as u32);
                 normalize::normalize_into(bytes, options, &mut tokens);
-                fingerprinter.fingerprint(&tokens, &mut fingerprints);
+                fingerprinter.fingerprint_once(&tokens, &mut fingerprints, Some(claims));
             }
             (fingerprints, hashes)
         })
@@ -493,7 +495,7 @@ fn scan_document(
     (spans, hashes, fingerprints)
 }
 
-fn scan(path: &Path, config: &Config, fingerprinter: &Fingerprinter) -> Scanned {
+fn scan(path: &Path, config: &Config, fingerprinter: &Fingerprinter, claims: &Claims) -> Scanned {
     let options = config.normalize_options();
     let text = match read::read(path, &config.read) {
         Ok(read::Source::Text(text)) => text,
@@ -514,7 +516,7 @@ fn scan(path: &Path, config: &Config, fingerprinter: &Fingerprinter) -> Scanned 
                     .map_err(|message| read::RecordError { line, message })?;
                 Ok(record.map(|record| {
                     let (spans, bytes_hashes, fingerprints) =
-                        scan_document(record.text.as_bytes(), 0, fingerprinter, options);
+                        scan_document(record.text.as_bytes(), 0, fingerprinter, options, claims);
                     let id = record.id.map(String::into_boxed_str);
                     (
                         ScannedDocument {
@@ -541,7 +543,7 @@ fn scan(path: &Path, config: &Config, fingerprinter: &Fingerprinter) -> Scanned 
         }
     } else {
         let (spans, bytes_hashes, file_fingerprints) =
-            scan_document(&text.bytes, text.text_start, fingerprinter, options);
+            scan_document(&text.bytes, text.text_start, fingerprinter, options, claims);
         documents.push(ScannedDocument {
             record: None,
             offset: 0,
@@ -697,6 +699,9 @@ fn find_clusters(
     // Each arena is freed as soon as its candidates are drawn (the band keys band by band), so
     // the two are never held together with their candidates.
     let mut matches = matching::group_exact(&corpus.fingerprints);
+    let units = &matches.units;
+    let copies = (0..units.len() as u32).map(|u| units.get(u));
+    corpus.fingerprints.share_with_first(copies);
     let candidates = matching::band_candidates(
         &mut matches,
         &mut corpus.fingerprints,
@@ -864,12 +869,14 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
             );
         }
     };
+    // Exact copies are fingerprinted once (band keys and winnowed fingerprints).
+    let claims = Claims::default();
     let mut previous: Option<(&[PathBuf], Vec<Scanned>)> = None;
     for chunk in paths.chunks(SCAN_CHUNK) {
         let scan_chunk = || {
             chunk
                 .par_iter()
-                .map(|p| scan(p, config, &fingerprinter))
+                .map(|p| scan(p, config, &fingerprinter, &claims))
                 .collect::<Vec<Scanned>>()
         };
         let merge_previous = || {
@@ -883,6 +890,7 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
     if let Some((chunk, scanned)) = previous {
         merge(chunk, scanned);
     }
+    drop(claims);
 
     let (matches, clusters, partial_candidates) =
         find_clusters(&mut corpus, &fingerprinter, config, &mut errors);
