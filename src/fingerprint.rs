@@ -868,6 +868,29 @@ mod tests {
     }
 
     #[test]
+    fn exact_copies_are_fingerprinted_once_and_lend_it_to_the_first() {
+        let f = fingerprinter();
+        let text = "one two three four five six seven eight nine";
+        let tokens = normalize(text.as_bytes(), Options::default());
+        let claims = Claims::default();
+        // Paragraph 1 is fingerprinted before paragraph 0, its copy, as threads may do.
+        let (mut later, mut earlier) = (FileFingerprints::default(), FileFingerprints::default());
+        f.fingerprint_once(&tokens, &mut later, Some(&claims));
+        f.fingerprint_once(&tokens, &mut earlier, Some(&claims));
+        assert!(later.band_keys.len() == 42 && earlier.band_keys.is_empty());
+        let mut all = Fingerprints::default();
+        all.append(earlier);
+        all.append(later);
+        assert_eq!(all.band_row(0), None);
+        all.share_with_first([&[0u32, 1][..]].into_iter());
+        assert_eq!(all.band_row(0), all.band_row(1));
+        assert!(all.band_row(0).is_some());
+        assert_eq!(all.winnowed(0), all.winnowed(1));
+        assert!(!all.winnowed(0).0.is_empty());
+        assert_eq!(all.winnowed(0).0, fp(text).2.as_slice());
+    }
+
+    #[test]
     fn banding_is_sized_for_the_threshold() {
         assert_eq!(banding_for(0.5), (42, 3));
         for t in [0.2, 0.3, 0.5, 0.7, 0.8, 0.9] {
