@@ -158,15 +158,15 @@ fn cluster_of(
     // Units are numbered by their first paragraph, so the group's first unit holds the
     // representative.
     let rep_unit = group[0];
-    let rep = sets.get(m.units.first(rep_unit));
-    let rep_masked = template.then(|| sets.masked(m.units.first(rep_unit)));
+    let rep = sets.get(rep_unit);
+    let rep_masked = template.then(|| sets.masked(rep_unit));
     let mut members: Vec<(u32, f64)> = Vec::new();
     for &u in group {
         let paragraphs = m.units.get(u);
         let similarity = match &rep_masked {
             _ if u == rep_unit => 1.0,
-            Some(rep_masked) => jaccard(sets.masked(paragraphs[0]), rep_masked),
-            None => jaccard(sets.get(paragraphs[0]).shingles, rep.shingles),
+            Some(rep_masked) => jaccard(sets.masked(u), rep_masked),
+            None => jaccard(sets.get(u).shingles, rep.shingles),
         };
         members.extend(paragraphs.iter().map(|&p| (p, similarity)));
     }

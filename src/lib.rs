@@ -717,16 +717,16 @@ fn find_clusters(
     // held at a time: shingles and figure shingles of every unit in a candidate pair or template
     // link, here, to verify them and build the clusters; then, in [`find_partial_matches`], token
     // hashes and winnowed fingerprints of every unit in a partial candidate pair not clustered.
-    let ids = first_paragraphs(&matches.units, candidates.iter().chain(&matches.templates));
+    let units = linked_units(candidates.iter().chain(&matches.templates));
     let (sets, problems) = load_sets(
         corpus,
         fingerprinter,
         config,
         &matches,
-        &ids,
+        &units,
         sets::Contents::Verify,
     );
-    drop(ids);
+    drop(units);
     add_problems(errors, problems);
     matching::verify(&mut matches, &candidates, &sets, config.threshold);
     drop(candidates);
@@ -750,53 +750,45 @@ fn find_partial_matches(
     mut candidates: partial::Candidates,
 ) -> (partial::Partials, Vec<Problem>) {
     candidates.retain_unclustered(&cluster::groups_of_units(matches, clusters));
-    let ids = first_paragraphs(&matches.units, candidates.pairs.iter());
+    let units = linked_units(candidates.pairs.iter());
     let (sets, problems) = load_sets(
         corpus,
         fingerprinter,
         config,
         matches,
-        &ids,
+        &units,
         sets::Contents::Partial,
     );
-    drop(ids);
+    drop(units);
     let params = partial::PartialParams {
         shingle: config.shingle,
         min_shared_words: config.min_shared_words,
     };
-    let partials = partial::find_partials(matches, &sets, &candidates, params);
+    let partials = partial::find_partials(&sets, &candidates, params);
     drop(sets);
     alloc::give_back_freed_memory();
     (partials, problems)
 }
 
-/// The sets of paragraphs `ids` read again ([`sets::load`]); a paragraph whose file cannot be
-/// read takes its next exact copy's.
+/// The sets of `units` read again ([`sets::load`]).
 fn load_sets(
     corpus: &Corpus,
     fingerprinter: &Fingerprinter,
     config: &Config,
     matches: &matching::Matches,
-    ids: &[u32],
+    units: &[u32],
     contents: sets::Contents,
 ) -> (sets::SetArena, Vec<Problem>) {
     let options = config.normalize_options();
-    sets::load(corpus, fingerprinter, options, ids, contents, |p| {
-        matches.next_copy(p)
-    })
+    sets::load(corpus, fingerprinter, options, matches, units, contents)
 }
 
-/// The first paragraphs of the units in `pairs`, sorted, each once.
-fn first_paragraphs<'a>(
-    units: &matching::Units,
-    pairs: impl Iterator<Item = &'a (u32, u32)>,
-) -> Vec<u32> {
-    let mut ids: Vec<u32> = pairs
-        .flat_map(|&(a, b)| [units.first(a), units.first(b)])
-        .collect();
-    ids.par_sort_unstable();
-    ids.dedup();
-    ids
+/// The units in `pairs`, sorted, each once.
+fn linked_units<'a>(pairs: impl Iterator<Item = &'a (u32, u32)>) -> Vec<u32> {
+    let mut units: Vec<u32> = pairs.flat_map(|&(a, b)| [a, b]).collect();
+    units.par_sort_unstable();
+    units.dedup();
+    units
 }
 
 /// Adds problems to `errors`, each once (a file met again in a later block or stage fails again).

@@ -242,13 +242,11 @@ fn sort_by_high_half(values: &mut Vec<u64>) {
 
 /// Verifies the candidate pairs on the real sets and records the links.
 pub fn verify(m: &mut Matches, candidates: &[(u32, u32)], sets: &SetArena, threshold: f64) {
-    let units = &m.units;
     let verified: Vec<(u32, u32, Link)> = candidates
         .par_iter()
         .filter_map(|&(a, b)| {
-            let (ia, ib) = (units.first(a), units.first(b));
-            let masked = || jaccard(sets.masked(ia), sets.masked(ib));
-            verify_pair(&sets.get(ia), &sets.get(ib), threshold, masked).map(|link| (a, b, link))
+            let masked = || jaccard(sets.masked(a), sets.masked(b));
+            verify_pair(&sets.get(a), &sets.get(b), threshold, masked).map(|link| (a, b, link))
         })
         .collect();
     for (a, b, link) in verified {

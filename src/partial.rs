@@ -206,12 +206,7 @@ const PAIR_BLOCK: usize = 1 << 18;
 
 /// Finds the partial matches between the candidate units (see
 /// [`Candidates::retain_unclustered`]).
-pub fn find_partials(
-    m: &Matches,
-    sets: &SetArena,
-    candidates: &Candidates,
-    params: PartialParams,
-) -> Partials {
+pub fn find_partials(sets: &SetArena, candidates: &Candidates, params: PartialParams) -> Partials {
     // Pairs are sorted by their first unit: each worker keeps the shingle set of the last first
     // unit it saw, so a unit linked to many others is shingled once per run of its pairs.
     // Pairs are taken a block at a time, so that collecting the links found never doubles them
@@ -221,7 +216,7 @@ pub fn find_partials(
         let mut found: Vec<PartialLink> = block
             .par_iter()
             .filter_map(|&(a, b)| {
-                let (sa, sb) = (sets.get(m.units.first(a)), sets.get(m.units.first(b)));
+                let (sa, sb) = (sets.get(a), sets.get(b));
                 let seeds = shared_seeds(sa.winnowed, sb.winnowed, &candidates.boilerplate);
                 let runs = extend_seeds(&sa, &sb, &seeds, params.shingle, params.min_shared_words);
                 let bytes = run_bytes(&sa, &sb, &runs);
@@ -239,7 +234,7 @@ pub fn find_partials(
         linked.dedup();
         let shingles: Vec<Vec<u64>> = linked
             .par_iter()
-            .map(|&u| shingle_set(sets.get(m.units.first(u)).tokens, params.shingle))
+            .map(|&u| shingle_set(sets.get(u).tokens, params.shingle))
             .collect();
         let set_of = |u: u32| &shingles[linked.binary_search(&u).expect("a linked unit")];
         found
@@ -448,12 +443,12 @@ mod tests {
                 boilerplate: found.boilerplate.clone(),
             };
             let sets = SetArena::from_sets(
-                texts.len(),
-                (0..texts.len()).map(|id| (id as u32, fingerprinter.sets(&tokens[id]))),
+                matches.units.len(),
+                (0..units).map(|u| (u, fingerprinter.sets(&tokens[matches.units.first(u) as usize]))),
             );
             let partial = PartialParams { shingle: 3, min_shared_words: 8 };
-            let all = find_partials(&matches, &sets, &every_pair, partial);
-            let filtered = find_partials(&matches, &sets, &found, partial);
+            let all = find_partials(&sets, &every_pair, partial);
+            let filtered = find_partials(&sets, &found, partial);
             prop_assert_eq!(&filtered.links, &all.links);
         }
     }

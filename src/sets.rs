@@ -1,8 +1,9 @@
 //! Stage 6a, sets again: the paragraphs whose candidates must be verified to their real sets.
 //!
 //! In: the corpus (files, paragraphs), the fingerprinter and normalization options of the run, the
-//! paragraph ids wanted, sorted, and which parts of their sets are wanted ([`Contents`]). Out: a
-//! [`SetArena`] holding, for each of them, those parts of the [`Sets`] fingerprinting computed
+//! units of exact copies ([`Matches`]) whose sets are wanted, sorted, and which parts of their sets
+//! are wanted ([`Contents`]). Out: a [`SetArena`] holding, for each of them (indexed by unit, as
+//! the matcher asks), those parts of the [`Sets`] fingerprinting computed
 //! (sorted shingle hashes and figure shingles to verify candidates; token hashes and winnowed
 //! fingerprints with positions, and where the tokens are in the bytes, to find partial matches)
 //! in flat arrays, and the problems met re-reading files.
@@ -15,6 +16,7 @@
 use std::sync::OnceLock;
 
 use crate::fingerprint::{Fingerprinter, Sets, SetsRef};
+use crate::matching::Matches;
 use crate::normalize::normalized;
 use crate::{Corpus, Problem, normalize};
 
@@ -35,7 +37,7 @@ pub enum Contents {
 /// The real sets of some paragraphs, in flat arrays.
 #[derive(Debug, Default)]
 pub struct SetArena {
-    /// For every paragraph id, its slot, or [`NONE`].
+    /// For every unit of exact copies, its slot, or [`NONE`].
     slot_of: Vec<u32>,
     /// For every slot, where its shingles, figure shingles, tokens, winnowed fingerprints and
     /// token sources end.
@@ -50,9 +52,10 @@ pub struct SetArena {
 }
 
 impl SetArena {
-    /// The sets of paragraph `id`; empty when it was not loaded (or its file could not be read).
-    pub fn get(&self, id: u32) -> SetsRef<'_> {
-        let slot = self.slot_of.get(id as usize).copied().unwrap_or(NONE);
+    /// The sets of unit `unit` (of its paragraphs); empty when they were not loaded (or no copy
+    /// could be read).
+    pub fn get(&self, unit: u32) -> SetsRef<'_> {
+        let slot = self.slot_of.get(unit as usize).copied().unwrap_or(NONE);
         if slot == NONE {
             return SetsRef::default();
         }
@@ -71,18 +74,18 @@ impl SetArena {
         }
     }
 
-    /// The figure-masked shingle set of paragraph `id` ([`SetsRef::masked_shingles`]), computed
-    /// on first use and kept: a paragraph in many template candidates is masked once.
-    pub fn masked(&self, id: u32) -> &[u64] {
-        let sets = self.get(id);
+    /// The figure-masked shingle set of unit `unit` ([`SetsRef::masked_shingles`]), computed on
+    /// first use and kept: a unit in many template candidates is masked once.
+    pub fn masked(&self, unit: u32) -> &[u64] {
+        let sets = self.get(unit);
         if sets.figure_shingles.is_empty() {
             return sets.shingles;
         }
-        self.masked[self.slot_of[id as usize] as usize].get_or_init(|| sets.masked_shingles())
+        self.masked[self.slot_of[unit as usize] as usize].get_or_init(|| sets.masked_shingles())
     }
 
-    fn push(&mut self, id: u32, sets: &Sets) {
-        self.slot_of[id as usize] = self.ends.len() as u32;
+    fn push(&mut self, unit: u32, sets: &Sets) {
+        self.slot_of[unit as usize] = self.ends.len() as u32;
         // Only the parts asked for were computed; the others are empty.
         self.shingles.extend_from_slice(&sets.shingles);
         self.figure_shingles
@@ -103,41 +106,39 @@ impl SetArena {
 
 #[cfg(test)]
 impl SetArena {
-    /// An arena over `paragraphs` paragraph ids holding the given sets.
-    pub(crate) fn from_sets(
-        paragraphs: usize,
-        sets: impl IntoIterator<Item = (u32, Sets)>,
-    ) -> Self {
+    /// An arena over `units` units holding the given sets.
+    pub(crate) fn from_sets(units: usize, sets: impl IntoIterator<Item = (u32, Sets)>) -> Self {
         let mut arena = SetArena {
-            slot_of: vec![NONE; paragraphs],
+            slot_of: vec![NONE; units],
             ..SetArena::default()
         };
-        for (id, sets) in sets {
-            arena.push(id, &sets);
+        for (unit, sets) in sets {
+            arena.push(unit, &sets);
         }
         arena
     }
 }
 
-/// Re-reads the paragraphs `ids` (sorted, without repeats) and computes their sets, keeping the
-/// `contents` asked for. When a paragraph's file can no longer be read, the sets are taken from
-/// its next exact copy (`next_copy`), which has the same sets, so a file changed or removed
-/// during the run loses no link between the others.
+/// Re-reads the first paragraphs of `units` (sorted, without repeats) and computes their sets,
+/// keeping the `contents` asked for. When a paragraph's file can no longer be read, the sets are
+/// taken from its next exact copy, which has the same sets, so a file changed or removed during
+/// the run loses no link between the others.
 pub fn load(
     corpus: &Corpus,
     fingerprinter: &Fingerprinter,
     options: normalize::Options,
-    ids: &[u32],
+    matches: &Matches,
+    units: &[u32],
     contents: Contents,
-    next_copy: impl Fn(u32) -> Option<u32>,
 ) -> (SetArena, Vec<Problem>) {
     let mut arena = SetArena {
-        slot_of: vec![NONE; corpus.paragraphs.len()],
+        slot_of: vec![NONE; matches.units.len()],
         ..SetArena::default()
     };
     let mut problems: Vec<Problem> = Vec::new();
-    // (paragraph whose sets are wanted, paragraph read for them)
-    let mut wanted: Vec<(u32, u32)> = ids.iter().map(|&id| (id, id)).collect();
+    // (unit whose sets are wanted, paragraph read for them): units are numbered in the order of
+    // their first paragraphs, so these are in path order.
+    let mut wanted: Vec<(u32, u32)> = units.iter().map(|&u| (u, matches.units.first(u))).collect();
     while !wanted.is_empty() {
         let mut retry = Vec::new();
         for block in wanted.chunks(BLOCK) {
@@ -149,16 +150,16 @@ pub fn load(
                 })
             });
             crate::add_problems(&mut problems, block_problems);
-            for (&(id, read), sets) in block.iter().zip(sets) {
+            for (&(unit, read), sets) in block.iter().zip(sets) {
                 match sets {
                     Some(mut sets) => {
-                        // Sources in a copy's bytes are not those of `id`.
-                        if read != id {
+                        // Sources in a copy's bytes are not those of the unit's first paragraph.
+                        if read != matches.units.first(unit) {
                             sets.sources.clear();
                         }
-                        arena.push(id, &sets)
+                        arena.push(unit, &sets)
                     }
-                    None => retry.extend(next_copy(read).map(|next| (id, next))),
+                    None => retry.extend(matches.next_copy(read).map(|next| (unit, next))),
                 }
             }
         }
