@@ -89,8 +89,8 @@ fn filter_bits(word: &[u8]) -> [usize; 2] {
 impl Spelling {
     /// The American spelling of `word`, if it is a British one on the list.
     #[inline]
-    fn american(&self, word: &str) -> Option<&'static str> {
-        let [a, b] = filter_bits(word.as_bytes());
+    fn american(&self, word: &[u8]) -> Option<&'static str> {
+        let [a, b] = filter_bits(word);
         let bit = |i: usize| self.filter[i / 64] >> (i % 64) & 1;
         if bit(a) & bit(b) == 0 {
             return None;
@@ -99,8 +99,8 @@ impl Spelling {
     }
 
     #[inline(never)]
-    fn lookup(&self, word: &str) -> Option<&'static str> {
-        self.map.get(word).copied()
+    fn lookup(&self, word: &[u8]) -> Option<&'static str> {
+        self.map.get(std::str::from_utf8(word).ok()?).copied()
     }
 }
 
@@ -223,6 +223,15 @@ pub fn normalized<R>(bytes: &[u8], options: Options, f: impl FnOnce(&Tokens) -> 
 pub fn normalize_into(bytes: &[u8], options: Options, out: &mut Tokens) {
     out.text.clear();
     out.tokens.clear();
+    if bytes.is_ascii() {
+        tokenize_ascii(bytes, options, out);
+    } else {
+        normalize_chars(bytes, options, out);
+    }
+}
+
+/// [`normalize_into`] for any text, character by character, into empty `out`.
+fn normalize_chars(bytes: &[u8], options: Options, out: &mut Tokens) {
     SCRATCH.with_borrow_mut(|scratch| {
         // Invalid UTF-8 reads as U+FFFD, a symbol, so no token spans an invalid sequence.
         for chunk in bytes.utf8_chunks() {
@@ -232,6 +241,82 @@ pub fn normalize_into(bytes: &[u8], options: Options, out: &mut Tokens) {
             tokenize(valid, base, options, scratch, out);
         }
     });
+}
+
+/// Classes of the ASCII bytes for [`tokenize_ascii`]: letters, digits, and the separators kept
+/// between digits.
+const LETTER: u8 = 1;
+const DIGIT: u8 = 2;
+const NUMBER_SEPARATOR: u8 = 4;
+static ASCII_CLASS: [u8; 128] = {
+    let mut classes = [0; 128];
+    let mut b = 0;
+    while b < 128 {
+        classes[b] = match b as u8 {
+            b'a'..=b'z' | b'A'..=b'Z' => LETTER,
+            b'0'..=b'9' => DIGIT,
+            b',' | b'.' | b'/' | b':' | b'-' => NUMBER_SEPARATOR,
+            _ => 0,
+        };
+        b += 1;
+    }
+    classes
+};
+
+/// [`normalize_into`] for text of ASCII only, into empty `out`: the same tokens in one pass over
+/// the bytes, each token lowercased as it is copied (NFKC and the Unicode lowercase mapping leave
+/// ASCII letters and digits as ASCII lowercasing does).
+fn tokenize_ascii(bytes: &[u8], options: Options, out: &mut Tokens) {
+    let class = |i: usize| ASCII_CLASS[bytes[i] as usize & 0x7F];
+    // SAFETY: only ASCII bytes are appended, so the text stays valid UTF-8.
+    let text = unsafe { out.text.as_mut_vec() };
+    text.reserve(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if class(i) & (LETTER | DIGIT) == 0 {
+            i += 1;
+            continue;
+        }
+        let start = i;
+        if !text.is_empty() {
+            text.push(b' ');
+        }
+        let begin = text.len();
+        let (mut figure, mut after_digit) = (false, false);
+        while i < bytes.len() {
+            let c = class(i);
+            if c & (LETTER | DIGIT) != 0 {
+                after_digit = c == DIGIT;
+                figure |= after_digit;
+            } else if c == NUMBER_SEPARATOR
+                && after_digit
+                && i + 1 < bytes.len()
+                && class(i + 1) == DIGIT
+            {
+                after_digit = false;
+            } else {
+                break;
+            }
+            // Letters, digits and , . / : - all have bit 0x20 set but the capital letters.
+            text.push(bytes[i] | 0x20);
+            i += 1;
+        }
+        if figure && options.ignore_figures {
+            text.truncate(begin);
+            text.extend_from_slice(FIGURE_MASK.as_bytes());
+        } else if options.fold_spelling && !figure && i - start > 2 {
+            // Without a digit the token is letters only, the lowercase form the list holds.
+            if let Some(american) = spelling_variants().american(&text[begin..]) {
+                text.truncate(begin);
+                text.extend_from_slice(american.as_bytes());
+            }
+        }
+        out.tokens.push(Token {
+            norm: begin..text.len(),
+            source: start..i,
+            figure,
+        });
+    }
 }
 
 /// The character at byte `i` of `s` and its length; `i` is on a character boundary.
@@ -370,7 +455,7 @@ fn push_ascii_token(out: &mut Tokens, raw: &str, source: Range<usize>, options: 
         if options.fold_spelling
             && !figure
             && raw.len() > 2
-            && let Some(american) = spelling_variants().american(&out.text[begin..])
+            && let Some(american) = spelling_variants().american(&out.text.as_bytes()[begin..])
         {
             out.text.truncate(begin);
             out.text.push_str(american);
@@ -445,7 +530,9 @@ fn push_piece(out: &mut Tokens, piece: &str, source: Range<usize>, options: Opti
         && piece.bytes().all(|b| b.is_ascii_lowercase())
     {
         // The list holds lowercase ASCII words of three letters or more only.
-        spelling_variants().american(piece).unwrap_or(piece)
+        spelling_variants()
+            .american(piece.as_bytes())
+            .unwrap_or(piece)
     } else {
         piece
     };
@@ -464,6 +551,37 @@ fn push_piece(out: &mut Tokens, piece: &str, source: Range<usize>, options: Opti
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    proptest::proptest! {
+        /// The ASCII path gives the tokens the character-by-character path gives, on text made
+        /// mostly of the bytes tokens and numbers are made of.
+        #[test]
+        fn ascii_path_agrees_with_the_general_one(
+            text in "[a-zA-Z0-9,./:\\- ()'\"\n\t]{0,60}",
+            ignore_figures: bool,
+            fold_spelling: bool,
+        ) {
+            let options = Options { ignore_figures, fold_spelling };
+            let (mut ascii, mut general) = (Tokens::default(), Tokens::default());
+            tokenize_ascii(text.as_bytes(), options, &mut ascii);
+            normalize_chars(text.as_bytes(), options, &mut general);
+            proptest::prop_assert_eq!(ascii, general);
+        }
+    }
+
+    #[test]
+    fn ascii_path_folds_spellings_and_masks_figures() {
+        let options = Options {
+            ignore_figures: true,
+            fold_spelling: true,
+        };
+        let (mut ascii, mut general) = (Tokens::default(), Tokens::default());
+        let text = b"The Labour colour of 1,500-2,000 towards 3.5 pc, 10:30 GMT";
+        tokenize_ascii(text, options, &mut ascii);
+        normalize_chars(text, options, &mut general);
+        assert_eq!(ascii, general);
+        assert_eq!(ascii.text, "the labor color of 0 toward 0 pc 0 gmt");
+    }
 
     fn words(s: &str) -> Vec<String> {
         normalize(s.as_bytes(), Options::default())
