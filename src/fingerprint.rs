@@ -5,7 +5,10 @@
 //! [`Fingerprints`] for the corpus): a [`Key`] (the exact key, xxh3-128 of the normalized text;
 //! the same key with figures masked; the word count), the LSH band keys of a MinHash signature
 //! over the figure-masked shingles (32 bits each, band-major), and the winnowed fingerprints
-//! (shingle hashes, each with a 32-bit digest of the tokens around it). Out on demand, for the few paragraphs whose candidates are verified:
+//! (shingle hashes, each with a 32-bit digest of the tokens around it). Exact copies have the same
+//! band keys and winnowed fingerprints: during a scan ([`Claims`]) they are computed for one copy
+//! only, and [`Fingerprints::share_with_first`] lends them to the first paragraph of the copies,
+//! the one the matcher reads. Out on demand, for the few paragraphs whose candidates are verified:
 //! [`Sets`], the real sets of one paragraph (sorted shingle hashes; the shingles that contain a
 //! figure, with and without it masked; token hashes and winnowed fingerprints with positions), so
 //! that no shingle set or token is held for the whole corpus.
@@ -369,11 +372,11 @@ impl Fingerprinter {
         key.band_row = NO_ROW;
         key.winnow_start = out.winnowed.len() as u32;
         // Only paragraphs of min_words tokens or more get band keys and winnowed fingerprints.
-        let long_enough = !self.params.exact_only
+        let fingerprinted = !self.params.exact_only
             && !tokens.is_empty()
             && tokens.len() >= self.params.min_words
             && claims.is_none_or(|c| c.claim(key.exact));
-        if long_enough {
+        if fingerprinted {
             SCRATCH.with_borrow_mut(|scratch| {
                 self.shingle(tokens, scratch, true, false);
                 if self.winnows(scratch) {
