@@ -473,10 +473,14 @@ pub fn build<'a>(
     mut errors: Vec<Problem>,
 ) -> Report<'a> {
     let clusters = found.clusters;
-    let (texts, text_errors) = representative_texts(corpus, clusters);
+    // Both read paragraphs again, each in parallel, with serial steps the other fills.
+    let spans = || {
+        let (partial_pairs, omitted) = partial_pairs(found);
+        (shared_spans(corpus, found, partial_pairs), omitted)
+    };
+    let ((texts, text_errors), ((partial_spans, span_errors), partial_matches_omitted)) =
+        rayon::join(|| representative_texts(corpus, clusters), spans);
     crate::add_problems(&mut errors, text_errors);
-    let (partial_pairs, partial_matches_omitted) = partial_pairs(found);
-    let (partial_spans, span_errors) = shared_spans(corpus, found, partial_pairs);
     crate::add_problems(&mut errors, span_errors);
 
     let mut summary = Summary {
