@@ -186,8 +186,68 @@ pub fn read(path: &Path, options: &ReadOptions) -> io::Result<Source> {
     }
     let file = std::fs::File::open(path)?;
     let metadata = file.metadata()?;
-    let size = metadata.is_file().then_some(metadata.len());
-    read_from(file, size, path, jsonl, options)
+    if metadata.is_file() {
+        read_regular(file, metadata.len(), path, jsonl, options)
+    } else {
+        read_from(file, None, path, jsonl, options)
+    }
+}
+
+/// [`read_from`] for a regular file of `size` bytes: read straight into one buffer of that size,
+/// with no reader in between (most files take two reads: the bytes, then the end); a compressed
+/// one goes through [`read_from`] from the bytes read so far.
+fn read_regular(
+    mut file: std::fs::File,
+    size: u64,
+    path: &Path,
+    jsonl: bool,
+    options: &ReadOptions,
+) -> io::Result<Source> {
+    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    let ended = read_up_to(&mut file, &mut bytes, BINARY_PROBE)?;
+    let compressed = bytes.starts_with(GZIP_MAGIC)
+        || bytes.starts_with(ZSTD_MAGIC)
+        || Compression::of_name(path).is_some();
+    if compressed {
+        let rest = io::Cursor::new(bytes).chain(file);
+        return read_from(rest, Some(size), path, jsonl, options);
+    }
+    if is_binary(&bytes) {
+        return Ok(Source::Binary {
+            size: bytes.len() as u64,
+        });
+    }
+    if !ended {
+        read_up_to(&mut file, &mut bytes, usize::MAX)?;
+    }
+    Ok(match decode(bytes, None, jsonl, options) {
+        Source::Text(text) => Source::Text(Text {
+            rereadable: true,
+            ..text
+        }),
+        binary => binary,
+    })
+}
+
+/// Reads from `file` onto `bytes` until they hold `limit` bytes or the file ends; whether it
+/// ended. Room grows only when the file is longer than `bytes` had room for.
+fn read_up_to(file: &mut std::fs::File, bytes: &mut Vec<u8>, limit: usize) -> io::Result<bool> {
+    while bytes.len() < limit {
+        if bytes.len() == bytes.capacity() {
+            bytes.reserve(bytes.capacity().max(BINARY_PROBE));
+        }
+        let start = bytes.len();
+        bytes.resize(bytes.capacity().min(limit), 0);
+        let read = file.read(&mut bytes[start..]);
+        bytes.truncate(start + *read.as_ref().unwrap_or(&0));
+        match read {
+            Ok(0) => return Ok(true),
+            Ok(_) => {}
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
 }
 
 /// Whether `path` is read as JSON Lines.
