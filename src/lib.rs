@@ -886,8 +886,8 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
 
     let (matches, clusters, partial_candidates) =
         find_clusters(&mut corpus, &fingerprinter, config, &mut errors);
-    // Partial matches, and passages, file overlaps and the representatives' texts, all start from
-    // the clusters: one side is worked on while the other waits for a thread.
+    // Partial matches and passages both start from the clusters: one is worked on while the
+    // other waits for a thread.
     let partial_round = || {
         let candidates = partial_candidates;
         find_partial_matches(
@@ -899,18 +899,16 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
             candidates,
         )
     };
-    let passages_and_texts = || {
+    let passages_and_overlaps = || {
         let cluster_of = passages::duplicate_cluster_of(corpus.paragraphs.len(), &clusters);
         let passages = passages::find_passages(&corpus.paragraphs, &clusters, &cluster_of);
         let files = corpus.files.len();
         let overlaps = passages::file_overlaps(&corpus.paragraphs, &clusters, &cluster_of, files);
-        let texts = report::representative_texts(&corpus, &clusters);
-        (passages, overlaps, texts)
+        (passages, overlaps)
     };
-    let ((partials, partial_problems), (passages, overlaps, (texts, text_problems))) =
-        rayon::join(partial_round, passages_and_texts);
+    let ((partials, partial_problems), (passages, overlaps)) =
+        rayon::join(partial_round, passages_and_overlaps);
     add_problems(&mut errors, partial_problems);
-    add_problems(&mut errors, text_problems);
 
     let settings = report::Settings {
         inputs: config
@@ -959,7 +957,6 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
         partials: &partials,
         passages: &passages,
         overlaps: &overlaps,
-        texts: &texts,
     };
     let mut report = report::build(&corpus, &found, settings, warnings, errors);
     if let Some(path) = &config.baseline {

@@ -47,8 +47,6 @@ pub struct Found<'a> {
     pub passages: &'a [Passage],
     /// Per file, its overlap with other files.
     pub overlaps: &'a [Overlaps],
-    /// The clusters' representative texts ([`representative_texts`]).
-    pub texts: &'a Texts,
 }
 
 /// The format version written in every report.
@@ -474,9 +472,15 @@ pub fn build<'a>(
     warnings: Vec<Problem>,
     mut errors: Vec<Problem>,
 ) -> Report<'a> {
-    let (clusters, texts) = (found.clusters, found.texts);
-    let (partial_pairs, partial_matches_omitted) = partial_pairs(found);
-    let (partial_spans, span_errors) = shared_spans(corpus, found, partial_pairs);
+    let clusters = found.clusters;
+    // Both read paragraphs again, each in parallel, with serial steps the other fills.
+    let spans = || {
+        let (partial_pairs, omitted) = partial_pairs(found);
+        (shared_spans(corpus, found, partial_pairs), omitted)
+    };
+    let ((texts, text_errors), ((partial_spans, span_errors), partial_matches_omitted)) =
+        rayon::join(|| representative_texts(corpus, clusters), spans);
+    crate::add_problems(&mut errors, text_errors);
     crate::add_problems(&mut errors, span_errors);
 
     let mut summary = Summary {
@@ -658,8 +662,7 @@ fn member(corpus: &Corpus, id: u32, similarity: Option<f64>) -> Member<'_> {
 const REREAD_BLOCK: usize = 16 * 1024;
 
 /// The clusters' representative texts, in one buffer.
-#[derive(Debug, Default)]
-pub struct Texts {
+struct Texts {
     text: String,
     /// Where each cluster's text ends in `text`.
     ends: Vec<usize>,
@@ -674,7 +677,7 @@ impl Texts {
 
 /// Reads every cluster's representative text again, in blocks (clusters are in report order, so
 /// each block covers consecutive files). A text that cannot be read is empty.
-pub fn representative_texts(corpus: &Corpus, clusters: &[Cluster]) -> (Texts, Vec<Problem>) {
+fn representative_texts(corpus: &Corpus, clusters: &[Cluster]) -> (Texts, Vec<Problem>) {
     let mut texts = Texts {
         text: String::new(),
         ends: Vec::with_capacity(clusters.len()),
