@@ -230,14 +230,16 @@ fn read_regular(
 }
 
 /// Reads from `file` onto `bytes` until they hold `limit` bytes or the file ends; whether it
-/// ended. Room grows only when the file is longer than `bytes` had room for.
+/// ended. Room grows only when the file is longer than `bytes` had room for; at most a MiB of it
+/// is zeroed ahead of each read.
 fn read_up_to(file: &mut std::fs::File, bytes: &mut Vec<u8>, limit: usize) -> io::Result<bool> {
     while bytes.len() < limit {
         if bytes.len() == bytes.capacity() {
             bytes.reserve(bytes.capacity().max(BINARY_PROBE));
         }
         let start = bytes.len();
-        bytes.resize(bytes.capacity().min(limit), 0);
+        let end = bytes.capacity().min(limit).min(start + (1 << 20));
+        bytes.resize(end, 0);
         let read = file.read(&mut bytes[start..]);
         bytes.truncate(start + *read.as_ref().unwrap_or(&0));
         match read {
