@@ -738,6 +738,37 @@ pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
     shared as f64 / (a.len() + b.len() - shared) as f64
 }
 
+/// Whether `jaccard(a, b) >= threshold` (`threshold` in (0, 1]), the same answer; but the merge
+/// stops as soon as the elements left cannot bring the intersection near enough: J ≥ t needs an
+/// intersection of at least t(|a| + |b|) / (1 + t), and the bound is taken one lower so that
+/// rounding is left to the exact test.
+pub fn jaccard_at_least(a: &[u64], b: &[u64], threshold: f64) -> bool {
+    let (n, m) = (a.len(), b.len());
+    let bound = (threshold * (n + m) as f64 / (1.0 + threshold)).floor() as usize;
+    let needed = bound.saturating_sub(1);
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < n && j < m {
+        if shared + (n - i).min(m - j) < needed {
+            return false;
+        }
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    let similarity = if n == 0 && m == 0 {
+        1.0
+    } else {
+        shared as f64 / (n + m - shared) as f64
+    };
+    similarity >= threshold
+}
+
 fn intersection_size(a: &[u64], b: &[u64]) -> usize {
     let (mut i, mut j, mut shared) = (0, 0, 0);
     while i < a.len() && j < b.len() {
@@ -976,6 +1007,20 @@ mod tests {
     }
 
     proptest::proptest! {
+        /// The early-stopping test answers as the full Jaccard similarity does.
+        #[test]
+        fn jaccard_at_least_agrees_with_jaccard(
+            a in proptest::collection::btree_set(0u64..40, 0..30),
+            b in proptest::collection::btree_set(0u64..40, 0..30),
+            threshold in proptest::sample::select(vec![0.1, 1.0 / 3.0, 0.5, 0.6, 2.0 / 3.0, 0.8, 1.0]),
+        ) {
+            let (a, b): (Vec<u64>, Vec<u64>) = (a.into_iter().collect(), b.into_iter().collect());
+            proptest::prop_assert_eq!(
+                jaccard_at_least(&a, &b, threshold),
+                jaccard(&a, &b) >= threshold
+            );
+        }
+
         /// The incremental winnowing selects what recomputing every window's rightmost minimum
         /// selects (few distinct hashes, so ties are common).
         #[test]

@@ -19,7 +19,7 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::fingerprint::{Fingerprints, SetsRef, jaccard};
+use crate::fingerprint::{Fingerprints, SetsRef, jaccard_at_least};
 use crate::sets::SetArena;
 
 /// Units of exact copies: for every unit its paragraphs in report order, in one flat array.
@@ -245,7 +245,7 @@ pub fn verify(m: &mut Matches, candidates: &[(u32, u32)], sets: &SetArena, thres
     let verified: Vec<(u32, u32, Link)> = candidates
         .par_iter()
         .filter_map(|&(a, b)| {
-            let masked = || jaccard(sets.masked(a), sets.masked(b));
+            let masked = || jaccard_at_least(sets.masked(a), sets.masked(b), threshold);
             verify_pair(&sets.get(a), &sets.get(b), threshold, masked).map(|link| (a, b, link))
         })
         .collect();
@@ -262,22 +262,22 @@ pub fn verify(m: &mut Matches, candidates: &[(u32, u32)], sets: &SetArena, thres
 /// Verifies one candidate pair on the real shingle sets: `Some(true)` for a near duplicate,
 /// `Some(false)` for a template, `None` when they are not alike enough.
 pub fn verify_sets(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> Option<bool> {
-    let masked = || jaccard(&a.masked_shingles(), &b.masked_shingles());
+    let masked = || jaccard_at_least(&a.masked_shingles(), &b.masked_shingles(), threshold);
     verify_pair(a, b, threshold, masked).map(|link| matches!(link, Link::Near))
 }
 
-/// Verifies a pair; `masked_jaccard` gives the Jaccard similarity of their figure-masked sets,
-/// asked for only when their figures conflict.
+/// Verifies a pair; `masked_alike` tells whether the Jaccard similarity of their figure-masked
+/// sets reaches the threshold, asked only when their figures conflict.
 fn verify_pair(
     a: &SetsRef<'_>,
     b: &SetsRef<'_>,
     threshold: f64,
-    masked_jaccard: impl FnOnce() -> f64,
+    masked_alike: impl FnOnce() -> bool,
 ) -> Option<Link> {
     if a.conflicts_with(b) {
-        (masked_jaccard() >= threshold).then_some(Link::Template)
+        masked_alike().then_some(Link::Template)
     } else {
-        (jaccard(a.shingles, b.shingles) >= threshold).then_some(Link::Near)
+        jaccard_at_least(a.shingles, b.shingles, threshold).then_some(Link::Near)
     }
 }
 
