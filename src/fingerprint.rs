@@ -731,11 +731,7 @@ fn masked_key(tokens: &Tokens) -> u128 {
 
 /// Jaccard similarity of two sorted sets without repeats.
 pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
-    if a.is_empty() && b.is_empty() {
-        return 1.0;
-    }
-    let shared = intersection_size(a, b);
-    shared as f64 / (a.len() + b.len() - shared) as f64
+    jaccard_unless_below(a, b, 0).expect("an intersection is never below 0")
 }
 
 /// Whether `jaccard(a, b) >= threshold` (`threshold` in (0, 1]), the same answer; but the merge
@@ -743,13 +739,21 @@ pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
 /// intersection of at least t(|a| + |b|) / (1 + t), and the bound is taken one lower so that
 /// rounding is left to the exact test.
 pub fn jaccard_at_least(a: &[u64], b: &[u64], threshold: f64) -> bool {
+    let bound = (threshold * (a.len() + b.len()) as f64 / (1.0 + threshold)).floor() as usize;
+    jaccard_unless_below(a, b, bound.saturating_sub(1)).is_some_and(|j| j >= threshold)
+}
+
+/// The Jaccard similarity of two sorted sets without repeats; `None` as soon as the elements left
+/// cannot bring their intersection to `needed`.
+fn jaccard_unless_below(a: &[u64], b: &[u64], needed: usize) -> Option<f64> {
     let (n, m) = (a.len(), b.len());
-    let bound = (threshold * (n + m) as f64 / (1.0 + threshold)).floor() as usize;
-    let needed = bound.saturating_sub(1);
+    if n == 0 && m == 0 {
+        return Some(1.0);
+    }
     let (mut i, mut j, mut shared) = (0, 0, 0);
     while i < n && j < m {
         if shared + (n - i).min(m - j) < needed {
-            return false;
+            return None;
         }
         match a[i].cmp(&b[j]) {
             std::cmp::Ordering::Less => i += 1,
@@ -761,28 +765,7 @@ pub fn jaccard_at_least(a: &[u64], b: &[u64], threshold: f64) -> bool {
             }
         }
     }
-    let similarity = if n == 0 && m == 0 {
-        1.0
-    } else {
-        shared as f64 / (n + m - shared) as f64
-    };
-    similarity >= threshold
-}
-
-fn intersection_size(a: &[u64], b: &[u64]) -> usize {
-    let (mut i, mut j, mut shared) = (0, 0, 0);
-    while i < a.len() && j < b.len() {
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                shared += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    shared
+    Some(shared as f64 / (n + m - shared) as f64)
 }
 
 impl Sets {
