@@ -718,10 +718,10 @@ fn find_clusters(
     // link, here, to verify them and build the clusters; then, in [`find_partial_matches`], token
     // hashes and winnowed fingerprints of every unit in a partial candidate pair not clustered.
     let units = linked_units(candidates.iter().chain(&matches.templates));
-    let (sets, problems) = load_sets(
+    let (sets, problems) = sets::load(
         corpus,
         fingerprinter,
-        config,
+        config.normalize_options(),
         &matches,
         &units,
         sets::Contents::Verify,
@@ -751,10 +751,10 @@ fn find_partial_matches(
 ) -> (partial::Partials, Vec<Problem>) {
     candidates.retain_unclustered(&cluster::groups_of_units(matches, clusters));
     let units = linked_units(candidates.pairs.iter());
-    let (sets, problems) = load_sets(
+    let (sets, problems) = sets::load(
         corpus,
         fingerprinter,
-        config,
+        config.normalize_options(),
         matches,
         &units,
         sets::Contents::Partial,
@@ -768,19 +768,6 @@ fn find_partial_matches(
     drop(sets);
     alloc::give_back_freed_memory();
     (partials, problems)
-}
-
-/// The sets of `units` read again ([`sets::load`]).
-fn load_sets(
-    corpus: &Corpus,
-    fingerprinter: &Fingerprinter,
-    config: &Config,
-    matches: &matching::Matches,
-    units: &[u32],
-    contents: sets::Contents,
-) -> (sets::SetArena, Vec<Problem>) {
-    let options = config.normalize_options();
-    sets::load(corpus, fingerprinter, options, matches, units, contents)
 }
 
 /// The units in `pairs`, sorted, each once.

@@ -11,7 +11,8 @@
 //!   number left out, an `::error` for every unreadable path and every broken rule.
 //!
 //! A file destination is written through a temporary file in the same directory and renamed into
-//! place, so a reader never sees half a report. It is not flushed to the disk before the rename:
+//! place (on Linux, swapped with an existing report, which is then removed), so a reader never
+//! sees half a report. It is not flushed to the disk before the rename:
 //! an fsync of a report of gigabytes takes seconds, and surviving a power cut is not promised.
 //! Compact JSON is written field by field, the long lists a block at a time: the items of a block
 //! are serialized in parallel while the block before is written out; the bytes are those

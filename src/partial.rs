@@ -207,8 +207,6 @@ const PAIR_BLOCK: usize = 1 << 18;
 /// Finds the partial matches between the candidate units (see
 /// [`Candidates::retain_unclustered`]).
 pub fn find_partials(sets: &SetArena, candidates: &Candidates, params: PartialParams) -> Partials {
-    // Pairs are sorted by their first unit: each worker keeps the shingle set of the last first
-    // unit it saw, so a unit linked to many others is shingled once per run of its pairs.
     // Pairs are taken a block at a time, so that collecting the links found never doubles them
     // all, and the shingle set of every unit linked in a block is computed once.
     let mut links: Vec<PartialLink> = Vec::new();
