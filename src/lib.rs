@@ -876,14 +876,13 @@ fn run_in_pool(config: &Config) -> Result<Outcome, Error> {
     // Partial matches and passages both start from the clusters: one is worked on while the
     // other waits for a thread.
     let partial_round = || {
-        let candidates = partial_candidates;
         find_partial_matches(
             &corpus,
             &fingerprinter,
             config,
             &matches,
             &clusters,
-            candidates,
+            partial_candidates,
         )
     };
     let passages_and_overlaps = || {

@@ -182,14 +182,14 @@ pub struct RecordError {
 pub fn read(path: &Path, options: &ReadOptions) -> io::Result<Source> {
     let jsonl = jsonl_wanted(path, options);
     if path == Path::new(STDIN) {
-        return read_from(io::stdin().lock(), None, path, jsonl, options);
+        return read_from(io::stdin().lock(), false, path, jsonl, options);
     }
     let file = std::fs::File::open(path)?;
     let metadata = file.metadata()?;
     if metadata.is_file() {
         read_regular(file, metadata.len(), path, jsonl, options)
     } else {
-        read_from(file, None, path, jsonl, options)
+        read_from(file, false, path, jsonl, options)
     }
 }
 
@@ -210,7 +210,7 @@ fn read_regular(
         || Compression::of_name(path).is_some();
     if compressed {
         let rest = io::Cursor::new(bytes).chain(file);
-        return read_from(rest, Some(size), path, jsonl, options);
+        return read_from(rest, true, path, jsonl, options);
     }
     if is_binary(&bytes) {
         return Ok(Source::Binary {
@@ -267,10 +267,11 @@ fn jsonl_wanted(path: &Path, options: &ReadOptions) -> bool {
 }
 
 /// Reads everything from `input`, decompressing gzip or zstd found by magic bytes, and decodes
-/// it; stops after the first 8 KiB of a binary file.
+/// it; stops after the first 8 KiB of a binary file. `rereadable`: the input is a regular file,
+/// which can be read again (stdin and pipes cannot).
 fn read_from(
     input: impl Read,
-    size: Option<u64>,
+    rereadable: bool,
     path: &Path,
     jsonl: bool,
     options: &ReadOptions,
@@ -300,12 +301,7 @@ fn read_from(
         Some(c) => io::Error::new(e.kind(), format!("{}: {e}", c.name())),
         None => e,
     };
-    // A regular file's size is known: read it into one buffer of that size.
-    let capacity = match (compression, size) {
-        (None, Some(size)) => usize::try_from(size).unwrap_or(0).saturating_add(1),
-        _ => 0,
-    };
-    let mut bytes = Vec::with_capacity(capacity);
+    let mut bytes = Vec::new();
     (&mut text)
         .take(BINARY_PROBE as u64)
         .read_to_end(&mut bytes)
@@ -317,10 +313,7 @@ fn read_from(
     }
     text.read_to_end(&mut bytes).map_err(named)?;
     Ok(match decode(bytes, compression, jsonl, options) {
-        Source::Text(text) => Source::Text(Text {
-            rereadable: size.is_some(),
-            ..text
-        }),
+        Source::Text(text) => Source::Text(Text { rereadable, ..text }),
         binary => binary,
     })
 }
