@@ -1,15 +1,13 @@
 //! Exit codes and bad input: every problem is named on stderr and in the report, the rest of the
 //! corpus is still reported, and the exit status says what happened.
 
-mod common;
-
 use std::fs;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use common::{ClusterIndex, Run, dedup, run, run_in, write_tree};
+use crate::util::{ClusterIndex, Run, dedup, run, run_in, tempdir, write_tree};
 
 const SHARED: &str = "Clashes have erupted on the Syrian-Iraqi border between Daesh militants and Iraqi paramilitary fighters, a monitoring group said.";
 
@@ -38,7 +36,7 @@ fn shared_is_clustered(run: &Run) {
 
 #[test]
 fn clean_run_exits_0() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     corpus(dir.path());
     let run = run_in(dir.path(), &["corpus"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -55,7 +53,7 @@ fn clean_run_exits_0() {
 
 #[test]
 fn missing_path_exits_2_and_the_rest_is_reported() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     corpus(dir.path());
     let run = run_in(dir.path(), &["no-such-dir", "corpus"]);
     assert_eq!(run.code, 2);
@@ -85,7 +83,7 @@ fn run_without_privileges(dir: &Path, args: &[&str]) -> Run {
 
 #[test]
 fn unreadable_file_and_folder_exit_2_and_the_rest_is_reported() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     corpus(dir.path());
     write_tree(
         dir.path(),
@@ -119,7 +117,7 @@ fn unreadable_file_and_folder_exit_2_and_the_rest_is_reported() {
 
 #[test]
 fn binary_files_are_skipped_and_counted() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     corpus(dir.path());
     let mut binary = SHARED.as_bytes().to_vec();
     binary.extend_from_slice(b"\n\x00\x01\x02");
@@ -143,7 +141,7 @@ fn binary_files_are_skipped_and_counted() {
 
 #[test]
 fn invalid_utf8_is_read_lossily_with_a_warning() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     let latin1 =
         b"The caf\xe9 on the corner of the square was closed by the police on Friday evening.\n";
     let mut b = b"Header line\n".to_vec();
@@ -172,7 +170,7 @@ fn invalid_utf8_is_read_lossily_with_a_warning() {
 
 #[test]
 fn empty_folder_gives_an_empty_report() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     fs::create_dir(dir.path().join("empty")).unwrap();
     let run = run_in(dir.path(), &["empty"]);
     assert_eq!(run.code, 0, "{}", run.stderr);
@@ -185,7 +183,7 @@ fn empty_folder_gives_an_empty_report() {
 
 #[test]
 fn output_file_is_written_whole_or_not_at_all() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     corpus(dir.path());
     fs::create_dir(dir.path().join("out")).unwrap();
 

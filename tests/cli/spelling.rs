@@ -1,16 +1,14 @@
 //! Spelling folding: British and American spellings of one wire paragraph are one passage by
 //! default, and `--keep-spelling` keeps them apart.
 
-mod common;
-
-use common::{ClusterIndex, run_in, write_tree};
+use crate::util::{ClusterIndex, run_in, tempdir, write_tree};
 
 const BRITISH: &str = "Iraqi forces and members of the Popular Mobilisation units advance towards the centre of the city, the defence ministry said.";
 const AMERICAN: &str = "Iraqi forces and members of the Popular Mobilization units advance toward the center of the city, the defense ministry said.";
 
 #[test]
 fn british_and_american_spellings_are_exact_copies_unless_kept_apart() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     write_tree(
         dir.path(),
         &[

@@ -1,7 +1,5 @@
 //! Helpers for the integration tests: run the real binary, parse its report, find paragraphs.
 
-#![allow(dead_code)] // Each test binary uses its own subset of these helpers.
-
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
@@ -193,4 +191,9 @@ impl Rng {
     pub fn chance(&mut self, p: f64) -> bool {
         ((self.next() >> 11) as f64 / (1u64 << 53) as f64) < p
     }
+}
+
+/// A new empty temporary folder, removed when dropped.
+pub fn tempdir() -> tempfile::TempDir {
+    tempfile::tempdir().unwrap()
 }

@@ -3,11 +3,9 @@
 //! true Jaccard similarity to the representative, and every near member is justified by a
 //! verified link.
 
-mod common;
-
 use std::collections::{BTreeMap, BTreeSet};
 
-use common::{Rng, file_name, run_in, write_tree};
+use crate::util::{Rng, file_name, run_in, tempdir, write_tree};
 use serde_json::Value;
 
 fn vocabulary(rng: &mut Rng, size: usize) -> Vec<String> {
@@ -124,7 +122,7 @@ fn write_corpus(dir: &std::path::Path, corpus: &Corpus) {
 
 fn check(seed: u64, threshold: f64, k: usize, min_words: usize) {
     let corpus = generate(seed);
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     write_corpus(dir.path(), &corpus);
     let args = [
         "-t".to_owned(),

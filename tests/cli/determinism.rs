@@ -1,8 +1,6 @@
 //! Same input, same bytes out: for any thread count, any file creation order, any argument order.
 
-mod common;
-
-use common::{fixture, run, run_in, write_tree};
+use crate::util::{fixture, run, run_in, tempdir, write_tree};
 
 #[test]
 fn thread_count_does_not_change_the_report() {
@@ -28,8 +26,8 @@ fn file_creation_order_does_not_change_the_report() {
         })
         .collect();
     seeds.sort();
-    let forward = tempfile::tempdir().unwrap();
-    let backward = tempfile::tempdir().unwrap();
+    let forward = tempdir();
+    let backward = tempdir();
     let tree: Vec<(&str, &[u8])> = seeds
         .iter()
         .map(|(n, c)| (n.as_str(), c.as_slice()))
@@ -52,7 +50,7 @@ fn file_creation_order_does_not_change_the_report() {
     let by_name = run_in(forward.path(), &[&["-j1"][..], &names].concat());
     names.reverse();
     let by_name_reversed = run_in(forward.path(), &[&["-j1"][..], &names].concat());
-    let clusters = |r: &common::Run| r.json()["clusters"].clone();
+    let clusters = |r: &crate::util::Run| r.json()["clusters"].clone();
     assert_eq!(clusters(&by_name), clusters(&a));
     assert_eq!(by_name.json()["files"], by_name_reversed.json()["files"]);
     assert_eq!(

@@ -1,14 +1,12 @@
 //! Corpora as they arrive: JSON Lines, gzip and zstd, stdin, path lists, odd encodings and line
 //! ends, awkward paths and hostile files. Each test runs the real binary on files it writes.
 
-mod common;
-
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use common::{Run, dedup, fixture, run_in, write_tree};
+use crate::util::{Run, dedup, fixture, run_in, tempdir, write_tree};
 use serde_json::{Value, json};
 
 /// The seed files: (file name, content).
@@ -88,10 +86,6 @@ fn clusters(report: &Value) -> BTreeSet<String> {
 fn ok_report(run: &Run) -> Value {
     assert_eq!(run.code, 0, "stderr: {}", run.stderr);
     run.json()
-}
-
-fn tempdir() -> tempfile::TempDir {
-    tempfile::tempdir().unwrap()
 }
 
 #[test]
@@ -378,7 +372,14 @@ fn converted_twins_cluster_together(convert: fn(&[u8]) -> Vec<u8>, args: &[&str]
             members
                 .iter()
                 .filter(|m| m["path"].as_str().unwrap().starts_with(dir))
-                .map(|m| format!("{}:{}-{}", common::file_name(m), m["line"], m["end_line"]))
+                .map(|m| {
+                    format!(
+                        "{}:{}-{}",
+                        crate::util::file_name(m),
+                        m["line"],
+                        m["end_line"]
+                    )
+                })
                 .collect()
         };
         assert_eq!(lines("a/"), lines("b/"), "{c}");

@@ -1,12 +1,10 @@
 //! Partial matches, passages and file overlap: the seed labels, the exact spans, and a
 //! brute-force oracle for shared runs of words on generated corpora.
 
-mod common;
-
 use std::collections::BTreeSet;
 
-use common::{
-    ClusterIndex, Rng, file_name, fixture, run_in, seeds_report, truth_pairs, write_tree,
+use crate::util::{
+    ClusterIndex, Rng, file_name, fixture, run_in, seeds_report, tempdir, truth_pairs, write_tree,
 };
 use dedup::normalize::{Options, normalize};
 use serde_json::Value;
@@ -224,7 +222,7 @@ fn oracle_every_shared_run_of_t_words_is_found() {
             paragraphs[to].splice(at..at, run);
         }
         let text: String = paragraphs.iter().map(|p| p.join(" ") + "\n\n").collect();
-        let dir = tempfile::tempdir().unwrap();
+        let dir = tempdir();
         write_tree(dir.path(), &[("corpus/all.txt", text.as_bytes())]);
         let t_arg = t.to_string();
         let k_arg = t.min(3).to_string();

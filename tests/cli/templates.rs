@@ -2,9 +2,7 @@
 //! `template` clusters and never redundant copies; a near copy that only lacks a sentence with a
 //! figure is still near; `--ignore-figures` treats templates as duplicates.
 
-mod common;
-
-use common::{ClusterIndex, describe, run};
+use crate::util::{ClusterIndex, describe, run};
 use serde_json::Value;
 
 fn report(extra: &[&str]) -> Value {

@@ -1,11 +1,9 @@
 //! The CI gate: rules and exit statuses, baselines, JSON Lines, GitHub annotations, summary only.
 
-mod common;
-
 use std::fs;
 use std::path::Path;
 
-use common::{Run, fixture, run, run_in, write_tree};
+use crate::util::{Run, fixture, run, run_in, tempdir, write_tree};
 use serde_json::Value;
 
 fn violations(run: &Run) -> Vec<String> {
@@ -40,7 +38,7 @@ fn fail_on_duplicates() {
         "one line on stderr"
     );
 
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     write_tree(
         dir.path(),
         &[(
@@ -112,7 +110,7 @@ fn copy_seeds(dir: &Path) {
 
 #[test]
 fn baseline_flow() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempdir();
     copy_seeds(dir.path());
     write_tree(
         dir.path(),

@@ -1,9 +1,7 @@
 //! The seed corpus against its hand-checked labels (fixtures/seeds-truth.json), from the report
 //! alone, with default flags.
 
-mod common;
-
-use common::{ClusterIndex, describe, fixture, seeds_report, truth, truth_pairs};
+use crate::util::{ClusterIndex, describe, fixture, seeds_report, truth, truth_pairs};
 
 #[test]
 fn exact_groups_land_in_one_cluster() {

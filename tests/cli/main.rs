@@ -1,0 +1,15 @@
+//! The integration tests: the real binary on real files, one module per area, sharing [`util`].
+//!
+//! One test binary instead of one per file: the crate is linked once.
+
+mod ci;
+mod determinism;
+mod errors;
+mod golden;
+mod inputs;
+mod oracle;
+mod partial;
+mod seeds;
+mod spelling;
+mod templates;
+mod util;
