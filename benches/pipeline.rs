@@ -11,7 +11,8 @@
 use std::path::Path;
 use std::sync::OnceLock;
 
-use dedup::fingerprint::{FileFingerprints, Fingerprinter, Params, banding_for};
+use dedup::Config;
+use dedup::fingerprint::{FileFingerprints, Fingerprinter};
 use dedup::matching::verify_sets;
 use dedup::normalize::{Options, Tokens, normalize, normalize_into};
 use dedup::segment::segment;
@@ -40,7 +41,6 @@ fn files() -> &'static [Vec<u8>] {
     })
 }
 
-/// Every paragraph of the fixtures, as bytes.
 /// The fixture paragraphs, normalized.
 fn normalized_paragraphs() -> Vec<Tokens> {
     paragraphs()
@@ -49,6 +49,7 @@ fn normalized_paragraphs() -> Vec<Tokens> {
         .collect()
 }
 
+/// Every paragraph of the fixtures, as bytes.
 fn paragraphs() -> &'static [Vec<u8>] {
     static PARAGRAPHS: OnceLock<Vec<Vec<u8>>> = OnceLock::new();
     PARAGRAPHS.get_or_init(|| {
@@ -67,17 +68,9 @@ fn total_bytes(items: &[Vec<u8>]) -> usize {
     items.iter().map(Vec::len).sum()
 }
 
+/// The fingerprinter of a run with default flags.
 fn fingerprinter() -> Fingerprinter {
-    let (bands, rows) = banding_for(dedup::DEFAULT_THRESHOLD);
-    Fingerprinter::new(Params {
-        shingle: dedup::DEFAULT_SHINGLE,
-        min_words: dedup::DEFAULT_MIN_WORDS,
-        bands,
-        rows,
-        ignore_figures: false,
-        exact_only: false,
-        window: dedup::DEFAULT_MIN_SHARED_WORDS + 1 - dedup::DEFAULT_SHINGLE,
-    })
+    Fingerprinter::new(Config::default().fingerprint_params())
 }
 
 #[divan::bench]
@@ -156,7 +149,7 @@ fn verification(bencher: Bencher) {
             ]
         })
         .collect();
-    let threshold = dedup::DEFAULT_THRESHOLD;
+    let threshold = Config::default().threshold;
     bencher.counter(ItemsCount::new(pairs.len())).bench(|| {
         for (a, b) in &pairs {
             black_box(verify_sets(a, b, threshold));

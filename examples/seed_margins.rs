@@ -8,7 +8,8 @@
 
 use std::path::Path;
 
-use dedup::fingerprint::{Fingerprinter, Params, jaccard};
+use dedup::Config;
+use dedup::fingerprint::{Fingerprinter, jaccard};
 use dedup::normalize::{Options, normalize};
 
 fn paragraph(seeds: &Path, label: &str) -> String {
@@ -48,15 +49,11 @@ fn main() {
 
     println!("k  lowest near pair            highest pair kept apart      gap");
     for k in 1..=5 {
-        let fingerprinter = Fingerprinter::new(Params {
+        let config = Config {
             shingle: k,
-            min_words: usize::MAX,
-            bands: 0,
-            rows: 1,
-            ignore_figures: false,
-            exact_only: false,
-            window: 0,
-        });
+            ..Config::default()
+        };
+        let fingerprinter = Fingerprinter::new(config.fingerprint_params());
         let similarity = |a: &str, b: &str| {
             let fa = fingerprinter.sets(&normalize(a.as_bytes(), Options::default()));
             let fb = fingerprinter.sets(&normalize(b.as_bytes(), Options::default()));

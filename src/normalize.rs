@@ -548,6 +548,30 @@ fn push_piece(out: &mut Tokens, piece: &str, source: Range<usize>, options: Opti
     });
 }
 
+/// The normalization steps, as listed in the report's settings.
+pub fn steps(options: Options) -> Vec<String> {
+    let mut steps = [
+        "tokens are runs of letters, digits and marks; all other characters separate",
+        "number separators , . / : and dashes kept between digits",
+        "unicode NFKC",
+        "lowercase (ß to ss, final sigma to sigma)",
+        "unicode NFKC again; what NFKC made of a token split again by the token rules",
+    ]
+    .into_iter()
+    .map(str::to_owned)
+    .collect::<Vec<_>>();
+    if options.fold_spelling {
+        steps.push(format!(
+            "British spellings folded to American ({} word pairs from VarCon)",
+            spelling_variant_count()
+        ));
+    }
+    if options.ignore_figures {
+        steps.push("figures masked as 0".to_owned());
+    }
+    steps
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -264,8 +264,8 @@ struct SummaryOnly<'a> {
     settings: &'a crate::report::Settings,
     summary: &'a crate::report::Summary,
     files: &'a [crate::report::FileReport],
-    warnings: &'a [crate::Problem],
-    errors: &'a [crate::Problem],
+    warnings: &'a [crate::error::Problem],
+    errors: &'a [crate::error::Problem],
 }
 
 impl<'a> SummaryOnly<'a> {

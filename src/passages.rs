@@ -12,8 +12,8 @@
 
 use rayon::prelude::*;
 
-use crate::Paragraph;
 use crate::cluster::{Cluster, Kind};
+use crate::corpus::Paragraph;
 
 /// Clusters with more members than this do not start passages (every pair of members would be
 /// tried); passages still run through them.

@@ -21,12 +21,14 @@ use serde::{Serialize, Serializer};
 use xxhash_rust::xxh3::xxh3_64;
 
 use crate::cluster::{Cluster, Kind};
+use crate::corpus::{Corpus, Paragraph};
+use crate::error::{Problem, Problems};
 use crate::matching::Matches;
 use crate::normalize::{Options, normalized};
 use crate::partial::Partials;
 use crate::passages::{Overlaps, Passage};
+use crate::read;
 use crate::rules::Violation;
-use crate::{Corpus, Paragraph, Problem, read};
 
 /// Expanded into its copies, one partial link between two distinct texts lists at most this many
 /// paragraph pairs; the rest are counted in `summary.partial_matches_omitted`.
@@ -470,7 +472,7 @@ pub fn build<'a>(
     found: &Found<'a>,
     settings: Settings,
     warnings: Vec<Problem>,
-    mut errors: Vec<Problem>,
+    mut errors: Problems,
 ) -> Report<'a> {
     let clusters = found.clusters;
     // Both read paragraphs again, each in parallel, with serial steps the other fills.
@@ -480,8 +482,9 @@ pub fn build<'a>(
     };
     let ((texts, text_errors), ((partial_spans, span_errors), partial_matches_omitted)) =
         rayon::join(|| representative_texts(corpus, clusters), spans);
-    crate::add_problems(&mut errors, text_errors);
-    crate::add_problems(&mut errors, span_errors);
+    errors.extend(text_errors);
+    errors.extend(span_errors);
+    let errors = errors.into_vec();
 
     let mut summary = Summary {
         files: corpus.files.iter().filter(|f| !f.binary).count(),
@@ -682,20 +685,20 @@ fn representative_texts(corpus: &Corpus, clusters: &[Cluster]) -> (Texts, Vec<Pr
         text: String::new(),
         ends: Vec::with_capacity(clusters.len()),
     };
-    let mut problems: Vec<Problem> = Vec::new();
+    let mut problems = Problems::default();
     for block in clusters.chunks(REREAD_BLOCK) {
         let reps: Vec<u32> = block.iter().map(Cluster::representative).collect();
         let (read, block_problems) = corpus.reread_with(&reps, |_, bytes| {
             String::from_utf8_lossy(bytes).into_owned()
         });
-        crate::add_problems(&mut problems, block_problems);
+        problems.extend(block_problems);
         for text in read {
             texts.text.push_str(text.as_deref().unwrap_or_default());
             texts.ends.push(texts.text.len());
         }
     }
     texts.text.shrink_to_fit();
-    (texts, problems)
+    (texts, problems.into_vec())
 }
 
 /// The listed partial matches with their shared runs as byte offsets in the files.
@@ -785,7 +788,7 @@ fn shared_spans(
     }
     sides.par_sort_unstable();
     let mut readable = vec![true; pairs.len()];
-    let mut problems: Vec<Problem> = Vec::new();
+    let mut problems = Problems::default();
     let mut rest = &sides[..];
     while !rest.is_empty() {
         // A block of whole paragraphs: the sides of REREAD_BLOCK distinct paragraphs.
@@ -815,7 +818,7 @@ fn shared_spans(
                     .collect::<Vec<_>>()
             })
         });
-        crate::add_problems(&mut problems, block_problems);
+        problems.extend(block_problems);
         let mut next = 0;
         for (&id, offsets) in ids.iter().zip(&tokens) {
             while next < block.len() && block[next].0 == id {
@@ -864,7 +867,7 @@ fn shared_spans(
     spans.truncate(kept_spans);
     ends.truncate(kept_ends);
     let kept = PartialSpans { pairs, ends, spans };
-    (kept, problems)
+    (kept, problems.into_vec())
 }
 
 /// One listed partial match: paragraphs `p < q` and the link whose runs they share. `swapped`

@@ -15,10 +15,12 @@
 
 use std::sync::OnceLock;
 
+use crate::corpus::Corpus;
+use crate::error::{Problem, Problems};
 use crate::fingerprint::{Fingerprinter, Sets, SetsRef};
 use crate::matching::Matches;
+use crate::normalize;
 use crate::normalize::normalized;
-use crate::{Corpus, Problem, normalize};
 
 /// Paragraphs re-read and shingled together.
 pub const BLOCK: usize = 16 * 1024;
@@ -135,7 +137,7 @@ pub fn load(
         slot_of: vec![NONE; matches.units.len()],
         ..SetArena::default()
     };
-    let mut problems: Vec<Problem> = Vec::new();
+    let mut problems = Problems::default();
     // (unit whose sets are wanted, paragraph read for them): units are numbered in the order of
     // their first paragraphs, so these are in path order.
     let mut wanted: Vec<(u32, u32)> = units.iter().map(|&u| (u, matches.units.first(u))).collect();
@@ -149,7 +151,7 @@ pub fn load(
                     fingerprinter.sets_with(tokens, verify, !verify)
                 })
             });
-            crate::add_problems(&mut problems, block_problems);
+            problems.extend(block_problems);
             for (&(unit, read), sets) in block.iter().zip(sets) {
                 match sets {
                     Some(mut sets) => {
@@ -171,5 +173,5 @@ pub fn load(
     arena.tokens.shrink_to_fit();
     arena.winnowed.shrink_to_fit();
     arena.sources.shrink_to_fit();
-    (arena, problems)
+    (arena, problems.into_vec())
 }

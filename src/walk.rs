@@ -18,7 +18,7 @@ use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
 
-use crate::Problem;
+use crate::error::Problem;
 
 /// How to walk the inputs.
 #[derive(Debug, Clone, Default)]

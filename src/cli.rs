@@ -1,0 +1,290 @@
+//! The command line: the arguments `dedup` takes, checked and lowered to a [`Config`].
+//!
+//! In: argv. Out: a [`Config`], or clap's error message and exit status 2 for bad arguments
+//! (including the checks across flags that clap cannot express).
+
+use std::path::{Path, PathBuf};
+
+use clap::builder::TypedValueParser;
+use clap::{CommandFactory, Parser};
+use dedup::config::{
+    Config, DEFAULT_BOILERPLATE_CAP, DEFAULT_MIN_SHARED_WORDS, DEFAULT_MIN_WORDS, DEFAULT_SHINGLE,
+    DEFAULT_THRESHOLD,
+};
+use dedup::output::{Format, OutputOptions};
+use dedup::read::{Encoding, ReadOptions, STDIN};
+use dedup::rules::Rules;
+use dedup::walk::WalkOptions;
+
+const AFTER_HELP: &str = "\
+Exit status:
+  0  the run finished and no CI rule was broken
+  1  a CI rule given on the command line was broken
+  2  an error: bad arguments, an unreadable input, a failed write
+     (an error wins over a broken rule)
+
+The report goes to stdout (or -o FILE); messages and the summary line go to stderr.";
+
+/// Find exact, near-duplicate and templated paragraphs in a corpus and write one JSON cluster
+/// report.
+#[derive(Debug, Parser)]
+#[command(name = "dedup", version, after_help = AFTER_HELP)]
+pub struct Args {
+    /// Files and directories to read (directories recursively); `-` reads one document from
+    /// stdin.
+    #[arg(required_unless_present = "files_from", value_name = "PATH")]
+    paths: Vec<PathBuf>,
+
+    /// Write the report to FILE (atomically: a temporary file renamed into place); `-` is stdout.
+    #[arg(short, long, value_name = "FILE", help_heading = "Output")]
+    output: Option<PathBuf>,
+
+    /// Report format.
+    #[arg(long, value_enum, default_value_t = FormatArg::Json, help_heading = "Output")]
+    format: FormatArg,
+
+    /// Pretty-print the JSON (the default on a terminal).
+    #[arg(long, help_heading = "Output")]
+    pretty: bool,
+
+    /// JSON with the summary and files only: no clusters, partial matches or passages.
+    #[arg(long, help_heading = "Output")]
+    summary_only: bool,
+
+    /// No summary line and no warnings on stderr; errors are still printed.
+    #[arg(short, long, help_heading = "Output")]
+    quiet: bool,
+
+    /// Jaccard similarity of word shingles at which two paragraphs are near duplicates.
+    #[arg(short, long, default_value_t = DEFAULT_THRESHOLD, value_parser = parse_threshold, help_heading = "Matching")]
+    threshold: f64,
+
+    /// Words per shingle.
+    #[arg(long, default_value_t = DEFAULT_SHINGLE, value_parser = clap::value_parser!(u16).range(1..=16).map(usize::from), help_heading = "Matching")]
+    shingle: usize,
+
+    /// Paragraphs with fewer words are matched exactly only.
+    #[arg(long, default_value_t = DEFAULT_MIN_WORDS, value_name = "N", help_heading = "Matching")]
+    min_words: usize,
+
+    /// Shortest run of shared words reported as a partial match (at least --shingle).
+    #[arg(long, default_value_t = DEFAULT_MIN_SHARED_WORDS, value_name = "N", help_heading = "Matching")]
+    min_shared_words: usize,
+
+    /// Fingerprints shared by more distinct paragraphs than N are boilerplate: not used to find
+    /// candidates (counted in the summary).
+    #[arg(long, default_value_t = DEFAULT_BOILERPLATE_CAP, value_name = "N", value_parser = clap::value_parser!(u32).range(1..).map(|n| n as usize), help_heading = "Matching")]
+    boilerplate_cap: usize,
+
+    /// Look for exact duplicates only (no shingles, no MinHash, no partial matches).
+    #[arg(long, help_heading = "Matching")]
+    exact_only: bool,
+
+    /// Mask figures: paragraphs alike but for their numbers count as duplicates instead of
+    /// templates.
+    #[arg(long, help_heading = "Matching")]
+    ignore_figures: bool,
+
+    /// Keep British and American spellings apart (by default `colour` matches `color`).
+    #[arg(long, help_heading = "Matching")]
+    keep_spelling: bool,
+
+    /// Read only files with this extension (repeat or separate with commas); files named on
+    /// the command line are always read.
+    #[arg(
+        short,
+        long = "ext",
+        value_name = "EXT",
+        value_delimiter = ',',
+        help_heading = "Input"
+    )]
+    extensions: Vec<String>,
+
+    /// Read hidden files and directories.
+    #[arg(long, help_heading = "Input")]
+    hidden: bool,
+
+    /// Follow symbolic links.
+    #[arg(long, help_heading = "Input")]
+    follow: bool,
+
+    /// Also read the paths listed in FILE, one per line (`-`: stdin).
+    #[arg(long, value_name = "FILE", help_heading = "Input")]
+    files_from: Option<PathBuf>,
+
+    /// Paths in --files-from are separated by NUL bytes (as `find -print0` writes them).
+    #[arg(
+        long = "null",
+        short = '0',
+        requires = "files_from",
+        help_heading = "Input"
+    )]
+    null_separated: bool,
+
+    /// Read every file as JSON Lines (files named .jsonl or .ndjson always are).
+    #[arg(long, help_heading = "Input")]
+    jsonl: bool,
+
+    /// The JSON Lines field holding a record's text.
+    #[arg(
+        long,
+        default_value = "text",
+        value_name = "NAME",
+        help_heading = "Input"
+    )]
+    text_field: String,
+
+    /// The JSON Lines field holding a record's id, shown with its paragraphs.
+    #[arg(long, value_name = "NAME", help_heading = "Input")]
+    id_field: Option<String>,
+
+    /// How to read files that are not valid UTF-8: as UTF-8 with replacement characters (and a
+    /// warning), or as Latin-1. UTF-16 files with a byte order mark are always recognised.
+    #[arg(long, value_enum, default_value_t = EncodingArg::Utf8, help_heading = "Input")]
+    encoding: EncodingArg,
+
+    /// Exit with status 1 when there is any (new) redundant copy.
+    #[arg(long, help_heading = "CI rules")]
+    fail_on_duplicates: bool,
+
+    /// Exit with status 1 when the corpus's (new) duplicate ratio is above R.
+    #[arg(long, value_name = "R", value_parser = parse_ratio, help_heading = "CI rules")]
+    max_duplicate_ratio: Option<f64>,
+
+    /// Exit with status 1 when any file's (new) duplicate ratio is above R.
+    #[arg(long, value_name = "R", value_parser = parse_ratio, help_heading = "CI rules")]
+    max_file_duplicate_ratio: Option<f64>,
+
+    /// An earlier report or baseline: its clusters are known, and rules count only new ones.
+    #[arg(long, value_name = "FILE", help_heading = "CI rules")]
+    baseline: Option<PathBuf>,
+
+    /// Write a baseline accepting every duplicate cluster of this run to FILE.
+    #[arg(long, value_name = "FILE", help_heading = "CI rules")]
+    write_baseline: Option<PathBuf>,
+
+    /// Worker threads (0: one per core). The report is the same for any number.
+    #[arg(short = 'j', long, default_value_t = 0, value_name = "N")]
+    threads: usize,
+}
+
+/// The report formats, as named on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum FormatArg {
+    /// One JSON document (compact when piped, pretty on a terminal).
+    Json,
+    /// JSON Lines: a header, one line per cluster, partial match, passage, file, warning and
+    /// error, and a closing summary line.
+    Jsonl,
+    /// GitHub Actions annotations for every redundant copy.
+    Github,
+}
+
+/// Fallback encodings, as named on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum EncodingArg {
+    /// Invalid bytes read as U+FFFD, with a warning.
+    #[value(name = "utf-8", alias = "utf8")]
+    Utf8,
+    /// Files that are not valid UTF-8 read as ISO 8859-1.
+    #[value(name = "latin1", alias = "latin-1", alias = "iso-8859-1")]
+    Latin1,
+}
+
+fn parse_ratio(s: &str) -> Result<f64, String> {
+    let r: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if (0.0..=1.0).contains(&r) {
+        Ok(r)
+    } else {
+        Err("must be between 0 and 1".into())
+    }
+}
+
+fn parse_threshold(s: &str) -> Result<f64, String> {
+    let t: f64 = s.parse().map_err(|e| format!("{e}"))?;
+    if t > 0.0 && t <= 1.0 {
+        Ok(t)
+    } else {
+        Err("must be greater than 0 and at most 1".into())
+    }
+}
+
+/// The checked arguments as a [`Config`]; exits with status 2 and clap's message when they are
+/// bad.
+pub fn parse() -> Config {
+    // clap exits with status 2 on bad arguments, as our exit codes want.
+    let args = Args::parse();
+    if args.min_shared_words < args.shingle {
+        Args::command()
+            .error(
+                clap::error::ErrorKind::ValueValidation,
+                "--min-shared-words must be at least --shingle",
+            )
+            .exit();
+    }
+    let stdin = Path::new(STDIN);
+    if args.files_from.as_deref() == Some(stdin) && args.paths.iter().any(|p| p == stdin) {
+        Args::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "stdin cannot be both the path list (--files-from -) and a document (-)",
+            )
+            .exit();
+    }
+    args.into_config()
+}
+
+impl Args {
+    fn into_config(self) -> Config {
+        Config {
+            inputs: self.paths,
+            files_from: self.files_from,
+            null_separated: self.null_separated,
+            output: self.output,
+            output_options: OutputOptions {
+                format: match self.format {
+                    FormatArg::Json => Format::Json,
+                    FormatArg::Jsonl => Format::Jsonl,
+                    FormatArg::Github => Format::Github,
+                },
+                pretty: self.pretty,
+                summary_only: self.summary_only,
+            },
+            rules: Rules {
+                fail_on_duplicates: self.fail_on_duplicates,
+                max_duplicate_ratio: self.max_duplicate_ratio,
+                max_file_duplicate_ratio: self.max_file_duplicate_ratio,
+            },
+            baseline: self.baseline,
+            write_baseline: self.write_baseline,
+            walk: WalkOptions {
+                extensions: self
+                    .extensions
+                    .into_iter()
+                    .map(|e| e.trim_start_matches('.').to_owned())
+                    .collect(),
+                hidden: self.hidden,
+                follow: self.follow,
+            },
+            read: ReadOptions {
+                jsonl: self.jsonl,
+                text_field: self.text_field,
+                id_field: self.id_field,
+                encoding: match self.encoding {
+                    EncodingArg::Utf8 => Encoding::Utf8,
+                    EncodingArg::Latin1 => Encoding::Latin1,
+                },
+            },
+            shingle: self.shingle,
+            threshold: self.threshold,
+            min_words: self.min_words,
+            min_shared_words: self.min_shared_words,
+            boilerplate_cap: self.boilerplate_cap,
+            exact_only: self.exact_only,
+            ignore_figures: self.ignore_figures,
+            keep_spelling: self.keep_spelling,
+            threads: self.threads,
+            quiet: self.quiet,
+        }
+    }
+}

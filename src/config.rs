@@ -1,0 +1,185 @@
+//! The run's configuration, lowered once.
+//!
+//! In: the checked command-line values (or a library caller's), as a [`Config`]. Out: what each
+//! stage takes, derived here and nowhere else: the normalization options, the banding, the
+//! fingerprinting and partial-matching parameters, and the report's `settings` block.
+
+use std::path::PathBuf;
+
+use crate::fingerprint::{self, banding_for, candidate_probability};
+use crate::normalize;
+use crate::output::OutputOptions;
+use crate::partial::PartialParams;
+use crate::read::{self, ReadOptions};
+use crate::report::Settings;
+use crate::rules::Rules;
+use crate::walk::{self, WalkOptions};
+
+/// Default words per shingle.
+pub const DEFAULT_SHINGLE: usize = 3;
+/// Default Jaccard threshold.
+pub const DEFAULT_THRESHOLD: f64 = 0.5;
+/// Default minimum number of tokens for near matching.
+pub const DEFAULT_MIN_WORDS: usize = 8;
+/// Default shortest shared run reported as a partial match, in words.
+pub const DEFAULT_MIN_SHARED_WORDS: usize = 8;
+/// Default boilerplate cap: fingerprints and LSH keys shared by more paragraphs are not
+/// expanded into candidate pairs.
+pub const DEFAULT_BOILERPLATE_CAP: usize = 20;
+
+/// Everything a run needs, already checked.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Files and directories to read; `-` is stdin.
+    pub inputs: Vec<PathBuf>,
+    /// A file listing more paths to read (`-`: stdin).
+    pub files_from: Option<PathBuf>,
+    /// The path list is separated by NUL bytes instead of newlines.
+    pub null_separated: bool,
+    /// Where to write the report; `None` or `-` is stdout.
+    pub output: Option<PathBuf>,
+    /// Format, pretty-printing, summary only.
+    pub output_options: OutputOptions,
+    /// The CI rules to check.
+    pub rules: Rules,
+    /// An earlier report or baseline whose clusters are known.
+    pub baseline: Option<PathBuf>,
+    /// Where to write a baseline accepting every duplicate cluster of this run.
+    pub write_baseline: Option<PathBuf>,
+    /// How to walk the inputs.
+    pub walk: WalkOptions,
+    /// How to read and decode files.
+    pub read: ReadOptions,
+    /// Words per shingle (k ≥ 1).
+    pub shingle: usize,
+    /// Jaccard threshold, in (0, 1].
+    pub threshold: f64,
+    /// Paragraphs with fewer tokens are matched exactly only.
+    pub min_words: usize,
+    /// Look for exact duplicates only.
+    pub exact_only: bool,
+    /// Mask figures: paragraphs alike but for their figures count as duplicates.
+    pub ignore_figures: bool,
+    /// Keep British and American spellings apart (no spelling folding).
+    pub keep_spelling: bool,
+    /// Shortest shared run of words reported as a partial match (t ≥ shingle).
+    pub min_shared_words: usize,
+    /// Winnowed fingerprints shared by more distinct paragraphs are not used as seeds; LSH
+    /// buckets larger than this are compared against their first paragraph only.
+    pub boilerplate_cap: usize,
+    /// Worker threads; 0 picks one per core.
+    pub threads: usize,
+    /// No summary line and no warnings on stderr (errors are still printed).
+    pub quiet: bool,
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Config {
+            inputs: Vec::new(),
+            files_from: None,
+            null_separated: false,
+            output: None,
+            output_options: OutputOptions::default(),
+            rules: Rules::default(),
+            baseline: None,
+            write_baseline: None,
+            walk: WalkOptions::default(),
+            read: ReadOptions::default(),
+            shingle: DEFAULT_SHINGLE,
+            threshold: DEFAULT_THRESHOLD,
+            min_words: DEFAULT_MIN_WORDS,
+            exact_only: false,
+            ignore_figures: false,
+            keep_spelling: false,
+            min_shared_words: DEFAULT_MIN_SHARED_WORDS,
+            boilerplate_cap: DEFAULT_BOILERPLATE_CAP,
+            threads: 0,
+            quiet: false,
+        }
+    }
+}
+
+impl Config {
+    /// The normalization options of this run.
+    pub fn normalize_options(&self) -> normalize::Options {
+        normalize::Options {
+            ignore_figures: self.ignore_figures,
+            fold_spelling: !self.keep_spelling,
+        }
+    }
+
+    /// The winnowing window w = t − k + 1 (0 when partial matching is off).
+    pub fn window(&self) -> usize {
+        if self.exact_only {
+            0
+        } else {
+            (self.min_shared_words + 1).saturating_sub(self.shingle)
+        }
+    }
+
+    /// The LSH banding for the threshold: (bands, rows per band).
+    pub fn banding(&self) -> (usize, usize) {
+        banding_for(self.threshold)
+    }
+
+    /// What fingerprinting needs: shingle size, banding, window.
+    pub fn fingerprint_params(&self) -> fingerprint::Params {
+        let (bands, rows) = self.banding();
+        fingerprint::Params {
+            shingle: self.shingle,
+            min_words: self.min_words,
+            bands,
+            rows,
+            ignore_figures: self.ignore_figures,
+            exact_only: self.exact_only,
+            window: self.window(),
+        }
+    }
+
+    /// What verifying shared runs of words needs.
+    pub fn partial_params(&self) -> PartialParams {
+        PartialParams {
+            shingle: self.shingle,
+            min_shared_words: self.min_shared_words,
+        }
+    }
+
+    /// The report's `settings` block: every effective parameter.
+    pub fn settings(&self) -> Settings {
+        let (bands, rows) = self.banding();
+        Settings {
+            inputs: self.inputs.iter().map(|p| walk::display_path(p)).collect(),
+            shingle: self.shingle,
+            threshold: self.threshold,
+            min_words: self.min_words,
+            short_paragraphs: "fewer than min_words tokens: matched exactly only",
+            signature: bands * rows,
+            bands,
+            rows,
+            candidate_recall_at_threshold: candidate_probability(self.threshold, bands, rows),
+            min_shared_words: self.min_shared_words,
+            window: self.window(),
+            boilerplate_cap: self.boilerplate_cap,
+            exact_only: self.exact_only,
+            figures: if self.ignore_figures {
+                "ignored"
+            } else {
+                "templates"
+            },
+            spelling: if self.keep_spelling { "kept" } else { "folded" },
+            normalization: normalize::steps(self.normalize_options()),
+            extensions: self.walk.extensions.clone(),
+            hidden: self.walk.hidden,
+            follow: self.walk.follow,
+            files_from: self.files_from.as_deref().map(walk::display_path),
+            jsonl: self.read.jsonl,
+            text_field: self.read.text_field.clone(),
+            id_field: self.read.id_field.clone(),
+            encoding: match self.read.encoding {
+                read::Encoding::Utf8 => "utf-8",
+                read::Encoding::Latin1 => "latin1",
+            },
+        }
+    }
+}

@@ -1,0 +1,164 @@
+//! What can go wrong, and how a run ends.
+//!
+//! In: failures met on the way (a file that cannot be read, a record that cannot be parsed, a
+//! report that cannot be written). Out: [`Problem`]s, collected once each in [`Problems`] and
+//! reported in `errors` or `warnings` while the run goes on; an [`Error`] that stops the run; and
+//! the [`ExitStatus`] of a finished run ([`Outcome`]).
+
+use std::collections::HashSet;
+use std::fmt;
+use std::io;
+use std::path::Path;
+use std::process::ExitCode;
+
+use serde::Serialize;
+
+use crate::report::Summary;
+use crate::walk;
+
+/// A path and what went wrong with it; reported in `errors` or `warnings`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+pub struct Problem {
+    /// The path as reached from the arguments.
+    pub path: String,
+    /// For a JSON Lines record, its 1-based line in the file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub line: Option<u32>,
+    /// What happened.
+    pub message: String,
+}
+
+impl Problem {
+    /// A problem with `path`.
+    pub fn new(path: &Path, message: impl Into<String>) -> Self {
+        Problem {
+            path: walk::display_path(path),
+            line: None,
+            message: message.into(),
+        }
+    }
+
+    /// A problem with the record at `line` of `path`.
+    pub fn at_line(path: &Path, line: u32, message: impl Into<String>) -> Self {
+        Problem {
+            line: Some(line),
+            ..Problem::new(path, message)
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.line {
+            Some(line) => write!(f, "{}:{line}: {}", self.path, self.message),
+            None => write!(f, "{}: {}", self.path, self.message),
+        }
+    }
+}
+
+/// Problems in the order they were met, each once: a file met again in a later block or stage
+/// fails again, and is reported once.
+#[derive(Debug, Default)]
+pub struct Problems {
+    list: Vec<Problem>,
+    seen: HashSet<Problem>,
+}
+
+impl Problems {
+    /// Adds `problem` unless it is already there.
+    pub fn push(&mut self, problem: Problem) {
+        if !self.seen.contains(&problem) {
+            self.seen.insert(problem.clone());
+            self.list.push(problem);
+        }
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.list.is_empty()
+    }
+
+    /// The problems, in the order they were first met.
+    pub fn into_vec(self) -> Vec<Problem> {
+        self.list
+    }
+}
+
+impl Extend<Problem> for Problems {
+    fn extend<I: IntoIterator<Item = Problem>>(&mut self, problems: I) {
+        for problem in problems {
+            self.push(problem);
+        }
+    }
+}
+
+/// A failure that stops the run before a report is written.
+#[derive(Debug)]
+pub enum Error {
+    /// The thread pool could not be started.
+    Threads(rayon::ThreadPoolBuildError),
+    /// The report could not be written.
+    Output(io::Error),
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Threads(e) => write!(f, "cannot start worker threads: {e}"),
+            Error::Output(e) => write!(f, "cannot write the report: {e}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Threads(e) => Some(e),
+            Error::Output(e) => Some(e),
+        }
+    }
+}
+
+/// The process exit status (DESIGN.md, "Command line").
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ExitStatus {
+    /// 0: the run finished and no CI rule was broken.
+    Success,
+    /// 1: a CI rule given on the command line was broken.
+    RuleBroken,
+    /// 2: an error (bad arguments, an unreadable input, a failed write); wins over a broken rule.
+    Error,
+}
+
+impl From<ExitStatus> for ExitCode {
+    fn from(status: ExitStatus) -> Self {
+        ExitCode::from(match status {
+            ExitStatus::Success => 0,
+            ExitStatus::RuleBroken => 1,
+            ExitStatus::Error => 2,
+        })
+    }
+}
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The summary of the report as written.
+    pub summary: Summary,
+    /// The paths that could not be read, as in the report.
+    pub errors: Vec<Problem>,
+}
+
+impl Outcome {
+    /// [`ExitStatus::Error`] when any input could not be read (an error wins),
+    /// [`ExitStatus::RuleBroken`] when a CI rule was broken, else [`ExitStatus::Success`].
+    pub fn exit_status(&self) -> ExitStatus {
+        if !self.errors.is_empty() {
+            ExitStatus::Error
+        } else if !self.summary.violations.is_empty() {
+            ExitStatus::RuleBroken
+        } else {
+            ExitStatus::Success
+        }
+    }
+}

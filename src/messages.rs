@@ -1,0 +1,53 @@
+//! What a person reads on stderr: errors, warnings, the broken rules and the summary line.
+//!
+//! In: the finished report (its problems, violations and summary). Out: `dedup: ` lines on stderr.
+//! Writes to stderr ignore failures: a closed stderr must not stop or fail the run.
+
+use std::fmt;
+use std::io::{self, Write};
+
+use crate::report::Report;
+use crate::rules;
+
+/// Writes `dedup: <message>` to stderr, ignoring failures (a closed stderr must not panic).
+pub fn message(args: fmt::Arguments<'_>) {
+    let _ = writeln!(io::stderr().lock(), "dedup: {args}");
+}
+
+/// The problems met, before the report is written: every error, and unless `quiet` every
+/// warning and a note when the paths held no file.
+pub fn problems(report: &Report<'_>, no_files: bool, quiet: bool) {
+    for problem in &report.errors {
+        message(format_args!("{problem}"));
+    }
+    if !quiet {
+        for problem in &report.warnings {
+            message(format_args!("warning: {problem}"));
+        }
+        if no_files {
+            message(format_args!("no files found under the given paths"));
+        }
+    }
+}
+
+/// After the report is written: the rules broken, and unless `quiet` the one-line summary.
+pub fn outcome(report: &Report<'_>, quiet: bool) {
+    let s = &report.summary;
+    if let Some(line) = rules::describe(&s.violations, s.baseline.is_some()) {
+        message(format_args!("{line}"));
+    }
+    if !quiet {
+        message(format_args!(
+            "{} files, {} paragraphs: {} clusters ({} exact, {} near, {} template), \
+             {} redundant copies, {:.1}% of paragraph bytes duplicated",
+            s.files,
+            s.paragraphs,
+            s.clusters,
+            s.exact_clusters,
+            s.near_clusters,
+            s.template_clusters,
+            s.duplicate_paragraphs,
+            s.duplicate_ratio * 100.0
+        ));
+    }
+}

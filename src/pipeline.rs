@@ -1,0 +1,266 @@
+//! The orchestrator: the phases of a run in order, and the order in which memory is freed.
+//!
+//! In: a [`Config`]. Out: the report written where it asks, the messages on stderr, and the
+//! [`Outcome`]. Each phase is a function below, in run order:
+//!
+//! 1. [`inputs`]: the PATH arguments and `--files-from` list walked to sorted files;
+//! 2. [`Scanner::scan`]: every file read, segmented, normalized and fingerprinted;
+//! 3. [`candidates`]: units of exact copies, LSH candidate pairs and partial candidates drawn from
+//!    the fingerprints, which are freed as they are used;
+//! 4. [`clusters`]: the candidates verified on their real sets, re-read, and clustered;
+//! 5. [`partials_and_passages`]: shared runs of words verified (the partial sets re-read) beside
+//!    the copied passages and file overlaps, which need only the clusters;
+//! 6. [`report`]: the report built, the baseline applied and the CI rules checked;
+//! 7. [`finish`]: the messages, the baseline and the report written.
+
+use std::io::{self, Read};
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+
+use crate::alloc;
+use crate::cluster::{self, Cluster};
+use crate::config::Config;
+use crate::corpus::Corpus;
+use crate::error::{Error, Outcome, Problem, Problems};
+use crate::fingerprint::{Fingerprinter, Fingerprints};
+use crate::matching::{self, Matches};
+use crate::messages;
+use crate::output;
+use crate::partial::{self, Partials};
+use crate::passages::{self, Overlaps, Passage};
+use crate::read;
+use crate::report::{self, Found, Report};
+use crate::rules;
+use crate::scan::{Scan, Scanner};
+use crate::sets::{self, Contents};
+use crate::walk;
+
+/// Runs the whole pipeline in the current thread pool and writes the report.
+pub fn run(config: &Config) -> Result<Outcome, Error> {
+    let mut errors = Problems::default();
+    let paths = inputs(config, &mut errors);
+    let fingerprinter = Fingerprinter::new(config.fingerprint_params());
+    let scanner = Scanner {
+        read: &config.read,
+        normalize: config.normalize_options(),
+        fingerprinter: &fingerprinter,
+    };
+    let Scan {
+        corpus,
+        fingerprints,
+        warnings,
+        errors: scan_errors,
+    } = scanner.scan(&paths);
+    errors.extend(scan_errors.into_vec());
+
+    let matcher = Matcher {
+        corpus: &corpus,
+        fingerprinter: &fingerprinter,
+        config,
+    };
+    let (mut matches, candidates, fingerprints) = matcher.candidates(fingerprints);
+    let clusters = matcher.clusters(&mut matches, &candidates.near, &fingerprints, &mut errors);
+    // The clusters keep their representatives' keys; nothing reads the others any more.
+    drop(fingerprints);
+    drop(candidates.near);
+    alloc::give_back_freed_memory();
+    let (partials, passages, overlaps) =
+        matcher.partials_and_passages(&matches, &clusters, candidates.partial, &mut errors);
+
+    let found = Found {
+        matches: &matches,
+        clusters: &clusters,
+        partials: &partials,
+        passages: &passages,
+        overlaps: &overlaps,
+    };
+    let report = report(config, &corpus, &found, warnings, errors);
+    finish(config, &report, paths.is_empty())?;
+    Ok(Outcome {
+        summary: report.summary,
+        errors: report.errors,
+    })
+}
+
+/// The files to read: the PATH arguments and the `--files-from` list, walked and sorted.
+fn inputs(config: &Config, errors: &mut Problems) -> Vec<PathBuf> {
+    let mut inputs = config.inputs.clone();
+    if let Some(list) = &config.files_from {
+        let bytes = if list == Path::new(read::STDIN) {
+            let mut bytes = Vec::new();
+            io::stdin().lock().read_to_end(&mut bytes).map(|_| bytes)
+        } else {
+            std::fs::read(list)
+        };
+        match bytes {
+            Ok(bytes) => inputs.extend(walk::path_list(&bytes, config.null_separated)),
+            Err(e) => errors.push(Problem::new(
+                list,
+                format!("cannot read the path list: {e}"),
+            )),
+        }
+    }
+    let (paths, walk_errors) = walk::walk(&inputs, &config.walk);
+    errors.extend(walk_errors);
+    paths
+}
+
+/// What the matching phases share.
+struct Matcher<'a> {
+    corpus: &'a Corpus,
+    fingerprinter: &'a Fingerprinter,
+    config: &'a Config,
+}
+
+/// Candidate pairs of units: near and template candidates from the LSH bands, and partial
+/// candidates from the winnowed fingerprints (not yet checked against the clusters).
+struct Candidates {
+    near: Vec<(u32, u32)>,
+    partial: partial::Candidates,
+}
+
+impl Matcher<'_> {
+    /// Phase 3: the units of exact copies and the candidates. Each arena of the fingerprints is
+    /// freed as soon as its candidates are drawn (the band keys band by band, then the winnowed
+    /// fingerprints), so the two are never held together with their candidates; what is left
+    /// (the keys) is returned.
+    fn candidates(&self, mut fingerprints: Fingerprints) -> (Matches, Candidates, Fingerprints) {
+        let cap = self.config.boilerplate_cap;
+        let mut matches = matching::group_exact(&fingerprints);
+        let units = &matches.units;
+        fingerprints.share_with_first((0..units.len() as u32).map(|u| units.get(u)));
+        let near = matching::band_candidates(&mut matches, &mut fingerprints, cap);
+        alloc::give_back_freed_memory();
+        let partial = partial::candidates(&matches, &fingerprints, cap);
+        fingerprints.release_winnowed();
+        alloc::give_back_freed_memory();
+        (matches, Candidates { near, partial }, fingerprints)
+    }
+
+    /// Phase 4: the shingles and figure shingles of every unit in a near candidate pair or a
+    /// template link re-read, the links verified and the clusters built; the sets are freed.
+    fn clusters(
+        &self,
+        matches: &mut Matches,
+        near: &[(u32, u32)],
+        fingerprints: &Fingerprints,
+        errors: &mut Problems,
+    ) -> Vec<Cluster> {
+        // The sets are re-read in two rounds, each freed before the next, so that only one kind
+        // is held at a time: these, then in phase 5 the token hashes and winnowed fingerprints.
+        let units = linked_units(near.iter().chain(&matches.templates));
+        let sets = self.load(matches, &units, Contents::Verify, errors);
+        drop(units);
+        matching::verify(matches, near, &sets, self.config.threshold);
+        let clusters = cluster::build_clusters(matches, &sets, fingerprints);
+        drop(sets);
+        clusters
+    }
+
+    /// Phase 5: partial matches (the candidates whose units are not clustered together, their
+    /// token hashes and winnowed fingerprints re-read, the shared runs verified) and passages
+    /// both start from the clusters: one is worked on while the other waits for a thread.
+    fn partials_and_passages(
+        &self,
+        matches: &Matches,
+        clusters: &[Cluster],
+        mut candidates: partial::Candidates,
+        errors: &mut Problems,
+    ) -> (Partials, Vec<Passage>, Vec<Overlaps>) {
+        let partial_round = || {
+            candidates.retain_unclustered(&cluster::groups_of_units(matches, clusters));
+            let mut problems = Problems::default();
+            let units = linked_units(candidates.pairs.iter());
+            let sets = self.load(matches, &units, Contents::Partial, &mut problems);
+            drop(units);
+            let partials = partial::find_partials(&sets, &candidates, self.config.partial_params());
+            drop(sets);
+            alloc::give_back_freed_memory();
+            (partials, problems)
+        };
+        let passages_and_overlaps = || {
+            let paragraphs = &self.corpus.paragraphs;
+            let cluster_of = passages::duplicate_cluster_of(paragraphs.len(), clusters);
+            let passages = passages::find_passages(paragraphs, clusters, &cluster_of);
+            let files = self.corpus.files.len();
+            let overlaps = passages::file_overlaps(paragraphs, clusters, &cluster_of, files);
+            (passages, overlaps)
+        };
+        let ((partials, problems), (passages, overlaps)) =
+            rayon::join(partial_round, passages_and_overlaps);
+        errors.extend(problems.into_vec());
+        (partials, passages, overlaps)
+    }
+
+    /// The real sets of `units`, re-read; problems re-reading go to `errors`.
+    fn load(
+        &self,
+        matches: &Matches,
+        units: &[u32],
+        contents: Contents,
+        errors: &mut Problems,
+    ) -> sets::SetArena {
+        let options = self.config.normalize_options();
+        let (sets, problems) = sets::load(
+            self.corpus,
+            self.fingerprinter,
+            options,
+            matches,
+            units,
+            contents,
+        );
+        errors.extend(problems);
+        sets
+    }
+}
+
+/// The units in `pairs`, sorted, each once.
+fn linked_units<'a>(pairs: impl Iterator<Item = &'a (u32, u32)>) -> Vec<u32> {
+    let mut units: Vec<u32> = pairs.flat_map(|&(a, b)| [a, b]).collect();
+    units.par_sort_unstable();
+    units.dedup();
+    units
+}
+
+/// Phase 6: the report, with the baseline applied and the CI rules checked.
+fn report<'a>(
+    config: &Config,
+    corpus: &'a Corpus,
+    found: &Found<'a>,
+    warnings: Vec<Problem>,
+    errors: Problems,
+) -> Report<'a> {
+    let mut report = report::build(corpus, found, config.settings(), warnings, errors);
+    if let Some(path) = &config.baseline {
+        match rules::Baseline::read(path) {
+            Ok(baseline) => rules::apply_baseline(&mut report, &baseline),
+            Err(e) => {
+                report
+                    .errors
+                    .push(Problem::new(path, format!("baseline: {e}")));
+                report.summary.errors = report.errors.len();
+            }
+        }
+    }
+    rules::check(&mut report, &config.rules);
+    report
+}
+
+/// Phase 7: the problems on stderr, the baseline and the report written, the summary line.
+fn finish(config: &Config, report: &Report<'_>, no_files: bool) -> Result<(), Error> {
+    messages::problems(report, no_files, config.quiet);
+    if let Some(path) = &config.write_baseline {
+        let baseline = rules::Baseline::json_for(report);
+        output::write_atomically(path, |out| out.write_all(baseline.as_bytes()))
+            .map_err(Error::Output)?;
+    }
+    match output::write(report, config.output.as_deref(), config.output_options) {
+        Ok(()) => {}
+        // A closed stdout (`dedup corpus | head`) ends the run quietly.
+        Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
+        Err(e) => return Err(Error::Output(e)),
+    }
+    messages::outcome(report, config.quiet);
+    Ok(())
+}

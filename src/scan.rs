@@ -1,0 +1,311 @@
+//! Stages 2–5 per file, and the corpus they make: read → segment → normalize → fingerprint.
+//!
+//! In: the sorted paths the walk found, how to read them, the normalization options and the
+//! [`Fingerprinter`]. Out: a [`Scan`]: the [`Corpus`] (files, documents, paragraphs, in path order)
+//! beside one fingerprint per paragraph, and the warnings and errors met reading.
+//!
+//! Files are scanned in parallel a chunk at a time, each document's paragraphs in parallel blocks;
+//! a chunk is merged into the corpus (on one thread, in path order) while the next is scanned, so
+//! the per-file results of at most two chunks are held next to the merged ones. A file's text is
+//! dropped once it is fingerprinted (but for stdin and pipes, which cannot be read twice). Exact
+//! copies are fingerprinted once: the first to claim a key gets its band keys and winnowed
+//! fingerprints ([`Claims`]).
+
+use std::io;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use rayon::prelude::*;
+
+use crate::corpus::{Corpus, DocumentEntry, FileEntry, Paragraph};
+use crate::error::{Problem, Problems};
+use crate::fingerprint::{Claims, FileFingerprints, Fingerprinter, Fingerprints};
+use crate::normalize;
+use crate::read::{self, ReadOptions};
+use crate::segment::{self, Span};
+use crate::walk;
+
+/// Files scanned in parallel before their results are merged.
+const SCAN_CHUNK: usize = 4096;
+
+/// Paragraphs of one document fingerprinted together, in parallel with the next block.
+const PARAGRAPH_BLOCK: usize = 4096;
+
+/// What the scan of every file gave.
+#[derive(Debug, Default)]
+pub struct Scan {
+    /// Files, documents and paragraphs.
+    pub corpus: Corpus,
+    /// One fingerprint per paragraph, by paragraph id.
+    pub fingerprints: Fingerprints,
+    /// Files read with a problem that did not stop them being read.
+    pub warnings: Vec<Problem>,
+    /// Files and records that could not be read.
+    pub errors: Problems,
+}
+
+/// How every file is scanned.
+pub struct Scanner<'a> {
+    /// How files are read and decoded.
+    pub read: &'a ReadOptions,
+    /// How paragraphs are normalized.
+    pub normalize: normalize::Options,
+    /// How normalized paragraphs are fingerprinted.
+    pub fingerprinter: &'a Fingerprinter,
+}
+
+impl Scanner<'_> {
+    /// Scans `paths` (sorted) into a corpus, in path order.
+    pub fn scan(&self, paths: &[PathBuf]) -> Scan {
+        let mut scan = Scan {
+            corpus: Corpus::new(self.read.clone()),
+            ..Scan::default()
+        };
+        let claims = Claims::default();
+        let mut previous: Option<(&[PathBuf], Vec<Scanned>)> = None;
+        for chunk in paths.chunks(SCAN_CHUNK) {
+            let scan_chunk = || {
+                chunk
+                    .par_iter()
+                    .map(|path| self.scan_file(path, &claims))
+                    .collect::<Vec<Scanned>>()
+            };
+            let merge_previous = || {
+                if let Some((chunk, scanned)) = previous.take() {
+                    self.merge(&mut scan, chunk, scanned);
+                }
+            };
+            let (scanned, ()) = rayon::join(scan_chunk, merge_previous);
+            previous = Some((chunk, scanned));
+        }
+        if let Some((chunk, scanned)) = previous {
+            self.merge(&mut scan, chunk, scanned);
+        }
+        scan
+    }
+
+    fn merge(&self, scan: &mut Scan, paths: &[PathBuf], scanned: Vec<Scanned>) {
+        for (path, scanned) in paths.iter().zip(scanned) {
+            let min_words = self.fingerprinter.params().min_words;
+            scanned.merge_into(scan, path, min_words);
+        }
+    }
+
+    /// Reads, segments and fingerprints one file.
+    fn scan_file(&self, path: &Path, claims: &Claims) -> Scanned {
+        let text = match read::read(path, self.read) {
+            Ok(read::Source::Text(text)) => text,
+            Ok(read::Source::Binary { size }) => return Scanned::Binary { size },
+            Err(e) => return Scanned::Failed(e),
+        };
+        let mut documents = Vec::new();
+        let mut fingerprints = FileFingerprints::default();
+        let mut record_errors = Vec::new();
+        if text.jsonl {
+            // Records are parsed, segmented and fingerprinted in parallel, and kept in file order.
+            let records_start = text.bytes[text.text_start..].as_ptr() as usize;
+            let lines: Vec<(u32, &[u8])> =
+                read::jsonl_lines(&text.bytes[text.text_start..]).collect();
+            let records: Vec<_> = lines
+                .into_par_iter()
+                .map(|(line, bytes)| {
+                    let record = read::parse_record(bytes, self.read)
+                        .map_err(|message| read::RecordError { line, message })?;
+                    Ok(record.map(|record| {
+                        let offset = (bytes.as_ptr() as usize - records_start) as u64;
+                        let id = record.id.map(String::into_boxed_str);
+                        let (document, fingerprints) =
+                            self.scan_document(record.text.as_bytes(), 0, claims);
+                        let document = ScannedDocument {
+                            record: Some(line),
+                            offset,
+                            id,
+                            ..document
+                        };
+                        (document, fingerprints)
+                    }))
+                })
+                .collect();
+            for record in records {
+                match record {
+                    Ok(Some((document, record_fingerprints))) => {
+                        documents.push(document);
+                        fingerprints.extend(record_fingerprints);
+                    }
+                    Ok(None) => {}
+                    Err(e) => record_errors.push(e),
+                }
+            }
+        } else {
+            let (document, file_fingerprints) =
+                self.scan_document(&text.bytes, text.text_start, claims);
+            documents.push(document);
+            fingerprints = file_fingerprints;
+        }
+        // stdin and pipes (`<(zcat a.gz)`) cannot be read twice: their text is kept.
+        let keep = !text.rereadable;
+        Scanned::Text(ScannedText {
+            size: text.bytes.len() as u64,
+            hash: text.hash,
+            compression: text.compression,
+            decoding: text.decoding,
+            jsonl: text.jsonl,
+            valid_utf8: text.valid_utf8,
+            documents,
+            fingerprints,
+            record_errors,
+            kept: keep.then(|| Arc::new(text)),
+        })
+    }
+
+    /// Segments and fingerprints one document, blocks of paragraphs in parallel: the paragraphs'
+    /// spans and [`Paragraph::bytes_hash`]es, and their fingerprints.
+    fn scan_document(
+        &self,
+        text: &[u8],
+        text_start: usize,
+        claims: &Claims,
+    ) -> (ScannedDocument, FileFingerprints) {
+        let spans = segment::segment(text, text_start);
+        let bands = self.fingerprinter.params().bands;
+        let blocks: Vec<(FileFingerprints, Vec<u32>)> = spans
+            .par_chunks(PARAGRAPH_BLOCK)
+            .map(|block| {
+                let mut fingerprints = FileFingerprints::with_capacity(block.len(), bands);
+                let mut hashes = Vec::with_capacity(block.len());
+                let mut tokens = normalize::Tokens::default();
+                for s in block {
+                    let bytes = &text[s.start..s.end];
+                    hashes.push(xxhash_rust::xxh3::xxh3_64(bytes) as u32);
+                    normalize::normalize_into(bytes, self.normalize, &mut tokens);
+                    self.fingerprinter
+                        .fingerprint_once(&tokens, &mut fingerprints, Some(claims));
+                }
+                (fingerprints, hashes)
+            })
+            .collect();
+        let mut fingerprints = FileFingerprints::default();
+        let mut bytes_hashes = Vec::with_capacity(spans.len());
+        for (block, block_hashes) in blocks {
+            fingerprints.extend(block);
+            bytes_hashes.extend(block_hashes);
+        }
+        let document = ScannedDocument {
+            record: None,
+            offset: 0,
+            id: None,
+            spans,
+            bytes_hashes,
+        };
+        (document, fingerprints)
+    }
+}
+
+/// One document, segmented (its fingerprints follow the previous document's in the file's).
+struct ScannedDocument {
+    record: Option<u32>,
+    offset: u64,
+    id: Option<Box<str>>,
+    spans: Vec<Span>,
+    bytes_hashes: Vec<u32>,
+}
+
+/// What reading, segmenting and fingerprinting one file of text gave. The text itself is
+/// dropped, but for stdin and pipes, which cannot be read twice.
+struct ScannedText {
+    size: u64,
+    hash: u64,
+    compression: Option<read::Compression>,
+    decoding: read::Decoding,
+    jsonl: bool,
+    valid_utf8: bool,
+    documents: Vec<ScannedDocument>,
+    fingerprints: FileFingerprints,
+    record_errors: Vec<read::RecordError>,
+    kept: Option<Arc<read::Text>>,
+}
+
+/// What scanning one file gave.
+enum Scanned {
+    Text(ScannedText),
+    Binary { size: u64 },
+    Failed(io::Error),
+}
+
+impl Scanned {
+    /// Adds the file to the scan: its entry, documents, paragraphs and fingerprints, and its
+    /// warnings and errors.
+    fn merge_into(self, scan: &mut Scan, path: &Path, min_words: usize) {
+        let mut entry = FileEntry {
+            path: path.to_path_buf(),
+            display: walk::display_path(path),
+            ..FileEntry::default()
+        };
+        match self {
+            Scanned::Failed(e) => {
+                scan.errors.push(Problem::new(path, e.to_string()));
+                return;
+            }
+            Scanned::Binary { size } => {
+                entry.size = size;
+                entry.binary = true;
+            }
+            Scanned::Text(text) => text.merge_into(scan, &mut entry, min_words),
+        }
+        scan.corpus.files.push(entry);
+    }
+}
+
+impl ScannedText {
+    fn merge_into(self, scan: &mut Scan, entry: &mut FileEntry, min_words: usize) {
+        let corpus = &mut scan.corpus;
+        let file = corpus.files.len() as u32;
+        entry.size = self.size;
+        entry.hash = self.hash;
+        entry.compression = self.compression;
+        entry.decoding = Some(self.decoding);
+        entry.records = self.jsonl.then_some(self.documents.len());
+        entry.kept = self.kept;
+        let path = &entry.path;
+        if !self.valid_utf8 {
+            let message = match self.decoding {
+                read::Decoding::Utf16Le | read::Decoding::Utf16Be => {
+                    "invalid UTF-16, decoded with U+FFFD replacement characters"
+                }
+                _ => "invalid UTF-8, decoded with U+FFFD replacement characters",
+            };
+            scan.warnings.push(Problem::new(path, message));
+        }
+        scan.errors.extend(
+            self.record_errors
+                .into_iter()
+                .map(|e| Problem::at_line(path, e.line, e.message)),
+        );
+        for document in self.documents {
+            let id = corpus.documents.len() as u32;
+            corpus.documents.push(DocumentEntry {
+                file,
+                record: document.record,
+                offset: document.offset,
+                id: document.id,
+            });
+            let paragraphs = document.spans.into_iter().zip(document.bytes_hashes);
+            for (index, (span, bytes_hash)) in paragraphs.enumerate() {
+                corpus.paragraphs.push(Paragraph {
+                    file,
+                    document: id,
+                    index: index as u32,
+                    bytes_hash,
+                    span,
+                });
+            }
+        }
+        corpus.short_paragraphs += self
+            .fingerprints
+            .keys()
+            .iter()
+            .filter(|k| (k.words as usize) < min_words)
+            .count();
+        scan.fingerprints.append(self.fingerprints);
+    }
+}
