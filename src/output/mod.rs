@@ -1,0 +1,75 @@
+//! Output: the finished report to bytes, in the format asked for, written once.
+//!
+//! In: the [`Report`] (rules checked) and the [`OutputOptions`]. Out: the report on stdout or in
+//! a file, in one of the formats, each in a file of its own: `json` (one document), `jsonl` (one
+//! object per line) and `github` (workflow commands, at most [`ANNOTATION_CAP`] annotations). A
+//! file destination is written through [`write_atomically`], so a reader never sees half a
+//! report.
+
+mod atomic;
+mod github;
+mod json;
+mod jsonl;
+
+use std::io::{self, IsTerminal, Write};
+use std::path::Path;
+
+use crate::report::Report;
+
+pub use atomic::write_atomically;
+
+pub use github::ANNOTATION_CAP;
+
+/// The report formats.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Format {
+    /// One JSON document.
+    #[default]
+    Json,
+    /// JSON Lines: one object per line.
+    Jsonl,
+    /// GitHub Actions workflow commands.
+    Github,
+}
+
+/// How to write the report.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct OutputOptions {
+    /// The format.
+    pub format: Format,
+    /// Pretty-print JSON even when not on a terminal.
+    pub pretty: bool,
+    /// JSON with the summary and files but no clusters, partial matches or passages.
+    pub summary_only: bool,
+}
+
+/// Writes the report to `output` (atomically) or to stdout when it is `None` or `-`.
+pub fn write(report: &Report<'_>, output: Option<&Path>, options: OutputOptions) -> io::Result<()> {
+    match output {
+        Some(path) if path != Path::new("-") => write_atomically(path, |out| {
+            write_format(out, report, options, options.pretty)
+        }),
+        _ => {
+            let stdout = io::stdout();
+            let pretty = options.pretty || stdout.is_terminal();
+            let mut out = io::BufWriter::new(stdout.lock());
+            write_format(&mut out, report, options, pretty)?;
+            out.flush()
+        }
+    }
+}
+
+fn write_format(
+    out: &mut dyn Write,
+    report: &Report<'_>,
+    options: OutputOptions,
+    pretty: bool,
+) -> io::Result<()> {
+    match options.format {
+        Format::Json if options.summary_only => json::write_summary_only(out, report, pretty),
+        Format::Json if pretty => json::write_pretty(out, report),
+        Format::Json => json::write_compact(out, report),
+        Format::Jsonl => jsonl::write(out, report),
+        Format::Github => github::write(out, report),
+    }
+}
