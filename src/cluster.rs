@@ -12,14 +12,19 @@
 //! (1.0 for exact copies); in a template cluster it is the Jaccard similarity of the
 //! figure-masked shingle sets.
 
+use std::fmt;
+
 use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::fingerprint::{Fingerprints, Key, jaccard};
 use crate::matching::Matches;
 use crate::sets::SetArena;
 
-/// What joins a cluster's members.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+/// What joins a cluster's members; serialized as the report's `kind`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Kind {
     /// Every member is an exact copy of the representative.
     Exact,
@@ -42,10 +47,56 @@ pub struct Cluster {
     pub key: Key,
 }
 
+impl Kind {
+    /// Its name in the report.
+    pub fn name(self) -> &'static str {
+        match self {
+            Kind::Exact => "exact",
+            Kind::Near => "near",
+            Kind::Template => "template",
+        }
+    }
+
+    /// Whether its members are copies of one another (exact or near), not look-alikes.
+    pub fn is_duplicate(self) -> bool {
+        self != Kind::Template
+    }
+}
+
 impl Cluster {
     /// The representative's paragraph id.
     pub fn representative(&self) -> u32 {
         self.members[0].0
+    }
+
+    /// The cluster's stable id: derived from the representative's normalized text (its exact
+    /// key; for a template cluster, its figure-masked key), so it stays the same across runs and
+    /// when unrelated files are added or removed.
+    pub fn id(&self) -> ClusterId {
+        ClusterId(match self.kind {
+            Kind::Template => {
+                let mut key = self.key.masked.to_le_bytes().to_vec();
+                key.extend_from_slice(b"template");
+                xxh3_64(&key)
+            }
+            _ => self.key.exact as u64,
+        })
+    }
+}
+
+/// A cluster's stable id, written as 16 hexadecimal digits.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClusterId(pub u64);
+
+impl fmt::Display for ClusterId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{:016x}", self.0)
+    }
+}
+
+impl Serialize for ClusterId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_str(self)
     }
 }
 

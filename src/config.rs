@@ -10,8 +10,8 @@ use crate::fingerprint::{self, banding_for, candidate_probability};
 use crate::normalize;
 use crate::output::OutputOptions;
 use crate::partial::PartialParams;
-use crate::read::{self, ReadOptions};
-use crate::report::Settings;
+use crate::read::ReadOptions;
+use crate::report::{Figures, Settings, Spelling};
 use crate::rules::Rules;
 use crate::walk::{self, WalkOptions};
 
@@ -163,11 +163,15 @@ impl Config {
             boilerplate_cap: self.boilerplate_cap,
             exact_only: self.exact_only,
             figures: if self.ignore_figures {
-                "ignored"
+                Figures::Ignored
             } else {
-                "templates"
+                Figures::Templates
             },
-            spelling: if self.keep_spelling { "kept" } else { "folded" },
+            spelling: if self.keep_spelling {
+                Spelling::Kept
+            } else {
+                Spelling::Folded
+            },
             normalization: normalize::steps(self.normalize_options()),
             extensions: self.walk.extensions.clone(),
             hidden: self.walk.hidden,
@@ -176,10 +180,7 @@ impl Config {
             jsonl: self.read.jsonl,
             text_field: self.read.text_field.clone(),
             id_field: self.read.id_field.clone(),
-            encoding: match self.read.encoding {
-                read::Encoding::Utf8 => "utf-8",
-                read::Encoding::Latin1 => "latin1",
-            },
+            encoding: self.read.encoding,
         }
     }
 }

@@ -31,7 +31,7 @@ use crate::partial::{self, Partials};
 use crate::passages::{self, Overlaps, Passage};
 use crate::read;
 use crate::report::{self, Found, Report};
-use crate::rules;
+use crate::rules::{self, Baseline};
 use crate::scan::{Scan, Scanner};
 use crate::sets::{self, Contents};
 use crate::walk;
@@ -76,7 +76,7 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
         overlaps: &overlaps,
     };
     let report = report(config, &corpus, &found, warnings, errors);
-    finish(config, &report, paths.is_empty())?;
+    finish(config, &corpus, &clusters, &report, paths.is_empty())?;
     Ok(Outcome {
         summary: report.summary,
         errors: report.errors,
@@ -231,27 +231,36 @@ fn report<'a>(
     warnings: Vec<Problem>,
     errors: Problems,
 ) -> Report<'a> {
-    let mut report = report::build(corpus, found, config.settings(), warnings, errors);
-    if let Some(path) = &config.baseline {
-        match rules::Baseline::read(path) {
-            Ok(baseline) => rules::apply_baseline(&mut report, &baseline),
-            Err(e) => {
-                report
-                    .errors
-                    .push(Problem::new(path, format!("baseline: {e}")));
-                report.summary.errors = report.errors.len();
-            }
-        }
+    let baseline = config
+        .baseline
+        .as_deref()
+        .map(|path| (path, Baseline::read(path)));
+    let marks = match &baseline {
+        Some((_, Ok(baseline))) => Some(rules::mark(found.clusters, corpus, baseline)),
+        _ => None,
+    };
+    let mut report = report::build(corpus, found, config.settings(), marks, warnings, errors);
+    if let Some((path, Err(e))) = baseline {
+        report
+            .errors
+            .push(Problem::new(path, format!("baseline: {e}")));
+        report.summary.errors = report.errors.len();
     }
     rules::check(&mut report, &config.rules);
     report
 }
 
 /// Phase 7: the problems on stderr, the baseline and the report written, the summary line.
-fn finish(config: &Config, report: &Report<'_>, no_files: bool) -> Result<(), Error> {
+fn finish(
+    config: &Config,
+    corpus: &Corpus,
+    clusters: &[Cluster],
+    report: &Report<'_>,
+    no_files: bool,
+) -> Result<(), Error> {
     messages::problems(report, no_files, config.quiet);
     if let Some(path) = &config.write_baseline {
-        let baseline = rules::Baseline::json_for(report);
+        let baseline = Baseline::json_for(clusters, corpus);
         output::write_atomically(path, |out| out.write_all(baseline.as_bytes()))
             .map_err(Error::Output)?;
     }

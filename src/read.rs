@@ -23,6 +23,7 @@ use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
+use serde::Serialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
 use xxhash_rust::xxh3::xxh3_64;
 
@@ -36,13 +37,15 @@ const ZSTD_MAGIC: &[u8] = b"\x28\xB5\x2F\xFD";
 /// The path that stands for standard input.
 pub const STDIN: &str = "-";
 
-/// How to read bytes that are not UTF-8.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How to read bytes that are not UTF-8; serialized as in the report's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
 pub enum Encoding {
     /// Invalid bytes become U+FFFD (with a warning for the file).
     #[default]
+    #[serde(rename = "utf-8")]
     Utf8,
     /// A file that is not valid UTF-8 is read as Latin-1.
+    #[serde(rename = "latin1")]
     Latin1,
 }
 
@@ -70,8 +73,9 @@ impl Default for ReadOptions {
     }
 }
 
-/// A compression format.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// A compression format; serialized by its name in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Compression {
     /// gzip (RFC 1952).
     Gzip,
@@ -80,7 +84,7 @@ pub enum Compression {
 }
 
 impl Compression {
-    /// Its name in the report.
+    /// Its name in the report and in messages.
     pub fn name(self) -> &'static str {
         match self {
             Compression::Gzip => "gzip",
@@ -97,29 +101,21 @@ impl Compression {
     }
 }
 
-/// How the bytes of a text were decoded.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How the bytes of a text were decoded; serialized by its name in the report.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 pub enum Decoding {
     /// UTF-8 as it was (possibly with U+FFFD for invalid bytes).
+    #[serde(rename = "utf-8")]
     Utf8,
     /// UTF-16 little endian, transcoded.
+    #[serde(rename = "utf-16le")]
     Utf16Le,
     /// UTF-16 big endian, transcoded.
+    #[serde(rename = "utf-16be")]
     Utf16Be,
     /// Latin-1, transcoded.
+    #[serde(rename = "latin1")]
     Latin1,
-}
-
-impl Decoding {
-    /// Its name in the report.
-    pub fn name(self) -> &'static str {
-        match self {
-            Decoding::Utf8 => "utf-8",
-            Decoding::Utf16Le => "utf-16le",
-            Decoding::Utf16Be => "utf-16be",
-            Decoding::Latin1 => "latin1",
-        }
-    }
 }
 
 /// A text file, read and decoded.

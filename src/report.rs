@@ -18,9 +18,8 @@ use std::ops::Range;
 use rayon::prelude::*;
 use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
-use xxhash_rust::xxh3::xxh3_64;
 
-use crate::cluster::{Cluster, Kind};
+use crate::cluster::{Cluster, ClusterId, Kind};
 use crate::corpus::{Corpus, Paragraph};
 use crate::error::{Problem, Problems};
 use crate::matching::Matches;
@@ -28,7 +27,7 @@ use crate::normalize::{Options, normalized};
 use crate::partial::Partials;
 use crate::passages::{Overlaps, Passage};
 use crate::read;
-use crate::rules::Violation;
+use crate::rules::{BaselineMarks, Violation};
 
 /// Expanded into its copies, one partial link between two distinct texts lists at most this many
 /// paragraph pairs; the rest are counted in `summary.partial_matches_omitted`.
@@ -56,14 +55,11 @@ pub const FORMAT_VERSION: u32 = 1;
 
 /// Builds item `i` of a [`Section`].
 type Make<'a, T> = Box<dyn Fn(usize) -> T + Sync + 'a>;
-/// Changes item `i` of a [`Section`] after it is built.
-type Fixup<'a, T> = Box<dyn Fn(usize, &mut T) + Sync + 'a>;
 
 /// Items built when they are written, a block at a time.
 pub struct Section<'a, T> {
     len: usize,
     make: Make<'a, T>,
-    fixup: Option<Fixup<'a, T>>,
 }
 
 /// Items of a [`Section`] built together (in parallel) and then written.
@@ -75,7 +71,6 @@ impl<'a, T: Send> Section<'a, T> {
         Section {
             len,
             make: Box::new(make),
-            fixup: None,
         }
     }
 
@@ -91,16 +86,7 @@ impl<'a, T: Send> Section<'a, T> {
 
     /// Item `i`.
     pub fn get(&self, i: usize) -> T {
-        let mut item = (self.make)(i);
-        if let Some(fixup) = &self.fixup {
-            fixup(i, &mut item);
-        }
-        item
-    }
-
-    /// Changes every item after it is built (marks from a baseline).
-    pub fn set_fixup(&mut self, fixup: impl Fn(usize, &mut T) + Sync + 'a) {
-        self.fixup = Some(Box::new(fixup));
+        (self.make)(i)
     }
 
     /// The items in order, a block at a time, each block built in parallel.
@@ -202,11 +188,10 @@ pub struct Settings {
     pub boilerplate_cap: usize,
     /// Whether only exact duplicates were looked for.
     pub exact_only: bool,
-    /// `templates` (paragraphs alike but for their figures are template clusters) or `ignored`
-    /// (figures masked, such paragraphs are duplicates).
-    pub figures: &'static str,
-    /// `folded` (British spellings read as American ones) or `kept`.
-    pub spelling: &'static str,
+    /// What figures do.
+    pub figures: Figures,
+    /// What British and American spellings do.
+    pub spelling: Spelling,
     /// The normalization steps, in order.
     pub normalization: Vec<String>,
     /// Extension filter; empty means every file.
@@ -226,7 +211,27 @@ pub struct Settings {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id_field: Option<String>,
     /// How files that are not valid UTF-8 were read: `utf-8` (lossily) or `latin1`.
-    pub encoding: &'static str,
+    pub encoding: read::Encoding,
+}
+
+/// What figures do, in the report's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Figures {
+    /// Paragraphs alike but for their figures are template clusters.
+    Templates,
+    /// Figures masked: such paragraphs are duplicates (`--ignore-figures`).
+    Ignored,
+}
+
+/// What British and American spellings do, in the report's settings.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Spelling {
+    /// British spellings read as American ones.
+    Folded,
+    /// Kept apart (`--keep-spelling`).
+    Kept,
 }
 
 /// Counts over the corpus.
@@ -298,9 +303,9 @@ pub struct BaselineSummary {
 #[derive(Debug, Serialize)]
 pub struct ClusterReport<'a> {
     /// Stable id derived from the representative's normalized text.
-    pub id: String,
+    pub id: ClusterId,
     /// `exact`, `near` or `template`.
-    pub kind: &'static str,
+    pub kind: Kind,
     /// Number of members.
     pub size: usize,
     /// Tokens in the representative.
@@ -437,16 +442,24 @@ pub struct FileReport {
     pub overlapping_files: usize,
     /// Why the file was not read (`binary`), when it was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub skipped: Option<&'static str>,
+    pub skipped: Option<Skipped>,
     /// `gzip` or `zstd`, for a compressed file.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub compression: Option<&'static str>,
+    pub compression: Option<read::Compression>,
     /// How a text that was not UTF-8 was decoded: `utf-16le`, `utf-16be` or `latin1`.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub encoding: Option<&'static str>,
+    pub encoding: Option<read::Decoding>,
     /// For a JSON Lines file, the number of records read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub records: Option<usize>,
+}
+
+/// Why a file was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Skipped {
+    /// A NUL byte in its first 8 KiB.
+    Binary,
 }
 
 /// `part / whole`, 0 when `whole` is 0.
@@ -458,19 +471,13 @@ pub(crate) fn ratio(part: u64, whole: u64) -> f64 {
     }
 }
 
-fn kind_name(kind: Kind) -> &'static str {
-    match kind {
-        Kind::Exact => "exact",
-        Kind::Near => "near",
-        Kind::Template => "template",
-    }
-}
-
-/// Builds the report. Reading paragraphs again from their files may add errors.
+/// Builds the report, with what a baseline says when one was given. Reading paragraphs again
+/// from their files may add errors.
 pub fn build<'a>(
     corpus: &'a Corpus,
     found: &Found<'a>,
     settings: Settings,
+    baseline: Option<BaselineMarks>,
     warnings: Vec<Problem>,
     mut errors: Problems,
 ) -> Report<'a> {
@@ -523,30 +530,39 @@ pub fn build<'a>(
     }
     summary.duplicate_ratio = ratio(summary.duplicate_bytes, summary.bytes);
 
+    let (marks, new_bytes) = match baseline {
+        Some(b) => {
+            summary.baseline = Some(BaselineSummary {
+                new_duplicate_ratio: ratio(b.summary.new_duplicate_bytes, summary.bytes),
+                ..b.summary
+            });
+            (b.clusters, Some(b.new_bytes))
+        }
+        None => (Vec::new(), None),
+    };
     let cluster_reports = Section::new(clusters.len(), move |i| {
         let c = &clusters[i];
-        let fp = &c.key;
-        let id = match c.kind {
-            Kind::Template => {
-                let mut key = fp.masked.to_le_bytes().to_vec();
-                key.extend_from_slice(b"template");
-                xxh3_64(&key)
+        let mut members: Vec<Member> = c
+            .members
+            .iter()
+            .map(|&(id, s)| member(corpus, id, Some(s)))
+            .collect();
+        let marks = marks.get(i).and_then(Option::as_ref);
+        if let Some(marks) = marks {
+            members[0].new = Some(false);
+            for (member, &new) in members[1..].iter_mut().zip(&marks.new_members) {
+                member.new = Some(new);
             }
-            _ => fp.exact as u64,
-        };
+        }
         ClusterReport {
-            id: format!("{id:016x}"),
-            kind: kind_name(c.kind),
+            id: c.id(),
+            kind: c.kind,
             size: c.members.len(),
-            words: fp.words,
+            words: c.key.words,
             text: texts.get(i).to_owned(),
-            new: None,
-            new_copies: None,
-            members: c
-                .members
-                .iter()
-                .map(|&(id, s)| member(corpus, id, Some(s)))
-                .collect(),
+            new: marks.map(|m| m.new),
+            new_copies: marks.map(|m| m.new_copies),
+            members,
         }
     });
 
@@ -603,6 +619,7 @@ pub fn build<'a>(
                 })
                 .collect();
             let overlapping_files = found.overlaps[i].files;
+            let new_duplicate_bytes = new_bytes.as_ref().map(|b| b[i]);
             FileReport {
                 path: f.display.clone(),
                 paragraphs,
@@ -610,16 +627,13 @@ pub fn build<'a>(
                 duplicate_paragraphs,
                 duplicate_bytes,
                 duplicate_ratio: ratio(duplicate_bytes, bytes),
-                new_duplicate_bytes: None,
-                new_duplicate_ratio: None,
+                new_duplicate_bytes,
+                new_duplicate_ratio: new_duplicate_bytes.map(|b| ratio(b, bytes)),
                 overlaps,
                 overlapping_files,
-                skipped: f.binary.then_some("binary"),
-                compression: f.compression.map(read::Compression::name),
-                encoding: f
-                    .decoding
-                    .filter(|&d| d != read::Decoding::Utf8)
-                    .map(read::Decoding::name),
+                skipped: f.binary.then_some(Skipped::Binary),
+                compression: f.compression,
+                encoding: f.decoding.filter(|&d| d != read::Decoding::Utf8),
                 records: f.records,
             }
         })

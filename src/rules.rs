@@ -1,10 +1,10 @@
 //! CI rules and baselines: a built report to the verdict a CI job gates on.
 //!
-//! In: the [`Report`], the [`Rules`] given on the command line and, optionally, a [`Baseline`]
-//! (an earlier report, or a file written by `--write-baseline`).
-//! Out: the same report with every duplicate cluster and member marked new or known, the new
-//! copies counted in `summary.baseline` and per file, and every broken rule recorded in
-//! `summary.violations`.
+//! In: the clusters and the corpus, and optionally a [`Baseline`] (an earlier report, or a file
+//! written by `--write-baseline`); then the built [`Report`] and the [`Rules`] given on the
+//! command line. Out: [`BaselineMarks`], every duplicate cluster and member marked new or known
+//! and the new copies counted overall and per file, which the report is built with; then every
+//! broken rule recorded in `summary.violations`.
 //!
 //! A cluster is known when its id is in the baseline. A known cluster may have grown: it then has
 //! `size − baseline size` new copies, taken first from members in files the baseline cluster did
@@ -17,7 +17,9 @@ use std::path::Path;
 
 use serde::{Deserialize, Serialize};
 
-use crate::report::{BaselineSummary, Report, ratio};
+use crate::cluster::{Cluster, Kind};
+use crate::corpus::Corpus;
+use crate::report::{BaselineSummary, Report};
 
 /// The CI rules given on the command line.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -30,11 +32,23 @@ pub struct Rules {
     pub max_file_duplicate_ratio: Option<f64>,
 }
 
+/// A CI rule, named by the flag that sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// `--fail-on-duplicates`.
+    FailOnDuplicates,
+    /// `--max-duplicate-ratio`.
+    MaxDuplicateRatio,
+    /// `--max-file-duplicate-ratio`.
+    MaxFileDuplicateRatio,
+}
+
 /// A broken rule.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Violation {
     /// The flag that set the rule, without dashes.
-    pub rule: &'static str,
+    pub rule: Rule,
     /// The limit given (0 for `fail-on-duplicates`).
     pub limit: f64,
     /// The value found.
@@ -50,6 +64,9 @@ pub struct Baseline {
     clusters: BTreeMap<String, (usize, BTreeSet<String>)>,
 }
 
+/// The version of the baseline file written.
+const BASELINE_VERSION: u32 = 1;
+
 /// The baseline file: the same shape as the report's clusters, with only what a baseline needs,
 /// so an earlier report can serve as a baseline too.
 #[derive(Debug, Serialize, Deserialize)]
@@ -62,7 +79,7 @@ struct BaselineFile {
 struct BaselineCluster {
     id: String,
     #[serde(default)]
-    kind: String,
+    kind: Option<Kind>,
     size: usize,
     members: Vec<BaselineMember>,
 }
@@ -81,7 +98,7 @@ impl Baseline {
         let clusters = file
             .clusters
             .into_iter()
-            .filter(|c| c.kind != "template")
+            .filter(|c| c.kind.is_none_or(Kind::is_duplicate))
             .map(|c| {
                 let paths = c.members.into_iter().map(|m| m.path).collect();
                 (c.id, (c.size, paths))
@@ -90,27 +107,26 @@ impl Baseline {
         Ok(Baseline { clusters })
     }
 
-    /// The baseline that accepts every duplicate cluster of `report`, as JSON.
-    pub fn json_for(report: &Report<'_>) -> String {
-        let mut clusters = Vec::new();
-        for block in report.clusters.blocks() {
-            clusters.extend(block.into_iter().filter(|c| c.kind != "template").map(|c| {
-                BaselineCluster {
-                    id: c.id,
-                    kind: c.kind.to_owned(),
-                    size: c.size,
-                    members: c
-                        .members
-                        .into_iter()
-                        .map(|m| BaselineMember {
-                            path: m.path.to_owned(),
-                        })
-                        .collect(),
-                }
-            }));
-        }
+    /// The baseline that accepts every duplicate cluster found, as JSON.
+    pub fn json_for(clusters: &[Cluster], corpus: &Corpus) -> String {
+        let clusters = clusters
+            .iter()
+            .filter(|c| c.kind.is_duplicate())
+            .map(|c| BaselineCluster {
+                id: c.id().to_string(),
+                kind: Some(c.kind),
+                size: c.members.len(),
+                members: c
+                    .members
+                    .iter()
+                    .map(|&(p, _)| BaselineMember {
+                        path: path_of(corpus, p).to_owned(),
+                    })
+                    .collect(),
+            })
+            .collect();
         let file = BaselineFile {
-            version: 1,
+            version: BASELINE_VERSION,
             clusters,
         };
         let mut json = serde_json::to_string_pretty(&file).expect("baseline serializes");
@@ -119,86 +135,89 @@ impl Baseline {
     }
 }
 
+/// The printed path of paragraph `p`'s file.
+fn path_of(corpus: &Corpus, p: u32) -> &str {
+    &corpus.files[corpus.paragraphs[p as usize].file as usize].display
+}
+
 /// What a baseline says of one duplicate cluster.
-struct Marks {
-    new: bool,
-    new_copies: usize,
+#[derive(Debug, Clone)]
+pub struct Marks {
+    /// Its id is not in the baseline.
+    pub new: bool,
+    /// Redundant copies the baseline did not have.
+    pub new_copies: usize,
     /// For each member after the representative, whether it is a new copy.
-    new_members: Vec<bool>,
+    pub new_members: Vec<bool>,
+}
+
+/// What a baseline says of a run's clusters, for the report.
+#[derive(Debug, Clone)]
+pub struct BaselineMarks {
+    /// By cluster, the marks of a duplicate cluster (`None` for a template cluster).
+    pub clusters: Vec<Option<Marks>>,
+    /// The new copies counted, all but the ratio.
+    pub summary: BaselineSummary,
+    /// By file, the bytes of its new copies.
+    pub new_bytes: Vec<u64>,
 }
 
 /// Marks clusters and members new or known; counts the new copies overall and per file.
-pub fn apply_baseline(report: &mut Report<'_>, baseline: &Baseline) {
+pub fn mark(clusters: &[Cluster], corpus: &Corpus, baseline: &Baseline) -> BaselineMarks {
     let mut summary = BaselineSummary::default();
-    let mut new_bytes_per_file: BTreeMap<String, u64> = BTreeMap::new();
-    let mut marks: Vec<Option<Marks>> = Vec::with_capacity(report.clusters.len());
-    for block in report.clusters.blocks() {
-        for cluster in block {
-            if cluster.kind == "template" {
-                marks.push(None);
-                continue;
-            }
-            let known = baseline.clusters.get(&cluster.id);
-            let new_copies = known.map_or(cluster.size - 1, |(size, _)| {
-                cluster.size.saturating_sub(*size)
-            });
-            if known.is_some() {
-                summary.known_clusters += 1;
-            } else {
-                summary.new_clusters += 1;
-            }
-            // Which members are the new copies: those in files the accepted cluster did not
-            // have, then the last ones.
-            let copies = &cluster.members[1..];
-            let mut is_new = vec![known.is_none(); copies.len()];
-            if let Some((_, paths)) = known {
-                let mut left = new_copies;
-                let unseen = (0..copies.len()).filter(|&i| !paths.contains(copies[i].path));
-                let latest = (0..copies.len()).rev();
-                for i in unseen.chain(latest) {
-                    if left == 0 {
-                        break;
-                    }
-                    if !is_new[i] {
-                        is_new[i] = true;
-                        left -= 1;
-                    }
+    let mut new_bytes = vec![0u64; corpus.files.len()];
+    let mut marks = Vec::with_capacity(clusters.len());
+    for cluster in clusters {
+        if !cluster.kind.is_duplicate() {
+            marks.push(None);
+            continue;
+        }
+        let size = cluster.members.len();
+        let known = baseline.clusters.get(&cluster.id().to_string());
+        let new_copies = known.map_or(size - 1, |(accepted, _)| size.saturating_sub(*accepted));
+        if known.is_some() {
+            summary.known_clusters += 1;
+        } else {
+            summary.new_clusters += 1;
+        }
+        // Which members are the new copies: those in files the accepted cluster did not have,
+        // then the last ones.
+        let copies = &cluster.members[1..];
+        let mut is_new = vec![known.is_none(); copies.len()];
+        if let Some((_, paths)) = known {
+            let mut left = new_copies;
+            let unseen =
+                (0..copies.len()).filter(|&i| !paths.contains(path_of(corpus, copies[i].0)));
+            let latest = (0..copies.len()).rev();
+            for i in unseen.chain(latest) {
+                if left == 0 {
+                    break;
+                }
+                if !is_new[i] {
+                    is_new[i] = true;
+                    left -= 1;
                 }
             }
-            for (member, &new) in copies.iter().zip(&is_new) {
-                if new {
-                    let bytes = (member.end - member.start) as u64;
-                    summary.new_duplicate_paragraphs += 1;
-                    summary.new_duplicate_bytes += bytes;
-                    *new_bytes_per_file
-                        .entry(member.path.to_owned())
-                        .or_default() += bytes;
-                }
-            }
-            marks.push(Some(Marks {
-                new: known.is_none(),
-                new_copies,
-                new_members: is_new,
-            }));
         }
-    }
-    report.clusters.set_fixup(move |i, cluster| {
-        if let Some(marks) = &marks[i] {
-            cluster.members[0].new = Some(false);
-            for (member, &new) in cluster.members[1..].iter_mut().zip(&marks.new_members) {
-                member.new = Some(new);
+        for (&(p, _), &new) in copies.iter().zip(&is_new) {
+            if new {
+                let paragraph = &corpus.paragraphs[p as usize];
+                summary.new_duplicate_paragraphs += 1;
+                summary.new_duplicate_bytes += paragraph.len();
+                new_bytes[paragraph.file as usize] += paragraph.len();
             }
-            cluster.new = Some(marks.new);
-            cluster.new_copies = Some(marks.new_copies);
         }
-    });
-    summary.new_duplicate_ratio = ratio(summary.new_duplicate_bytes, report.summary.bytes);
-    for file in &mut report.files {
-        let new_bytes = new_bytes_per_file.get(&file.path).copied().unwrap_or(0);
-        file.new_duplicate_bytes = Some(new_bytes);
-        file.new_duplicate_ratio = Some(ratio(new_bytes, file.bytes));
+        marks.push(Some(Marks {
+            new: known.is_none(),
+            new_copies,
+            new_members: is_new,
+        }));
     }
-    report.summary.baseline = Some(summary);
+    BaselineMarks {
+        clusters: marks,
+        summary,
+        new_bytes,
+    }
 }
 
 /// Checks the rules against the report (new copies only when a baseline was applied) and records
@@ -214,7 +233,7 @@ pub fn check(report: &mut Report<'_>, rules: &Rules) {
     };
     if rules.fail_on_duplicates && copies > 0 {
         violations.push(Violation {
-            rule: "fail-on-duplicates",
+            rule: Rule::FailOnDuplicates,
             limit: 0.0,
             actual: copies as f64,
             path: None,
@@ -222,7 +241,7 @@ pub fn check(report: &mut Report<'_>, rules: &Rules) {
     }
     if let Some(limit) = rules.max_duplicate_ratio.filter(|&l| corpus_ratio > l) {
         violations.push(Violation {
-            rule: "max-duplicate-ratio",
+            rule: Rule::MaxDuplicateRatio,
             limit,
             actual: corpus_ratio,
             path: None,
@@ -233,7 +252,7 @@ pub fn check(report: &mut Report<'_>, rules: &Rules) {
             let actual = file.new_duplicate_ratio.unwrap_or(file.duplicate_ratio);
             if actual > limit {
                 violations.push(Violation {
-                    rule: "max-file-duplicate-ratio",
+                    rule: Rule::MaxFileDuplicateRatio,
                     limit,
                     actual,
                     path: Some(file.path.clone()),
@@ -248,13 +267,16 @@ pub fn check(report: &mut Report<'_>, rules: &Rules) {
 pub fn describe(violations: &[Violation], with_baseline: bool) -> Option<String> {
     let new = if with_baseline { "new " } else { "" };
     let mut parts = Vec::new();
-    if let Some(v) = violations.iter().find(|v| v.rule == "fail-on-duplicates") {
+    if let Some(v) = violations.iter().find(|v| v.rule == Rule::FailOnDuplicates) {
         parts.push(format!(
             "--fail-on-duplicates: {} {new}redundant copies",
             v.actual
         ));
     }
-    if let Some(v) = violations.iter().find(|v| v.rule == "max-duplicate-ratio") {
+    if let Some(v) = violations
+        .iter()
+        .find(|v| v.rule == Rule::MaxDuplicateRatio)
+    {
         parts.push(format!(
             "--max-duplicate-ratio {}: {new}duplicate ratio is {:.4}",
             v.limit, v.actual
@@ -262,7 +284,7 @@ pub fn describe(violations: &[Violation], with_baseline: bool) -> Option<String>
     }
     let files: Vec<&Violation> = violations
         .iter()
-        .filter(|v| v.rule == "max-file-duplicate-ratio")
+        .filter(|v| v.rule == Rule::MaxFileDuplicateRatio)
         .collect();
     if let Some(worst) = files.iter().max_by(|a, b| a.actual.total_cmp(&b.actual)) {
         parts.push(format!(

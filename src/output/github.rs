@@ -28,7 +28,7 @@ pub(super) fn write(out: &mut dyn Write, r: &Report<'_>) -> io::Result<()> {
     let mut written = 0;
     let mut left_out = 0;
     let clusters = r.clusters.blocks().flatten();
-    for c in clusters.filter(|c| c.kind != "template") {
+    for c in clusters.filter(|c| c.kind.is_duplicate()) {
         let rep = &c.members[0];
         for m in &c.members[1..] {
             if m.new == Some(false) {
@@ -42,7 +42,7 @@ pub(super) fn write(out: &mut dyn Write, r: &Report<'_>) -> io::Result<()> {
             let (line, end_line) = m.file_lines();
             let message = format!(
                 "{} copy of {}:{} (similarity {:.2}, cluster {} of {})",
-                c.kind,
+                c.kind.name(),
                 rep.path,
                 rep.file_lines().0,
                 m.similarity.unwrap_or(1.0),
