@@ -12,8 +12,7 @@ use std::path::Path;
 use std::sync::OnceLock;
 
 use dedup::Config;
-use dedup::fingerprint::{FileFingerprints, Fingerprinter};
-use dedup::matching::verify_sets;
+use dedup::internals::{FileFingerprints, Fingerprinter, verify_sets};
 use dedup::normalize::{Options, Tokens, normalize, normalize_into};
 use dedup::segment::segment;
 use divan::counter::{BytesCount, ItemsCount};

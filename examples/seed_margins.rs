@@ -9,7 +9,7 @@
 use std::path::Path;
 
 use dedup::Config;
-use dedup::fingerprint::{Fingerprinter, jaccard};
+use dedup::internals::{Fingerprinter, jaccard};
 use dedup::normalize::{Options, normalize};
 
 fn paragraph(seeds: &Path, label: &str) -> String {

@@ -211,16 +211,6 @@ impl Fingerprints {
             .extend_from_slice(&file.winnow_contexts);
     }
 
-    /// Number of paragraphs.
-    pub fn len(&self) -> usize {
-        self.keys.len()
-    }
-
-    /// Whether there are no paragraphs.
-    pub fn is_empty(&self) -> bool {
-        self.keys.is_empty()
-    }
-
     /// The key of paragraph `id`.
     pub fn key(&self, id: u32) -> &Key {
         &self.keys[id as usize]

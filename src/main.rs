@@ -5,7 +5,7 @@ mod cli;
 use std::process::ExitCode;
 
 use dedup::ExitStatus;
-use dedup::messages::message;
+use dedup::message;
 
 fn main() -> ExitCode {
     let config = cli::parse();

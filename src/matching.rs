@@ -36,11 +36,6 @@ impl Units {
         self.ends.len()
     }
 
-    /// Whether there are no units.
-    pub fn is_empty(&self) -> bool {
-        self.ends.is_empty()
-    }
-
     /// The paragraphs of unit `u`, in report order.
     pub fn get(&self, u: u32) -> &[u32] {
         let start = match u {

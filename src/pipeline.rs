@@ -5,12 +5,12 @@
 //!
 //! 1. [`inputs`]: the PATH arguments and `--files-from` list walked to sorted files;
 //! 2. [`Scanner::scan`]: every file read, segmented, normalized and fingerprinted;
-//! 3. [`candidates`]: units of exact copies, LSH candidate pairs and partial candidates drawn from
+//! 3. [`Matcher::candidates`]: units of exact copies, LSH candidate pairs and partial candidates drawn from
 //!    the fingerprints, which are freed as they are used;
-//! 4. [`clusters`]: the candidates verified on their real sets, re-read, and clustered;
-//! 5. [`partials_and_passages`]: shared runs of words verified (the partial sets re-read) beside
+//! 4. [`Matcher::clusters`]: the candidates verified on their real sets, re-read, and clustered;
+//! 5. [`Matcher::partials_and_passages`]: shared runs of words verified (the partial sets re-read) beside
 //!    the copied passages and file overlaps, which need only the clusters;
-//! 6. [`report`]: the report built, the baseline applied and the CI rules checked;
+//! 6. [`report()`]: the report built, the baseline applied and the CI rules checked;
 //! 7. [`finish`]: the messages, the baseline and the report written.
 
 use std::io::{self, Read};

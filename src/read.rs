@@ -2,8 +2,8 @@
 //!
 //! In: the path of one regular file (`-` is stdin) and the [`ReadOptions`].
 //! Out: a [`Source`]: the file's text, decompressed and decoded to UTF-8, with what was done to
-//! it; [`Source::documents`] then yields its documents: the whole text for a text file, one per
-//! record for JSON Lines. A file with a NUL byte in its first 8 KiB (after decompression, and
+//! it; a JSON Lines text yields its records' lines ([`Text::record_lines`]), each parsed on its
+//! own. A file with a NUL byte in its first 8 KiB (after decompression, and
 //! unless it starts with a UTF-16 byte order mark) is [`Source::Binary`].
 //!
 //! - Compression: gzip (also multi-member, as `cat a.gz b.gz` makes) and zstd are recognised by
@@ -151,17 +151,26 @@ pub enum Source {
     },
 }
 
-/// One document of a file: the whole text, or one JSON Lines record.
+/// One line of a JSON Lines text: a record to parse.
 #[derive(Debug, Clone, Copy)]
-pub struct Document<'a> {
-    /// Its text (offsets of paragraphs count bytes from its start).
-    pub text: &'a [u8],
-    /// Where the text starts (after a byte order mark).
-    pub text_start: usize,
-    /// For a record: its 1-based line in the file.
-    pub record: Option<u32>,
-    /// For a record: its id, when `id_field` is set and present.
-    pub id: Option<&'a str>,
+pub struct RecordLine<'a> {
+    /// Its 1-based line in the file.
+    pub line: u32,
+    /// Where it starts in the text after the byte order mark, as [`Text::record_at`] takes it.
+    pub offset: usize,
+    /// Its bytes, without the line end.
+    pub bytes: &'a [u8],
+}
+
+impl RecordLine<'_> {
+    /// The record on this line: `None` for a blank line, an error naming the line for one that is
+    /// not a record.
+    pub fn parse(&self, options: &ReadOptions) -> Result<Option<Record>, RecordError> {
+        parse_record(self.bytes, options).map_err(|message| RecordError {
+            line: self.line,
+            message,
+        })
+    }
 }
 
 /// A JSON Lines record that could not be read.
@@ -451,50 +460,25 @@ impl Text {
         parse_record(line.strip_suffix(b"\r").unwrap_or(line), options)
     }
 
-    /// Calls `each` for every document, in file order; returns the records that could not be
-    /// read.
-    pub fn documents(
-        &self,
-        options: &ReadOptions,
-        mut each: impl FnMut(Document<'_>),
-    ) -> Vec<RecordError> {
-        if !self.jsonl {
-            each(Document {
-                text: &self.bytes,
-                text_start: self.text_start,
-                record: None,
-                id: None,
-            });
-            return Vec::new();
-        }
-        let mut errors = Vec::new();
-        for (line, bytes) in jsonl_lines(&self.bytes[self.text_start..]) {
-            match parse_record(bytes, options) {
-                Ok(Some(record)) => each(Document {
-                    text: record.text.as_bytes(),
-                    text_start: 0,
-                    record: Some(line),
-                    id: record.id.as_deref(),
-                }),
-                Ok(None) => {}
-                Err(message) => errors.push(RecordError { line, message }),
-            }
-        }
-        errors
+    /// The lines of a JSON Lines text, in file order; collected, they can be parsed in parallel.
+    pub fn record_lines(&self) -> impl Iterator<Item = RecordLine<'_>> {
+        let bytes = &self.bytes[self.text_start..];
+        let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
+        let mut offset = 0;
+        bytes
+            .split(|&b| b == b'\n')
+            .enumerate()
+            .filter(move |_| !bytes.is_empty())
+            .map(move |(i, line)| {
+                let at = offset;
+                offset += line.len() + 1;
+                RecordLine {
+                    line: u32::try_from(i + 1).unwrap_or(u32::MAX),
+                    offset: at,
+                    bytes: line.strip_suffix(b"\r").unwrap_or(line),
+                }
+            })
     }
-}
-
-/// The lines of a JSON Lines text with their 1-based numbers, line ends (`\n`, `\r\n`) cut off.
-pub fn jsonl_lines(bytes: &[u8]) -> impl Iterator<Item = (u32, &[u8])> {
-    let bytes = bytes.strip_suffix(b"\n").unwrap_or(bytes);
-    bytes
-        .split(|&b| b == b'\n')
-        .enumerate()
-        .filter(move |_| !bytes.is_empty())
-        .map(|(i, line)| {
-            let line_number = u32::try_from(i + 1).unwrap_or(u32::MAX);
-            (line_number, line.strip_suffix(b"\r").unwrap_or(line))
-        })
 }
 
 /// One JSON Lines record: its text and id.
@@ -673,14 +657,19 @@ mod tests {
         let file = b"{\"id\": 7, \"text\": \"a\\nb\", \"x\": [1, {\"y\": 2}]}\r\n\n{\"text\": 3}\n{bad\n{\"id\": \"z\", \"text\": \"c\"}\n";
         let t = text(decode(file.to_vec(), None, true, &options));
         let mut seen = Vec::new();
-        let errors = t.documents(&options, |d| {
-            seen.push((d.record, d.id.map(str::to_owned), d.text.to_vec()))
-        });
+        let mut errors = Vec::new();
+        for line in t.record_lines() {
+            match line.parse(&options) {
+                Ok(Some(r)) => seen.push((line.line, line.offset, r.id, r.text)),
+                Ok(None) => {}
+                Err(e) => errors.push(e),
+            }
+        }
         assert_eq!(
             seen,
             [
-                (Some(1), Some("7".to_owned()), b"a\nb".to_vec()),
-                (Some(5), Some("z".to_owned()), b"c".to_vec())
+                (1, 0, Some("7".to_owned()), "a\nb".to_owned()),
+                (5, file.len() - 25, Some("z".to_owned()), "c".to_owned())
             ]
         );
         assert_eq!(errors.len(), 2);

@@ -32,8 +32,6 @@ use crate::rules::{BaselineMarks, Violation};
 /// Expanded into its copies, one partial link between two distinct texts lists at most this many
 /// paragraph pairs; the rest are counted in `summary.partial_matches_omitted`.
 pub const PARTIAL_COPIES_CAP: usize = 16;
-/// Overlaps listed per file, the largest first; `overlapping_files` counts them all.
-pub const OVERLAPS_LISTED: usize = crate::passages::OVERLAPS_LISTED;
 
 /// What the matching stages found, for the report.
 #[derive(Debug, Clone, Copy)]

@@ -103,22 +103,17 @@ impl Scanner<'_> {
         let mut record_errors = Vec::new();
         if text.jsonl {
             // Records are parsed, segmented and fingerprinted in parallel, and kept in file order.
-            let records_start = text.bytes[text.text_start..].as_ptr() as usize;
-            let lines: Vec<(u32, &[u8])> =
-                read::jsonl_lines(&text.bytes[text.text_start..]).collect();
+            let lines: Vec<read::RecordLine> = text.record_lines().collect();
             let records: Vec<_> = lines
                 .into_par_iter()
-                .map(|(line, bytes)| {
-                    let record = read::parse_record(bytes, self.read)
-                        .map_err(|message| read::RecordError { line, message })?;
-                    Ok(record.map(|record| {
-                        let offset = (bytes.as_ptr() as usize - records_start) as u64;
+                .map(|line| {
+                    Ok(line.parse(self.read)?.map(|record| {
                         let id = record.id.map(String::into_boxed_str);
                         let (document, fingerprints) =
                             self.scan_document(record.text.as_bytes(), 0, claims);
                         let document = ScannedDocument {
-                            record: Some(line),
-                            offset,
+                            record: Some(line.line),
+                            offset: line.offset as u64,
                             id,
                             ..document
                         };

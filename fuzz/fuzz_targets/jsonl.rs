@@ -1,5 +1,6 @@
-//! JSON Lines: `parse_record` on any line, then `decode` and `documents` on any file, and the
-//! documents through segment and normalize. The first byte picks the options.
+//! JSON Lines: `parse_record` on any line, then `decode` and `record_lines` on any file (each
+//! line read again from its offset as the report does), and the documents through segment and
+//! normalize. The first byte picks the options.
 
 #![no_main]
 
@@ -35,18 +36,28 @@ fuzz_target!(|data: &[u8]| {
         assert!(std::str::from_utf8(&text.bytes).is_ok());
     }
     let lines = text.bytes[text.text_start..].split(|&b| b == b'\n').count() as u32;
+    let mut documents = Vec::new();
     let mut seen = Vec::new();
-    let errors = text.documents(&options, |doc| {
-        if let Some(line) = doc.record {
-            seen.push(line);
+    if text.jsonl {
+        for line in text.record_lines() {
+            seen.push(line.line);
+            assert_eq!(
+                text.record_at(line.offset, &options),
+                parse_record(line.bytes, &options)
+            );
+            if let Ok(Some(record)) = line.parse(&options) {
+                documents.push((record.text.into_bytes(), 0));
+            }
         }
-        for span in segment(doc.text, doc.text_start) {
-            assert!(span.end <= doc.text.len());
-            normalize(&doc.text[span.start..span.end], Options::default());
+    } else {
+        documents.push((text.bytes.clone(), text.text_start));
+    }
+    for (document, start) in &documents {
+        for span in segment(document, *start) {
+            assert!(span.end <= document.len());
+            normalize(&document[span.start..span.end], Options::default());
         }
-    });
-    seen.extend(errors.iter().map(|e| e.line));
-    seen.sort_unstable();
+    }
     for pair in seen.windows(2) {
         assert!(pair[0] < pair[1], "two outcomes for line {}", pair[0]);
     }
