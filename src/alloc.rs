@@ -11,22 +11,12 @@
 /// Blocks at least this large are mapped on their own.
 pub const LARGE_BLOCK: usize = 1 << 20;
 
-#[cfg(all(target_os = "linux", target_env = "gnu"))]
-mod glibc {
-    unsafe extern "C" {
-        pub fn mallopt(param: i32, value: i32) -> i32;
-        pub fn malloc_trim(pad: usize) -> i32;
-    }
-    /// `M_MMAP_THRESHOLD` in glibc's malloc.h.
-    pub const M_MMAP_THRESHOLD: i32 = -3;
-}
-
 /// Makes blocks of [`LARGE_BLOCK`] bytes or more mappings of their own.
 pub fn map_large_blocks() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only changes a malloc parameter; it has no preconditions.
     unsafe {
-        glibc::mallopt(glibc::M_MMAP_THRESHOLD, LARGE_BLOCK as i32);
+        libc::mallopt(libc::M_MMAP_THRESHOLD, LARGE_BLOCK as i32);
     }
 }
 
@@ -35,6 +25,6 @@ pub fn give_back_freed_memory() {
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: malloc_trim only releases free memory; it has no preconditions.
     unsafe {
-        glibc::malloc_trim(0);
+        libc::malloc_trim(0);
     }
 }

@@ -223,9 +223,7 @@ pub fn normalized<R>(bytes: &[u8], options: Options, f: impl FnOnce(&Tokens) -> 
 pub fn normalize_into(bytes: &[u8], options: Options, out: &mut Tokens) {
     out.text.clear();
     out.tokens.clear();
-    if bytes.is_ascii() {
-        tokenize_ascii(bytes, options, out);
-    } else {
+    if !tokenize_ascii(bytes, options, out) {
         normalize_chars(bytes, options, out);
     }
 }
@@ -266,9 +264,16 @@ static ASCII_CLASS: [u8; 128] = {
 /// [`normalize_into`] for text of ASCII only, into empty `out`: the same tokens in one pass over
 /// the bytes, each token lowercased as it is copied (NFKC and the Unicode lowercase mapping leave
 /// ASCII letters and digits as ASCII lowercasing does).
-fn tokenize_ascii(bytes: &[u8], options: Options, out: &mut Tokens) {
+/// False, with `out` untouched, when `bytes` is not ASCII only: its bytes are copied into a
+/// `String` unchecked, and a byte of 0x80 or more would make it invalid UTF-8 (`class` masks it
+/// to a character class, so it could pass).
+fn tokenize_ascii(bytes: &[u8], options: Options, out: &mut Tokens) -> bool {
+    if !bytes.is_ascii() {
+        return false;
+    }
     let class = |i: usize| ASCII_CLASS[bytes[i] as usize & 0x7F];
-    // SAFETY: only ASCII bytes are appended, so the text stays valid UTF-8.
+    // SAFETY: `bytes` is ASCII (checked above) and only its bytes, lowercased, and spaces are
+    // appended, so the text stays valid UTF-8.
     let text = unsafe { out.text.as_mut_vec() };
     text.reserve(bytes.len());
     let mut i = 0;
@@ -317,6 +322,7 @@ fn tokenize_ascii(bytes: &[u8], options: Options, out: &mut Tokens) {
             figure,
         });
     }
+    true
 }
 
 /// The character at byte `i` of `s` and its length; `i` is on a character boundary.
@@ -587,7 +593,7 @@ mod tests {
         ) {
             let options = Options { ignore_figures, fold_spelling };
             let (mut ascii, mut general) = (Tokens::default(), Tokens::default());
-            tokenize_ascii(text.as_bytes(), options, &mut ascii);
+            proptest::prop_assert!(tokenize_ascii(text.as_bytes(), options, &mut ascii));
             normalize_chars(text.as_bytes(), options, &mut general);
             proptest::prop_assert_eq!(ascii, general);
         }
@@ -601,7 +607,7 @@ mod tests {
         };
         let (mut ascii, mut general) = (Tokens::default(), Tokens::default());
         let text = b"The Labour colour of 1,500-2,000 towards 3.5 pc, 10:30 GMT";
-        tokenize_ascii(text, options, &mut ascii);
+        assert!(tokenize_ascii(text, options, &mut ascii));
         normalize_chars(text, options, &mut general);
         assert_eq!(ascii, general);
         assert_eq!(ascii.text, "the labor color of 0 toward 0 pc 0 gmt");

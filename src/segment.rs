@@ -140,31 +140,9 @@ fn non_blank_lines(bytes: &[u8], text_start: usize) -> Vec<Line> {
     lines
 }
 
-/// Bytes before the first `\n` or `\r` of `bytes` (all of them when there is none), looked for
-/// eight at a time.
+/// Bytes before the first `\n` or `\r` of `bytes` (all of them when there is none).
 fn line_length(bytes: &[u8]) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    // The high bit of the first byte of `word` equal to `b` is the lowest bit set (bytes above
-    // it may be marked wrongly, by a borrow).
-    let marks = |word: u64, b: u8| {
-        let x = word ^ (ONES * b as u64);
-        x.wrapping_sub(ONES) & !x & (ONES << 7)
-    };
-    let mut words = bytes.chunks_exact(8);
-    for (i, chunk) in (&mut words).enumerate() {
-        let word = u64::from_le_bytes(chunk.try_into().expect("8 bytes"));
-        let found = marks(word, b'\n') | marks(word, b'\r');
-        if found != 0 {
-            return i * 8 + (found.trailing_zeros() / 8) as usize;
-        }
-    }
-    let tail = words.remainder();
-    let before = bytes.len() - tail.len();
-    before
-        + tail
-            .iter()
-            .take_while(|&&b| b != b'\n' && b != b'\r')
-            .count()
+    memchr::memchr2(b'\n', b'\r', bytes).unwrap_or(bytes.len())
 }
 
 /// Measures the line `bytes[start..end]`; `None` when it is blank.
@@ -252,17 +230,6 @@ fn is_list_marker(word: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    proptest::proptest! {
-        /// Line ends are found where a byte-by-byte search finds them.
-        #[test]
-        fn line_length_finds_the_first_line_end(
-            bytes in proptest::collection::vec(proptest::sample::select(vec![b'a', b'\n', b'\r', 0x09, 0x0B, 0x0C, 0x0E, 0x8A, 0x8D, 0]), 0..40),
-        ) {
-            let expected = bytes.iter().position(|&b| b == b'\n' || b == b'\r').unwrap_or(bytes.len());
-            proptest::prop_assert_eq!(line_length(&bytes), expected);
-        }
-    }
 
     fn lines_of(text: &str) -> Vec<(u32, u32, &str)> {
         segment(text.as_bytes(), 0)
