@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::Path;
 
-use crate::util::{Run, fixture, run, run_in, tempdir, write_tree};
+use crate::util::{Run, run, run_in, seed_files, tempdir, write_tree};
 use serde_json::Value;
 
 fn violations(run: &Run) -> Vec<String> {
@@ -101,10 +101,8 @@ fn an_error_wins_over_a_broken_rule() {
 }
 
 fn copy_seeds(dir: &Path) {
-    for entry in fs::read_dir(fixture("seeds")).unwrap() {
-        let entry = entry.unwrap();
-        fs::create_dir_all(dir.join("corpus")).unwrap();
-        fs::copy(entry.path(), dir.join("corpus").join(entry.file_name())).unwrap();
+    for (name, content) in seed_files() {
+        write_tree(dir, &[(&format!("corpus/{name}"), &content)]);
     }
 }
 

@@ -1,6 +1,6 @@
 //! Same input, same bytes out: for any thread count, any file creation order, any argument order.
 
-use crate::util::{fixture, run, run_in, tempdir, write_tree};
+use crate::util::{run, run_in, seed_files, tempdir, write_tree};
 
 #[test]
 fn thread_count_does_not_change_the_report() {
@@ -15,17 +15,10 @@ fn thread_count_does_not_change_the_report() {
 
 #[test]
 fn file_creation_order_does_not_change_the_report() {
-    let mut seeds: Vec<(String, Vec<u8>)> = std::fs::read_dir(fixture("seeds"))
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                format!("corpus/{}", e.file_name().to_string_lossy()),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
+    let seeds: Vec<(String, Vec<u8>)> = seed_files()
+        .into_iter()
+        .map(|(name, content)| (format!("corpus/{name}"), content))
         .collect();
-    seeds.sort();
     let forward = tempdir();
     let backward = tempdir();
     let tree: Vec<(&str, &[u8])> = seeds

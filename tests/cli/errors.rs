@@ -7,7 +7,9 @@ use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::util::{ClusterIndex, Run, dedup, run, run_in, tempdir, write_tree};
+use crate::util::{
+    ClusterIndex, Run, dedup, error_paths, file_names, run, run_in, tempdir, write_tree,
+};
 
 const SHARED: &str = "Clashes have erupted on the Syrian-Iraqi border between Daesh militants and Iraqi paramilitary fighters, a monitoring group said.";
 
@@ -104,13 +106,7 @@ fn unreadable_file_and_folder_exit_2_and_the_rest_is_reported() {
     );
     assert!(run.stderr.contains("corpus/locked"), "{}", run.stderr);
     let report = run.json();
-    let errors: Vec<&str> = report["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["path"].as_str().unwrap())
-        .collect();
-    assert_eq!(errors, ["corpus/locked", "corpus/secret.txt"]);
+    assert_eq!(error_paths(&report), ["corpus/locked", "corpus/secret.txt"]);
     assert_eq!(report["summary"]["files"], 2);
     shared_is_clustered(&run);
 }
@@ -213,11 +209,7 @@ fn output_file_is_written_whole_or_not_at_all() {
         unwritable.stderr
     );
     assert!(!dir.path().join("missing").exists());
-    let leftovers: Vec<String> = fs::read_dir(dir.path().join("out"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(leftovers, ["report.json"]);
+    assert_eq!(file_names(&dir.path().join("out")), ["report.json"]);
 
     // A later run replaces the report in one step (swapped into place where the file system can),
     // leaving neither the old report nor a temporary file behind.
@@ -231,11 +223,7 @@ fn output_file_is_written_whole_or_not_at_all() {
     let rewritten = fs::read(dir.path().join("out/report.json")).unwrap();
     assert_ne!(rewritten, written);
     assert_eq!(rewritten, run_in(dir.path(), &["corpus"]).stdout);
-    let leftovers: Vec<String> = fs::read_dir(dir.path().join("out"))
-        .unwrap()
-        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-        .collect();
-    assert_eq!(leftovers, ["report.json"]);
+    assert_eq!(file_names(&dir.path().join("out")), ["report.json"]);
 }
 
 #[test]

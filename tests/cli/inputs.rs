@@ -6,24 +6,10 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
-use crate::util::{Run, dedup, fixture, run_in, tempdir, write_tree};
+use crate::util::{
+    Run, dedup, error_paths, ok_report, run_in, seed_files, tempdir, word, write_tree,
+};
 use serde_json::{Value, json};
-
-/// The seed files: (file name, content).
-fn seeds() -> Vec<(String, Vec<u8>)> {
-    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(fixture("seeds"))
-        .unwrap()
-        .map(|e| {
-            let e = e.unwrap();
-            (
-                e.file_name().to_string_lossy().into_owned(),
-                std::fs::read(e.path()).unwrap(),
-            )
-        })
-        .collect();
-    files.sort();
-    files
-}
 
 fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
@@ -38,7 +24,7 @@ fn zstd(bytes: &[u8]) -> Vec<u8> {
 /// JSON Lines with one record per seed file, its name as `id`.
 fn seeds_jsonl() -> Vec<u8> {
     let mut out = Vec::new();
-    for (name, content) in seeds() {
+    for (name, content) in seed_files() {
         let record = json!({"id": name, "text": String::from_utf8(content).unwrap(), "lang": "en"});
         writeln!(out, "{record}").unwrap();
     }
@@ -83,15 +69,10 @@ fn clusters(report: &Value) -> BTreeSet<String> {
         .collect()
 }
 
-fn ok_report(run: &Run) -> Value {
-    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
-    run.json()
-}
-
 #[test]
 fn plain_jsonl_gzip_and_zstd_give_the_same_clusters() {
     let dir = tempdir();
-    let seeds = seeds();
+    let seeds = seed_files();
     for (name, content) in &seeds {
         write_tree(dir.path(), &[(&format!("plain/{name}"), content)]);
         write_tree(dir.path(), &[(&format!("gz/{name}.gz"), &gzip(content))]);
@@ -218,7 +199,7 @@ fn a_malformed_record_is_an_error_naming_file_and_line_and_the_rest_is_read() {
 #[test]
 fn stdin_is_one_document_plain_or_compressed() {
     let dir = tempdir();
-    let seeds = seeds();
+    let seeds = seed_files();
     let (name, content) = &seeds[0];
     write_tree(dir.path(), &[(&format!("copy/{name}"), content)]);
     let record = json!({"text": String::from_utf8_lossy(content)});
@@ -350,7 +331,7 @@ fn files_from_reads_a_newline_or_nul_separated_list() {
 /// converted file must be in the cluster of the original's paragraph at the same lines.
 fn converted_twins_cluster_together(convert: fn(&[u8]) -> Vec<u8>, args: &[&str]) -> Value {
     let dir = tempdir();
-    for (name, content) in seeds() {
+    for (name, content) in seed_files() {
         write_tree(
             dir.path(),
             &[
@@ -498,7 +479,7 @@ fn empty_files_in_every_form_are_read_without_complaint() {
 #[test]
 fn broken_compressed_files_are_errors_naming_them() {
     let dir = tempdir();
-    let seeds = seeds();
+    let seeds = seed_files();
     let gz = gzip(&seeds[1].1);
     let zst = zstd(&seeds[1].1);
     write_tree(
@@ -515,12 +496,8 @@ fn broken_compressed_files_are_errors_naming_them() {
     let run = run_in(dir.path(), &["."]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     let report = run.json();
-    let errors: BTreeSet<&str> = report["errors"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|e| e["path"].as_str().unwrap())
-        .collect();
+    let errors: BTreeSet<String> = error_paths(&report).into_iter().collect();
+    let errors: BTreeSet<&str> = errors.iter().map(String::as_str).collect();
     assert_eq!(
         errors,
         BTreeSet::from([
@@ -653,7 +630,7 @@ fn a_long_single_line_is_one_paragraph() {
 #[test]
 fn files_changing_and_vanishing_during_the_run_are_reported_and_the_rest_kept() {
     let dir = tempdir();
-    let seeds = seeds();
+    let seeds = seed_files();
     for (name, content) in &seeds {
         write_tree(dir.path(), &[(&format!("stable/{name}"), content)]);
     }
@@ -727,7 +704,7 @@ fn files_changing_and_vanishing_during_the_run_are_reported_and_the_rest_kept() 
 #[test]
 fn a_named_pipe_is_read_once_and_its_text_kept() {
     let dir = tempdir();
-    let seeds = seeds();
+    let seeds = seed_files();
     let (name, content) = &seeds[0];
     write_tree(dir.path(), &[(name.as_str(), content)]);
     // Named to sort first, so the clusters quote the pipe's text.
@@ -777,19 +754,8 @@ fn a_phrase_repeated_thousands_of_times_is_matched_in_linear_time() {
     // Every winnowed fingerprint of the repeated part recurs at thousands of positions in both
     // paragraphs; pairing all positions would make billions of seeds.
     let repeated = "alpha beta gamma delta ".repeat(50_000);
-    // Distinct words of letters only (digits would make them figures).
-    let word = |prefix: char, mut i: usize| {
-        let mut w = String::from(prefix);
-        loop {
-            w.push((b'a' + (i % 26) as u8) as char);
-            i /= 26;
-            if i == 0 {
-                break w + " ";
-            }
-        }
-    };
-    let tail_a: String = (0..60_000).map(|i| word('x', i)).collect();
-    let tail_b: String = (0..60_000).map(|i| word('y', i)).collect();
+    let tail_a: String = (0..60_000).map(|i| word('x', i) + " ").collect();
+    let tail_b: String = (0..60_000).map(|i| word('y', i) + " ").collect();
     write_tree(
         dir.path(),
         &[
@@ -814,7 +780,7 @@ fn a_phrase_repeated_thousands_of_times_is_matched_in_linear_time() {
 #[test]
 fn concatenated_gzip_members_and_zstd_frames_are_read_whole() {
     let dir = tempdir();
-    let seeds = seeds();
+    let seeds = seed_files();
     let (a, b) = (&seeds[0].1, &seeds[1].1);
     let both = [a.as_slice(), b.as_slice()].concat();
     write_tree(

@@ -4,7 +4,8 @@
 use std::collections::BTreeSet;
 
 use crate::util::{
-    ClusterIndex, Rng, file_name, fixture, run_in, seeds_report, tempdir, truth_pairs, write_tree,
+    ClusterIndex, Rng, file_name, fixture, run_in, seeds_report, tempdir, truth_pairs, word,
+    write_tree,
 };
 use dedup::normalize::{Options, normalize};
 use serde_json::Value;
@@ -167,17 +168,6 @@ fn file_overlap_shows_contained_files() {
 }
 
 /// A distinct word of letters only (digits would make it a figure): 0 → `qa`, 27 → `qbb`.
-fn word(mut i: usize) -> String {
-    let mut w = String::from("q");
-    loop {
-        w.push((b'a' + (i % 26) as u8) as char);
-        i /= 26;
-        if i == 0 {
-            return w;
-        }
-    }
-}
-
 /// All maximal runs of at least `t` shared words: `(start in a, start in b, length)`.
 fn maximal_runs(a: &[String], b: &[String], t: usize) -> BTreeSet<(usize, usize, usize)> {
     let mut runs = BTreeSet::new();
@@ -201,7 +191,7 @@ fn maximal_runs(a: &[String], b: &[String], t: usize) -> BTreeSet<(usize, usize,
 fn oracle_every_shared_run_of_t_words_is_found() {
     for (seed, t) in [(1u64, 8usize), (2, 8), (3, 12), (4, 5)] {
         let mut rng = Rng::new(seed);
-        let vocab: Vec<String> = (0..400).map(word).collect();
+        let vocab: Vec<String> = (0..400).map(|i| word('q', i)).collect();
         let mut paragraphs: Vec<Vec<String>> = (0..50)
             .map(|_| {
                 (0..20 + rng.below(40))

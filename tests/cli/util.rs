@@ -143,6 +143,61 @@ pub fn describe(report: &Value) -> BTreeMap<String, Vec<String>> {
     out
 }
 
+/// The seed files, sorted by name: (file name, content).
+pub fn seed_files() -> Vec<(String, Vec<u8>)> {
+    let mut files: Vec<(String, Vec<u8>)> = std::fs::read_dir(fixture("seeds"))
+        .unwrap()
+        .map(|e| {
+            let e = e.unwrap();
+            (
+                e.file_name().to_string_lossy().into_owned(),
+                std::fs::read(e.path()).unwrap(),
+            )
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+/// The `i`th of a series of distinct words of letters only (digits would make them figures),
+/// each starting with `prefix`.
+pub fn word(prefix: char, mut i: usize) -> String {
+    let mut w = String::from(prefix);
+    loop {
+        w.push((b'a' + (i % 26) as u8) as char);
+        i /= 26;
+        if i == 0 {
+            return w;
+        }
+    }
+}
+
+/// The paths in a report's `errors`, in order.
+pub fn error_paths(report: &Value) -> Vec<String> {
+    report["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["path"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// The names in a folder, sorted.
+pub fn file_names(dir: &Path) -> Vec<String> {
+    let mut names: Vec<String> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .collect();
+    names.sort();
+    names
+}
+
+/// The report of a run that must succeed.
+pub fn ok_report(run: &Run) -> Value {
+    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
+    run.json()
+}
+
 /// The seed labels, fixtures/seeds-truth.json.
 pub fn truth() -> Value {
     let text = std::fs::read_to_string(fixture("seeds-truth.json")).unwrap();
@@ -166,9 +221,7 @@ pub fn truth_pairs(kind: &str) -> Vec<(String, String)> {
 
 /// The report for the seed corpus with default flags.
 pub fn seeds_report() -> Value {
-    let run = run(&["fixtures/seeds"]);
-    assert_eq!(run.code, 0, "stderr: {}", run.stderr);
-    run.json()
+    ok_report(&run(&["fixtures/seeds"]))
 }
 
 /// xorshift64*: a tiny deterministic generator, so every run tests the same corpora.
