@@ -5,8 +5,8 @@
 //! checks the CI rules, and [`crate::output`] writes it in the format asked for.
 //!
 //! The representatives' original text is read again from their files here (in blocks, in path
-//! order, into one flat buffer), so no paragraph text is held in memory while matching; so are the
-//! partial-match paragraphs, to map shared runs of tokens to byte offsets. The long lists
+//! order, into one flat buffer), so no paragraph text is held in memory while matching; beside it,
+//! [`crate::partial::spans`] maps the partial matches' shared runs to byte offsets. The long lists
 //! (clusters, partial matches, passages) are [`Section`]s: their items are built from compact data
 //! in parallel blocks while the report is written, never all held at once. Everything is sorted
 //! before it is written: clusters by their representative's (path, line), members by (path, line);
@@ -23,15 +23,10 @@ use crate::cluster::{Cluster, ClusterId, Kind};
 use crate::corpus::{Corpus, Paragraph};
 use crate::error::{Problem, Problems};
 use crate::matching::Matches;
-use crate::normalize::{Options, normalized};
-use crate::partial::Partials;
+use crate::partial::{Partials, spans};
 use crate::passages::{Overlaps, Passage};
 use crate::read;
 use crate::rules::{BaselineMarks, Violation};
-
-/// Expanded into its copies, one partial link between two distinct texts lists at most this many
-/// paragraph pairs; the rest are counted in `summary.partial_matches_omitted`.
-pub const PARTIAL_COPIES_CAP: usize = 16;
 
 /// What the matching stages found, for the report.
 #[derive(Debug, Clone, Copy)]
@@ -482,8 +477,9 @@ pub fn build<'a>(
     let clusters = found.clusters;
     // Both read paragraphs again, each in parallel, with serial steps the other fills.
     let spans = || {
-        let (partial_pairs, omitted) = partial_pairs(found);
-        (shared_spans(corpus, found, partial_pairs), omitted)
+        let (pairs, omitted) = spans::partial_pairs(found.matches, found.partials);
+        let shared = spans::shared_spans(corpus, found.matches, found.partials, pairs);
+        (shared, omitted)
     };
     let ((texts, text_errors), ((partial_spans, span_errors), partial_matches_omitted)) =
         rayon::join(|| representative_texts(corpus, clusters), spans);
@@ -674,7 +670,7 @@ fn member(corpus: &Corpus, id: u32, similarity: Option<f64>) -> Member<'_> {
 }
 
 /// Paragraphs re-read together for the report.
-const REREAD_BLOCK: usize = 16 * 1024;
+pub(crate) const REREAD_BLOCK: usize = 16 * 1024;
 
 /// The clusters' representative texts, in one buffer.
 struct Texts {
@@ -711,210 +707,4 @@ fn representative_texts(corpus: &Corpus, clusters: &[Cluster]) -> (Texts, Vec<Pr
     }
     texts.text.shrink_to_fit();
     (texts, problems.into_vec())
-}
-
-/// The listed partial matches with their shared runs as byte offsets in the files.
-struct PartialSpans {
-    /// The listed pairs whose paragraphs could be read again, sorted by `(p, q)`.
-    pairs: Vec<PartialPair>,
-    /// Where each pair's runs end in `spans`.
-    ends: Vec<u32>,
-    spans: Vec<SharedSpan>,
-}
-
-impl PartialSpans {
-    fn shared(&self, i: usize) -> &[SharedSpan] {
-        let start = if i == 0 { 0 } else { self.ends[i - 1] as usize };
-        &self.spans[start..self.ends[i] as usize]
-    }
-}
-
-/// Maps the shared token runs of every listed pair to byte offsets. Where a side is the first
-/// paragraph of its unit or a byte-for-byte copy of it, partial matching told the runs' bytes
-/// already; every other paragraph of a pair is read again and normalized once, in blocks in path
-/// order. A pair with a paragraph that cannot be read is left out. Token boundaries do not depend
-/// on the normalization options.
-fn shared_spans(
-    corpus: &Corpus,
-    found: &Found<'_>,
-    pairs: Vec<PartialPair>,
-) -> (PartialSpans, Vec<Problem>) {
-    let units = &found.matches.units;
-    // The runs of each pair, in the order they appear in `p`: byte offsets where known, token
-    // positions for the sides still to be read, listed in `sides` as (paragraph, pair, is `q`).
-    let mut ends = Vec::with_capacity(pairs.len());
-    let mut spans: Vec<SharedSpan> = Vec::new();
-    let mut sides: Vec<(u32, u32, bool)> = Vec::new();
-    for (i, pair) in pairs.iter().enumerate() {
-        let link = &found.partials.links[pair.link];
-        let (unit_p, unit_q) = if pair.swapped {
-            (link.b, link.a)
-        } else {
-            (link.a, link.b)
-        };
-        // The runs' bytes were told in the units' first paragraphs, and hold in any byte-for-byte
-        // copy of them.
-        let same_bytes = |p: u32, first: u32| {
-            let (p, first) = (
-                &corpus.paragraphs[p as usize],
-                &corpus.paragraphs[first as usize],
-            );
-            p.len() == first.len() && p.bytes_hash == first.bytes_hash
-        };
-        let known = !link.bytes.is_empty();
-        let p_known = known && same_bytes(pair.p, units.first(unit_p));
-        let q_known = known && same_bytes(pair.q, units.first(unit_q));
-        let mut runs: Vec<(usize, usize, usize, [u32; 4])> = link
-            .runs
-            .iter()
-            .enumerate()
-            .map(|(k, r)| {
-                let [a0, a1, b0, b1] = link.bytes.get(k).copied().unwrap_or_default();
-                if pair.swapped {
-                    (r.b as usize, r.a as usize, r.len as usize, [b0, b1, a0, a1])
-                } else {
-                    (r.a as usize, r.b as usize, r.len as usize, [a0, a1, b0, b1])
-                }
-            })
-            .collect();
-        runs.sort_unstable();
-        let start = |p: u32| corpus.paragraphs[p as usize].span.start;
-        let (p_start, q_start) = (start(pair.p), start(pair.q));
-        spans.extend(runs.into_iter().map(|(a, b, n, bytes)| {
-            let [pa0, pa1, qb0, qb1] = bytes.map(|x| x as usize);
-            SharedSpan {
-                a_start: if p_known { p_start + pa0 } else { a },
-                a_end: if p_known { p_start + pa1 } else { a + n - 1 },
-                b_start: if q_known { q_start + qb0 } else { b },
-                b_end: if q_known { q_start + qb1 } else { b + n - 1 },
-                words: n as u32,
-            }
-        }));
-        ends.push(spans.len() as u32);
-        if !p_known {
-            sides.push((pair.p, i as u32, false));
-        }
-        if !q_known {
-            sides.push((pair.q, i as u32, true));
-        }
-    }
-    sides.par_sort_unstable();
-    let mut readable = vec![true; pairs.len()];
-    let mut problems = Problems::default();
-    let mut rest = &sides[..];
-    while !rest.is_empty() {
-        // A block of whole paragraphs: the sides of REREAD_BLOCK distinct paragraphs.
-        let mut distinct = 0;
-        let mut cut = 0;
-        while cut < rest.len() {
-            if cut == 0 || rest[cut].0 != rest[cut - 1].0 {
-                if distinct == REREAD_BLOCK {
-                    break;
-                }
-                distinct += 1;
-            }
-            cut += 1;
-        }
-        let (block, tail) = rest.split_at(cut);
-        rest = tail;
-        let mut ids: Vec<u32> = block.iter().map(|s| s.0).collect();
-        ids.dedup();
-        // Token byte ranges of each paragraph, in the file.
-        let (tokens, block_problems) = corpus.reread_with(&ids, |id, text| {
-            let start = corpus.paragraphs[id as usize].span.start;
-            normalized(text, Options::default(), |tokens| {
-                tokens
-                    .tokens
-                    .iter()
-                    .map(|t| (start + t.source.start, start + t.source.end))
-                    .collect::<Vec<_>>()
-            })
-        });
-        problems.extend(block_problems);
-        let mut next = 0;
-        for (&id, offsets) in ids.iter().zip(&tokens) {
-            while next < block.len() && block[next].0 == id {
-                let (_, pair, is_q) = block[next];
-                next += 1;
-                let Some(offsets) = offsets else {
-                    readable[pair as usize] = false;
-                    continue;
-                };
-                let start = if pair == 0 {
-                    0
-                } else {
-                    ends[pair as usize - 1]
-                };
-                for span in &mut spans[start as usize..ends[pair as usize] as usize] {
-                    if is_q {
-                        span.b_start = offsets[span.b_start].0;
-                        span.b_end = offsets[span.b_end].1;
-                    } else {
-                        span.a_start = offsets[span.a_start].0;
-                        span.a_end = offsets[span.a_end].1;
-                    }
-                }
-            }
-        }
-    }
-    drop(sides);
-    // Leave out the pairs that could not be read, moving the rest down in place.
-    let (mut pairs, mut kept_spans, mut kept_ends) = (pairs, 0, 0);
-    let mut start = 0;
-    for i in 0..pairs.len() {
-        let end = ends[i] as usize;
-        if readable[i] {
-            spans.copy_within(start..end, kept_spans);
-            kept_spans += end - start;
-            ends[kept_ends] = kept_spans as u32;
-            kept_ends += 1;
-        }
-        start = end;
-    }
-    let mut i = 0;
-    pairs.retain(|_| {
-        i += 1;
-        readable[i - 1]
-    });
-    spans.truncate(kept_spans);
-    ends.truncate(kept_ends);
-    let kept = PartialSpans { pairs, ends, spans };
-    (kept, problems.into_vec())
-}
-
-/// One listed partial match: paragraphs `p < q` and the link whose runs they share. `swapped`
-/// when `p` is a copy of the link's second text, so the runs' sides are exchanged.
-struct PartialPair {
-    p: u32,
-    q: u32,
-    link: usize,
-    swapped: bool,
-}
-
-/// Every partial link expanded into the paragraph pairs of the two texts' copies, sorted; at most
-/// [`PARTIAL_COPIES_CAP`] pairs a link. Also the number left out.
-fn partial_pairs(found: &Found<'_>) -> (Vec<PartialPair>, usize) {
-    let mut pairs = Vec::new();
-    let mut omitted = 0;
-    for (link, l) in found.partials.links.iter().enumerate() {
-        let units = &found.matches.units;
-        let (copies_a, copies_b) = (units.get(l.a), units.get(l.b));
-        let mut all: Vec<PartialPair> = copies_a
-            .iter()
-            .flat_map(|&a| {
-                copies_b.iter().map(move |&b| PartialPair {
-                    p: a.min(b),
-                    q: a.max(b),
-                    link,
-                    swapped: b < a,
-                })
-            })
-            .collect();
-        all.sort_unstable_by_key(|pair| (pair.p, pair.q));
-        omitted += all.len().saturating_sub(PARTIAL_COPIES_CAP);
-        all.truncate(PARTIAL_COPIES_CAP);
-        pairs.extend(all);
-    }
-    pairs.sort_unstable_by_key(|pair| (pair.p, pair.q));
-    (pairs, omitted)
 }

@@ -23,6 +23,8 @@
 //! positions and the tokens they are extended on come from the sets re-read for the unclustered
 //! candidates, and a link's shingle sets are recomputed from its token hashes.
 
+pub mod spans;
+
 use rayon::prelude::*;
 
 use crate::fingerprint::{Fingerprints, SetsRef, contexts_agree, jaccard, shingle_set};
