@@ -1,8 +1,9 @@
 //! Stage 8, report: clusters to the JSON report (format version 1), written once.
 //!
-//! In: the corpus (files, paragraphs), the matches, the clusters, the problems met,
-//! and the settings of the run. Out: a [`Report`]; [`crate::rules`] then marks what is new and
-//! checks the CI rules, and [`crate::output`] writes it in the format asked for.
+//! In: the corpus (files, paragraphs), what matching found ([`Found`]), the settings of the run,
+//! what a baseline says of the clusters ([`crate::rules::mark`]) and the problems met. Out: a
+//! [`Report`]; [`crate::rules::check`] then checks the CI rules on it, and [`crate::output`]
+//! writes it in the format asked for.
 //!
 //! The representatives' original text is read again from their files here (in blocks, in path
 //! order, into one flat buffer), so no paragraph text is held in memory while matching; beside it,
