@@ -2,15 +2,17 @@
 //!
 //! In: the [`Matches`] (units of exact copies, near links, template links), the real sets of
 //! the linked units' paragraphs ([`SetArena`]) and the paragraphs' keys.
-//! Out: [`Cluster`]s in report order: duplicate clusters (union-find over units joined by near
-//! links; `exact` when all members are exact copies of the representative, else `near`) and
-//! `template` clusters (union-find over template links), each with its members and every member's
-//! verified similarity to the representative.
+//! Out: [`Cluster`]s in report order: duplicate clusters (stars cut from the components of the
+//! near links; `exact` when all members are exact copies of the representative, else `near`) and
+//! `template` clusters (stars cut from the components of the template links), each with its
+//! members and every member's verified similarity to the representative.
 //!
-//! A cluster's representative is its first member in report order. The similarity of a
-//! duplicate-cluster member is the Jaccard similarity of its shingle set and the representative's
-//! (1.0 for exact copies); in a template cluster it is the Jaccard similarity of the
-//! figure-masked shingle sets.
+//! A cluster's representative is its first member in report order. The invariant: every member of
+//! a duplicate cluster is near the representative itself (the Jaccard similarity of its shingle
+//! set and the representative's, its reported similarity, is at least the threshold; 1.0 for
+//! exact copies) and no two members have conflicting figures; every member of a template cluster
+//! is alike to the representative once figures are masked (the similarity of the figure-masked
+//! sets, reported, is at least the threshold). See `stars` for the rule.
 
 use std::fmt;
 
@@ -18,7 +20,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::fingerprint::{Fingerprints, Key, jaccard};
+use crate::fingerprint::{Fingerprints, Key, jaccard_if_at_least};
 use crate::matching::Matches;
 use crate::sets::SetArena;
 
@@ -147,39 +149,122 @@ impl DisjointSets {
 }
 
 /// Builds the clusters, sorted by representative, duplicate clusters before template clusters.
-pub fn build_clusters(m: &Matches, sets: &SetArena, fps: &Fingerprints) -> Vec<Cluster> {
+///
+/// The verified links only say which units may belong together: union-find over the near links
+/// (or the template links) gives connected components, and each component is split into stars
+/// (`stars`) so that every member is alike to the representative itself, not only through a
+/// chain of other members.
+pub fn build_clusters(
+    m: &Matches,
+    sets: &SetArena,
+    fps: &Fingerprints,
+    threshold: f64,
+) -> Vec<Cluster> {
     let mut duplicates = DisjointSets::new(m.units.len());
     for &(a, b) in &m.near {
         duplicates.union(a, b);
     }
-    let mut unit_groups: Vec<(Vec<u32>, bool)> = duplicates
+    let mut components: Vec<(Vec<u32>, bool)> = duplicates
         .groups()
         .into_iter()
         .map(|g| (g, false))
         .collect();
     // A unit of exact copies that no near link touches is an exact cluster of its own.
     let mut linked = vec![false; m.units.len()];
-    for (group, _) in &unit_groups {
+    for (group, _) in &components {
         group.iter().for_each(|&u| linked[u as usize] = true);
     }
-    unit_groups.extend(
-        (0..m.units.len() as u32)
-            .filter(|&u| !linked[u as usize] && m.units.get(u).len() > 1)
-            .map(|u| (vec![u], false)),
-    );
+    let lone: Vec<Vec<(u32, f64)>> = (0..m.units.len() as u32)
+        .filter(|&u| !linked[u as usize] && m.units.get(u).len() > 1)
+        .map(|u| vec![(u, 1.0)])
+        .collect();
 
     let mut templates = DisjointSets::new(m.units.len());
     for &(a, b) in &m.templates {
         templates.union(a, b);
     }
-    unit_groups.extend(templates.groups().into_iter().map(|g| (g, true)));
+    components.extend(templates.groups().into_iter().map(|g| (g, true)));
+    // Largest components first, so that one large component does not finish alone at the end.
+    components.sort_by_key(|(g, _)| std::cmp::Reverse(g.len()));
 
-    let mut clusters: Vec<Cluster> = unit_groups
+    let mut clusters: Vec<Cluster> = components
         .into_par_iter()
-        .map(|(group, template)| cluster_of(m, sets, fps, &group, template))
+        .flat_map_iter(|(component, template)| {
+            stars(sets, &component, threshold, template)
+                .into_iter()
+                .filter(|star| star.len() > 1 || m.units.get(star[0].0).len() > 1)
+                .filter(move |star| !template || star.len() > 1)
+                .map(move |star| cluster_of(m, fps, &star, template))
+        })
+        .chain(
+            lone.into_par_iter()
+                .map(|star| cluster_of(m, fps, &star, false)),
+        )
         .collect();
     clusters.sort_by_key(|c| (c.representative(), c.kind));
     clusters
+}
+
+/// Splits a connected component (units in order) into stars, each `(unit, similarity to the
+/// star's first unit)` in unit order, the first unit with 1.0.
+///
+/// The rule, greedy in report order: the earliest unit not yet placed is a representative; every
+/// later unit not yet placed joins it when its set's Jaccard similarity to the representative's
+/// is at least `threshold` and, for duplicates, its figures conflict with no member's already in
+/// (the representative's included); the others are left for the next representative. Template
+/// stars use the figure-masked sets and no figure test. Every unit of the component ends in
+/// exactly one star; a unit near no representative before it is the first of its own star,
+/// perhaps alone.
+///
+/// Cost: each representative is compared with every unit still left in the component, so
+/// O(stars × units) set comparisons for a component, each skipped on the sizes alone when they
+/// rule the threshold out and stopped early otherwise; the figure test is run only against the
+/// members that have figures. A component that splits into few stars costs about as many
+/// comparisons as it has units.
+fn stars(
+    sets: &SetArena,
+    component: &[u32],
+    threshold: f64,
+    template: bool,
+) -> Vec<Vec<(u32, f64)>> {
+    let set_of = |u: u32| match template {
+        true => sets.masked(u),
+        false => sets.get(u).shingles,
+    };
+    let mut left: Vec<u32> = component.to_vec();
+    let mut stars = Vec::new();
+    while let Some((&rep, rest)) = left.split_first() {
+        let rep_set = set_of(rep);
+        let mut star = vec![(rep, 1.0)];
+        // The members whose figures a newcomer must not contradict.
+        let mut with_figures: Vec<u32> = Vec::new();
+        if !template && !sets.get(rep).figure_shingles.is_empty() {
+            with_figures.push(rep);
+        }
+        let mut still_left = Vec::new();
+        for &u in rest {
+            let joins = jaccard_if_at_least(set_of(u), rep_set, threshold).filter(|_| {
+                let sets_u = sets.get(u);
+                template
+                    || sets_u.figure_shingles.is_empty()
+                    || !with_figures
+                        .iter()
+                        .any(|&w| sets.get(w).conflicts_with(&sets_u))
+            });
+            match joins {
+                Some(similarity) => {
+                    if !template && !sets.get(u).figure_shingles.is_empty() {
+                        with_figures.push(u);
+                    }
+                    star.push((u, similarity));
+                }
+                None => still_left.push(u),
+            }
+        }
+        stars.push(star);
+        left = still_left;
+    }
+    stars
 }
 
 /// For every unit, the index in `clusters` of its duplicate cluster and of its template cluster.
@@ -199,30 +284,15 @@ pub fn groups_of_units(m: &Matches, clusters: &[Cluster]) -> Vec<(Option<u32>, O
     groups
 }
 
-fn cluster_of(
-    m: &Matches,
-    sets: &SetArena,
-    fps: &Fingerprints,
-    group: &[u32],
-    template: bool,
-) -> Cluster {
-    // Units are numbered by their first paragraph, so the group's first unit holds the
-    // representative.
-    let rep_unit = group[0];
-    let rep = sets.get(rep_unit);
-    let rep_masked = template.then(|| sets.masked(rep_unit));
-    let mut members: Vec<(u32, f64)> = Vec::new();
-    for &u in group {
-        let paragraphs = m.units.get(u);
-        let similarity = match &rep_masked {
-            _ if u == rep_unit => 1.0,
-            Some(rep_masked) => jaccard(sets.masked(u), rep_masked),
-            None => jaccard(sets.get(u).shingles, rep.shingles),
-        };
-        members.extend(paragraphs.iter().map(|&p| (p, similarity)));
-    }
+/// The cluster of a star of units (`(unit, similarity to the first)`, the first the
+/// representative's): every paragraph of every unit, in report order.
+fn cluster_of(m: &Matches, fps: &Fingerprints, star: &[(u32, f64)], template: bool) -> Cluster {
+    let mut members: Vec<(u32, f64)> = star
+        .iter()
+        .flat_map(|&(u, similarity)| m.units.get(u).iter().map(move |&p| (p, similarity)))
+        .collect();
     members.sort_by_key(|&(p, _)| p);
-    let kind = match (template, group.len()) {
+    let kind = match (template, star.len()) {
         (true, _) => Kind::Template,
         (false, 1) => Kind::Exact,
         (false, _) => Kind::Near,
@@ -230,13 +300,67 @@ fn cluster_of(
     Cluster {
         kind,
         members,
-        key: *fps.key(m.units.first(rep_unit)),
+        key: *fps.key(m.units.first(star[0].0)),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    use crate::fingerprint::Sets;
+
+    /// Sets over the shingles `shingles` (hashes are the numbers themselves) with figure
+    /// shingles `(masked, real)`.
+    fn sets(shingles: &[u64], figures: &[(u64, u64)]) -> Sets {
+        let mut shingles = shingles.to_vec();
+        shingles.extend(figures.iter().map(|&(_, real)| real));
+        shingles.sort_unstable();
+        Sets {
+            shingles,
+            figure_shingles: figures.to_vec(),
+            ..Sets::default()
+        }
+    }
+
+    #[test]
+    fn a_chain_is_cut_where_it_leaves_the_representative() {
+        // 0 ~ 1 (J 0.6), 1 ~ 2 (J 0.6), 0 !~ 2 (J 0.33); 3 ~ 2 only.
+        let arena = SetArena::from_sets(
+            4,
+            [
+                (0, sets(&[1, 2, 3, 4, 5, 6, 7, 8], &[])),
+                (1, sets(&[3, 4, 5, 6, 7, 8, 9, 10], &[])),
+                (2, sets(&[5, 6, 7, 8, 9, 10, 11, 12], &[])),
+                (3, sets(&[6, 7, 8, 9, 10, 11, 12, 13], &[])),
+            ],
+        );
+        let cut = stars(&arena, &[0, 1, 2, 3], 0.5, false);
+        assert_eq!(
+            cut,
+            vec![vec![(0, 1.0), (1, 0.6)], vec![(2, 1.0), (3, 7.0 / 9.0)]]
+        );
+    }
+
+    #[test]
+    fn members_with_conflicting_figures_go_to_different_stars() {
+        // 1 and 2 are both near 0, which has no figure there; they state different figures at
+        // one place (masked shingle 100), so 2 starts a star of its own.
+        let base = [1, 2, 3, 4, 5, 6, 7, 8];
+        let arena = SetArena::from_sets(
+            3,
+            [
+                (0, sets(&base, &[])),
+                (1, sets(&base, &[(100, 101)])),
+                (2, sets(&base, &[(100, 102)])),
+            ],
+        );
+        let cut = stars(&arena, &[0, 1, 2], 0.5, false);
+        assert_eq!(cut, vec![vec![(0, 1.0), (1, 8.0 / 9.0)], vec![(2, 1.0)]]);
+        // Template stars do not look at the figures.
+        let masked = stars(&arena, &[0, 1, 2], 0.5, true);
+        assert_eq!(masked.len(), 1);
+    }
 
     #[test]
     fn disjoint_sets_group_by_smallest_member() {

@@ -729,8 +729,20 @@ pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
 /// intersection of at least t(|a| + |b|) / (1 + t), and the bound is taken one lower so that
 /// rounding is left to the exact test.
 pub fn jaccard_at_least(a: &[u64], b: &[u64], threshold: f64) -> bool {
+    jaccard_if_at_least(a, b, threshold).is_some()
+}
+
+/// `Some(jaccard(a, b))` when it is at least `threshold` (in (0, 1]), else `None`, with the early
+/// stop of [`jaccard_at_least`]; a pair whose sizes alone rule it out (J ≤ min / max) is not
+/// merged at all.
+pub fn jaccard_if_at_least(a: &[u64], b: &[u64], threshold: f64) -> Option<f64> {
+    // The same division as the similarity's, and no larger than it can be: fp division is monotone.
+    let (small, large) = (a.len().min(b.len()), a.len().max(b.len()));
+    if large > 0 && (small as f64 / large as f64) < threshold {
+        return None;
+    }
     let bound = (threshold * (a.len() + b.len()) as f64 / (1.0 + threshold)).floor() as usize;
-    jaccard_unless_below(a, b, bound.saturating_sub(1)).is_some_and(|j| j >= threshold)
+    jaccard_unless_below(a, b, bound.saturating_sub(1)).filter(|&j| j >= threshold)
 }
 
 /// The Jaccard similarity of two sorted sets without repeats; `None` as soon as the elements left
@@ -991,6 +1003,11 @@ mod tests {
             proptest::prop_assert_eq!(
                 jaccard_at_least(&a, &b, threshold),
                 jaccard(&a, &b) >= threshold
+            );
+            let j = jaccard(&a, &b);
+            proptest::prop_assert_eq!(
+                jaccard_if_at_least(&a, &b, threshold),
+                (j >= threshold).then_some(j)
             );
         }
 
