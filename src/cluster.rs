@@ -20,9 +20,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
-use crate::fingerprint::{Fingerprints, Key, jaccard_if_at_least};
+use crate::fingerprint::{Fingerprints, Key};
 use crate::matching::Matches;
 use crate::sets::SetArena;
+use crate::sets::jaccard_if_at_least;
 
 /// What joins a cluster's members; serialized as the report's `kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -308,7 +309,7 @@ fn cluster_of(m: &Matches, fps: &Fingerprints, star: &[(u32, f64)], template: bo
 mod tests {
     use super::*;
 
-    use crate::fingerprint::Sets;
+    use crate::sets::Sets;
 
     /// Sets over the shingles `shingles` (hashes are the numbers themselves) with figure
     /// shingles `(masked, real)`.

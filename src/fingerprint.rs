@@ -27,6 +27,7 @@ use std::sync::Mutex;
 use xxhash_rust::xxh3::{Xxh3, Xxh3Builder, xxh3_64, xxh3_128};
 
 use crate::normalize::{FIGURE_MASK, Token, Tokens};
+use crate::sets::{Contents, Sets};
 
 /// The recall the LSH banding must reach at the threshold itself.
 pub const BANDING_RECALL: f64 = 0.99;
@@ -276,24 +277,13 @@ impl Fingerprints {
     }
 }
 
-/// The real sets of one paragraph, recomputed from its text when its candidates are verified.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Sets {
-    /// Shingle hashes, sorted and without repeats.
-    pub shingles: Vec<u64>,
-    /// `(masked hash, real hash)` of every shingle that contains a figure, sorted.
-    pub figure_shingles: Vec<(u64, u64)>,
-    /// Token hashes (xxh3-64) in order, for extending partial matches and recomputing the
-    /// shingles ([`shingle_set`]); empty unless the paragraph takes part in partial matching.
-    pub tokens: Vec<u64>,
-    /// Winnowed fingerprints: `(shingle hash, shingle position)` of the minimum of every window
-    /// of `window` consecutive shingles (the rightmost on ties), each selection once; sorted by
-    /// hash, then position.
-    pub winnowed: Vec<(u64, u32)>,
-    /// Where each token is in the paragraph's bytes, `(start, end)`, alongside `tokens`, so that
-    /// shared runs can be told as byte ranges; empty with `tokens`, or when the paragraph is
-    /// longer than 4 GiB.
-    pub sources: Vec<(u32, u32)>,
+/// What [`Fingerprinter::shingle`] computes besides the token hashes and shingles.
+#[derive(Debug, Clone, Copy)]
+enum Shingles {
+    /// The masked shingles too, which the MinHash signature is computed from.
+    ForSignature,
+    /// The real sets: with the figure shingles when `figures` (to verify).
+    Real { figures: bool },
 }
 
 /// Computes fingerprints; holds the MinHash permutations.
@@ -368,7 +358,7 @@ impl Fingerprinter {
             && claims.is_none_or(|c| c.claim(key.exact));
         if fingerprinted {
             SCRATCH.with_borrow_mut(|scratch| {
-                self.shingle(tokens, scratch, true, false);
+                self.shingle(tokens, scratch, Shingles::ForSignature);
                 if self.winnows(scratch) {
                     let (real, shingle) = (&scratch.real, self.params.shingle);
                     let context = self.params.window / 2;
@@ -401,15 +391,15 @@ impl Fingerprinter {
     /// The real sets of one paragraph: the same shingles, figure shingles and winnowed
     /// fingerprints [`Fingerprinter::fingerprint`] computed.
     pub fn sets(&self, tokens: &Tokens) -> Sets {
-        self.sets_with(tokens, true, true)
+        self.sets_with(tokens, Contents::All)
     }
 
-    /// [`Fingerprinter::sets`], leaving out the shingles and figure shingles unless `verify`, the
-    /// token hashes and winnowed fingerprints unless `partial`.
-    pub fn sets_with(&self, tokens: &Tokens, verify: bool, partial: bool) -> Sets {
+    /// [`Fingerprinter::sets`], with only the `contents` asked for.
+    pub fn sets_with(&self, tokens: &Tokens, contents: Contents) -> Sets {
+        let (verify, partial) = (contents.verify(), contents.partial());
         SCRATCH.with_borrow_mut(|scratch| {
             let mut sets = Sets::default();
-            if !self.shingle(tokens, scratch, false, verify) {
+            if !self.shingle(tokens, scratch, Shingles::Real { figures: verify }) {
                 return sets;
             }
             let long_enough = tokens.len() >= self.params.min_words;
@@ -463,16 +453,14 @@ impl Fingerprinter {
     }
 
     /// Fills the scratch buffers with the paragraph's token hashes and its shingles in order;
-    /// when it has figures, also with its masked shingles in order if `masked` (for the MinHash
-    /// signature) and its figure shingles, sorted and without repeats, if `figure_shingles` (to
-    /// verify). False when there is nothing to shingle (exact-only runs, no tokens).
-    fn shingle(
-        &self,
-        tokens: &Tokens,
-        scratch: &mut Scratch,
-        masked: bool,
-        figure_shingles: bool,
-    ) -> bool {
+    /// when it has figures, also with its masked shingles in order for the MinHash signature, or
+    /// its figure shingles, sorted and without repeats, to verify, as `wanted` says. False when
+    /// there is nothing to shingle (exact-only runs, no tokens).
+    fn shingle(&self, tokens: &Tokens, scratch: &mut Scratch, wanted: Shingles) -> bool {
+        let (masked, figure_shingles) = match wanted {
+            Shingles::ForSignature => (true, false),
+            Shingles::Real { figures } => (false, figures),
+        };
         let Scratch {
             real,
             masked_tokens,
@@ -719,138 +707,11 @@ fn masked_key(tokens: &Tokens) -> u128 {
     hasher.digest128()
 }
 
-/// Jaccard similarity of two sorted sets without repeats.
-pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
-    jaccard_unless_below(a, b, 0).expect("an intersection is never below 0")
-}
-
-/// Whether `jaccard(a, b) >= threshold` (`threshold` in (0, 1]), the same answer; but the merge
-/// stops as soon as the elements left cannot bring the intersection near enough: J ≥ t needs an
-/// intersection of at least t(|a| + |b|) / (1 + t), and the bound is taken one lower so that
-/// rounding is left to the exact test.
-pub fn jaccard_at_least(a: &[u64], b: &[u64], threshold: f64) -> bool {
-    jaccard_if_at_least(a, b, threshold).is_some()
-}
-
-/// `Some(jaccard(a, b))` when it is at least `threshold` (in (0, 1]), else `None`, with the early
-/// stop of [`jaccard_at_least`]; a pair whose sizes alone rule it out (J ≤ min / max) is not
-/// merged at all.
-pub fn jaccard_if_at_least(a: &[u64], b: &[u64], threshold: f64) -> Option<f64> {
-    // The same division as the similarity's, and no larger than it can be: fp division is monotone.
-    let (small, large) = (a.len().min(b.len()), a.len().max(b.len()));
-    if large > 0 && (small as f64 / large as f64) < threshold {
-        return None;
-    }
-    let bound = (threshold * (a.len() + b.len()) as f64 / (1.0 + threshold)).floor() as usize;
-    jaccard_unless_below(a, b, bound.saturating_sub(1)).filter(|&j| j >= threshold)
-}
-
-/// The Jaccard similarity of two sorted sets without repeats; `None` as soon as the elements left
-/// cannot bring their intersection to `needed`.
-fn jaccard_unless_below(a: &[u64], b: &[u64], needed: usize) -> Option<f64> {
-    let (n, m) = (a.len(), b.len());
-    if n == 0 && m == 0 {
-        return Some(1.0);
-    }
-    let (mut i, mut j, mut shared) = (0, 0, 0);
-    while i < n && j < m {
-        if shared + (n - i).min(m - j) < needed {
-            return None;
-        }
-        match a[i].cmp(&b[j]) {
-            std::cmp::Ordering::Less => i += 1,
-            std::cmp::Ordering::Greater => j += 1,
-            std::cmp::Ordering::Equal => {
-                shared += 1;
-                i += 1;
-                j += 1;
-            }
-        }
-    }
-    Some(shared as f64 / (n + m - shared) as f64)
-}
-
-impl Sets {
-    /// The sets as slices.
-    pub fn view(&self) -> SetsRef<'_> {
-        SetsRef {
-            shingles: &self.shingles,
-            figure_shingles: &self.figure_shingles,
-            tokens: &self.tokens,
-            winnowed: &self.winnowed,
-            sources: &self.sources,
-        }
-    }
-}
-
-/// The real sets of one paragraph, borrowed (from a [`Sets`] or an arena of them).
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SetsRef<'a> {
-    /// Shingle hashes, sorted and without repeats.
-    pub shingles: &'a [u64],
-    /// `(masked hash, real hash)` of every shingle that contains a figure, sorted.
-    pub figure_shingles: &'a [(u64, u64)],
-    /// Token hashes in order (empty unless the paragraph takes part in partial matching).
-    pub tokens: &'a [u64],
-    /// Winnowed fingerprints with their shingle positions, sorted by hash.
-    pub winnowed: &'a [(u64, u32)],
-    /// Where each token is in the paragraph's bytes (empty when not known).
-    pub sources: &'a [(u32, u32)],
-}
-
-impl SetsRef<'_> {
-    /// The shingle set with every figure masked, sorted and without repeats.
-    pub fn masked_shingles(&self) -> Vec<u64> {
-        if self.figure_shingles.is_empty() {
-            return self.shingles.to_vec();
-        }
-        let mut real_figure: Vec<u64> = self.figure_shingles.iter().map(|&(_, r)| r).collect();
-        real_figure.sort_unstable();
-        let mut set: Vec<u64> = self
-            .shingles
-            .iter()
-            .copied()
-            .filter(|s| real_figure.binary_search(s).is_err())
-            .chain(self.figure_shingles.iter().map(|&(m, _)| m))
-            .collect();
-        set.sort_unstable();
-        set.dedup();
-        set
-    }
-
-    /// Whether a figure of one paragraph stands where the other has a different figure: some
-    /// masked shingle occurs in both, but never with the same figures. A figure that is only
-    /// missing on one side (a sentence added or cut) is no conflict.
-    pub fn conflicts_with(&self, other: &SetsRef<'_>) -> bool {
-        let (a, b) = (self.figure_shingles, other.figure_shingles);
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() && j < b.len() {
-            let (ma, mb) = (a[i].0, b[j].0);
-            if ma < mb {
-                i += 1;
-            } else if mb < ma {
-                j += 1;
-            } else {
-                let i_end = i + a[i..].iter().take_while(|p| p.0 == ma).count();
-                let j_end = j + b[j..].iter().take_while(|p| p.0 == mb).count();
-                let shared = a[i..i_end]
-                    .iter()
-                    .any(|x| b[j..j_end].iter().any(|y| x.1 == y.1));
-                if !shared {
-                    return true;
-                }
-                i = i_end;
-                j = j_end;
-            }
-        }
-        false
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::normalize::{Options, normalize};
+    use crate::sets::jaccard;
 
     fn fingerprinter() -> Fingerprinter {
         Fingerprinter::new(Params {
@@ -992,25 +853,6 @@ mod tests {
     }
 
     proptest::proptest! {
-        /// The early-stopping test answers as the full Jaccard similarity does.
-        #[test]
-        fn jaccard_at_least_agrees_with_jaccard(
-            a in proptest::collection::btree_set(0u64..40, 0..30),
-            b in proptest::collection::btree_set(0u64..40, 0..30),
-            threshold in proptest::sample::select(vec![0.1, 1.0 / 3.0, 0.5, 0.6, 2.0 / 3.0, 0.8, 1.0]),
-        ) {
-            let (a, b): (Vec<u64>, Vec<u64>) = (a.into_iter().collect(), b.into_iter().collect());
-            proptest::prop_assert_eq!(
-                jaccard_at_least(&a, &b, threshold),
-                jaccard(&a, &b) >= threshold
-            );
-            let j = jaccard(&a, &b);
-            proptest::prop_assert_eq!(
-                jaccard_if_at_least(&a, &b, threshold),
-                (j >= threshold).then_some(j)
-            );
-        }
-
         /// The incremental winnowing selects what recomputing every window's rightmost minimum
         /// selects (few distinct hashes, so ties are common).
         #[test]
@@ -1030,21 +872,5 @@ mod tests {
             }
             proptest::prop_assert_eq!(incremental, recomputed);
         }
-    }
-
-    #[test]
-    fn figure_conflicts() {
-        let a = fp("Qtly div 10 cts vs 9 cts prior").3;
-        let b = fp("Qtly div 12 cts vs 9 cts prior").3;
-        let (a, b) = (a.view(), b.view());
-        assert!(a.conflicts_with(&b) && b.conflicts_with(&a));
-        assert!(!a.conflicts_with(&a));
-        // A sentence with a figure missing on one side is no conflict.
-        let long = fp("The toll rose on Friday. Officials said 45 people died in the blast.").3;
-        let cut = fp("The toll rose on Friday.").3;
-        let (long, cut) = (long.view(), cut.view());
-        assert!(!long.conflicts_with(&cut));
-        let updated = fp("The toll rose on Friday. Officials said 50 people died in the blast.").3;
-        assert!(long.conflicts_with(&updated.view()));
     }
 }

@@ -56,8 +56,9 @@ pub use messages::message;
 /// interface.
 #[doc(hidden)]
 pub mod internals {
-    pub use crate::fingerprint::{FileFingerprints, Fingerprinter, jaccard};
+    pub use crate::fingerprint::{FileFingerprints, Fingerprinter};
     pub use crate::matching::verify_sets;
+    pub use crate::sets::jaccard;
 }
 
 /// Runs the whole pipeline on a pool of `config.threads` workers and writes the report.

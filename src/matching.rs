@@ -19,8 +19,9 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
-use crate::fingerprint::{Fingerprints, SetsRef, jaccard_at_least};
+use crate::fingerprint::Fingerprints;
 use crate::sets::SetArena;
+use crate::sets::{SetsRef, jaccard_at_least};
 
 /// Units of exact copies: for every unit its paragraphs in report order, in one flat array.
 #[derive(Debug, Default)]

@@ -153,7 +153,7 @@ impl Matcher<'_> {
         let sets = self.load(matches, &units, Contents::Verify, errors);
         drop(units);
         matching::verify(matches, near, &sets, self.config.threshold);
-        let clusters = cluster::build_clusters(matches, &sets, fingerprints);
+        let clusters = cluster::build_clusters(matches, &sets, fingerprints, self.config.threshold);
         drop(sets);
         clusters
     }

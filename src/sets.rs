@@ -1,4 +1,10 @@
-//! Stage 6a, sets again: the paragraphs whose candidates must be verified to their real sets.
+//! The real sets: what every reported similarity is computed on, and the paragraphs whose
+//! candidates must be verified, read again to them.
+//!
+//! [`Sets`] are one paragraph's sorted shingle hashes, figure shingles, token hashes and winnowed
+//! fingerprints ([`crate::fingerprint::Fingerprinter::sets_with`] computes them); [`jaccard`] and
+//! its early-stopping forms compare two shingle sets, and [`SetsRef::conflicts_with`] tells two
+//! paragraphs whose figures differ (a template, not a copy).
 //!
 //! In: the corpus (files, paragraphs), the fingerprinter and normalization options of the run, the
 //! units of exact copies ([`Matches`]) whose sets are wanted, sorted, and which parts of their sets
@@ -17,10 +23,158 @@ use std::sync::OnceLock;
 
 use crate::corpus::Corpus;
 use crate::error::{Problem, Problems};
-use crate::fingerprint::{Fingerprinter, Sets, SetsRef};
+use crate::fingerprint::Fingerprinter;
 use crate::matching::Matches;
 use crate::normalize;
 use crate::normalize::normalized;
+
+/// The real sets of one paragraph, recomputed from its text when its candidates are verified.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Sets {
+    /// Shingle hashes, sorted and without repeats.
+    pub shingles: Vec<u64>,
+    /// `(masked hash, real hash)` of every shingle that contains a figure, sorted.
+    pub figure_shingles: Vec<(u64, u64)>,
+    /// Token hashes (xxh3-64) in order, for extending partial matches and recomputing the
+    /// shingles ([`crate::fingerprint::shingle_set`]); empty unless the paragraph takes part in partial matching.
+    pub tokens: Vec<u64>,
+    /// Winnowed fingerprints: `(shingle hash, shingle position)` of the minimum of every window
+    /// of `window` consecutive shingles (the rightmost on ties), each selection once; sorted by
+    /// hash, then position.
+    pub winnowed: Vec<(u64, u32)>,
+    /// Where each token is in the paragraph's bytes, `(start, end)`, alongside `tokens`, so that
+    /// shared runs can be told as byte ranges; empty with `tokens`, or when the paragraph is
+    /// longer than 4 GiB.
+    pub sources: Vec<(u32, u32)>,
+}
+
+/// Jaccard similarity of two sorted sets without repeats.
+pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
+    jaccard_unless_below(a, b, 0).expect("an intersection is never below 0")
+}
+
+/// Whether `jaccard(a, b) >= threshold` (`threshold` in (0, 1]), the same answer; but the merge
+/// stops as soon as the elements left cannot bring the intersection near enough: J ≥ t needs an
+/// intersection of at least t(|a| + |b|) / (1 + t), and the bound is taken one lower so that
+/// rounding is left to the exact test.
+pub fn jaccard_at_least(a: &[u64], b: &[u64], threshold: f64) -> bool {
+    jaccard_if_at_least(a, b, threshold).is_some()
+}
+
+/// `Some(jaccard(a, b))` when it is at least `threshold` (in (0, 1]), else `None`, with the early
+/// stop of [`jaccard_at_least`]; a pair whose sizes alone rule it out (J ≤ min / max) is not
+/// merged at all.
+pub fn jaccard_if_at_least(a: &[u64], b: &[u64], threshold: f64) -> Option<f64> {
+    // The same division as the similarity's, and no larger than it can be: fp division is monotone.
+    let (small, large) = (a.len().min(b.len()), a.len().max(b.len()));
+    if large > 0 && (small as f64 / large as f64) < threshold {
+        return None;
+    }
+    let bound = (threshold * (a.len() + b.len()) as f64 / (1.0 + threshold)).floor() as usize;
+    jaccard_unless_below(a, b, bound.saturating_sub(1)).filter(|&j| j >= threshold)
+}
+
+/// The Jaccard similarity of two sorted sets without repeats; `None` as soon as the elements left
+/// cannot bring their intersection to `needed`.
+fn jaccard_unless_below(a: &[u64], b: &[u64], needed: usize) -> Option<f64> {
+    let (n, m) = (a.len(), b.len());
+    if n == 0 && m == 0 {
+        return Some(1.0);
+    }
+    let (mut i, mut j, mut shared) = (0, 0, 0);
+    while i < n && j < m {
+        if shared + (n - i).min(m - j) < needed {
+            return None;
+        }
+        match a[i].cmp(&b[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                shared += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    Some(shared as f64 / (n + m - shared) as f64)
+}
+
+impl Sets {
+    /// The sets as slices.
+    pub fn view(&self) -> SetsRef<'_> {
+        SetsRef {
+            shingles: &self.shingles,
+            figure_shingles: &self.figure_shingles,
+            tokens: &self.tokens,
+            winnowed: &self.winnowed,
+            sources: &self.sources,
+        }
+    }
+}
+
+/// The real sets of one paragraph, borrowed (from a [`Sets`] or an arena of them).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SetsRef<'a> {
+    /// Shingle hashes, sorted and without repeats.
+    pub shingles: &'a [u64],
+    /// `(masked hash, real hash)` of every shingle that contains a figure, sorted.
+    pub figure_shingles: &'a [(u64, u64)],
+    /// Token hashes in order (empty unless the paragraph takes part in partial matching).
+    pub tokens: &'a [u64],
+    /// Winnowed fingerprints with their shingle positions, sorted by hash.
+    pub winnowed: &'a [(u64, u32)],
+    /// Where each token is in the paragraph's bytes (empty when not known).
+    pub sources: &'a [(u32, u32)],
+}
+
+impl SetsRef<'_> {
+    /// The shingle set with every figure masked, sorted and without repeats.
+    pub fn masked_shingles(&self) -> Vec<u64> {
+        if self.figure_shingles.is_empty() {
+            return self.shingles.to_vec();
+        }
+        let mut real_figure: Vec<u64> = self.figure_shingles.iter().map(|&(_, r)| r).collect();
+        real_figure.sort_unstable();
+        let mut set: Vec<u64> = self
+            .shingles
+            .iter()
+            .copied()
+            .filter(|s| real_figure.binary_search(s).is_err())
+            .chain(self.figure_shingles.iter().map(|&(m, _)| m))
+            .collect();
+        set.sort_unstable();
+        set.dedup();
+        set
+    }
+
+    /// Whether a figure of one paragraph stands where the other has a different figure: some
+    /// masked shingle occurs in both, but never with the same figures. A figure that is only
+    /// missing on one side (a sentence added or cut) is no conflict.
+    pub fn conflicts_with(&self, other: &SetsRef<'_>) -> bool {
+        let (a, b) = (self.figure_shingles, other.figure_shingles);
+        let (mut i, mut j) = (0, 0);
+        while i < a.len() && j < b.len() {
+            let (ma, mb) = (a[i].0, b[j].0);
+            if ma < mb {
+                i += 1;
+            } else if mb < ma {
+                j += 1;
+            } else {
+                let i_end = i + a[i..].iter().take_while(|p| p.0 == ma).count();
+                let j_end = j + b[j..].iter().take_while(|p| p.0 == mb).count();
+                let shared = a[i..i_end]
+                    .iter()
+                    .any(|x| b[j..j_end].iter().any(|y| x.1 == y.1));
+                if !shared {
+                    return true;
+                }
+                i = i_end;
+                j = j_end;
+            }
+        }
+        false
+    }
+}
 
 /// Paragraphs re-read and shingled together.
 pub const BLOCK: usize = 16 * 1024;
@@ -34,6 +188,20 @@ pub enum Contents {
     Verify,
     /// Token hashes and winnowed fingerprints: what finding partial matches needs.
     Partial,
+    /// Both (the benches, the example and the tests).
+    All,
+}
+
+impl Contents {
+    /// Whether the shingles and figure shingles are kept.
+    pub fn verify(self) -> bool {
+        self != Contents::Partial
+    }
+
+    /// Whether the token hashes and winnowed fingerprints are kept.
+    pub fn partial(self) -> bool {
+        self != Contents::Verify
+    }
 }
 
 /// The real sets of some paragraphs, in flat arrays.
@@ -145,10 +313,9 @@ pub fn load(
         let mut retry = Vec::new();
         for block in wanted.chunks(BLOCK) {
             let read: Vec<u32> = block.iter().map(|&(_, read)| read).collect();
-            let verify = contents == Contents::Verify;
             let (sets, block_problems) = corpus.reread_with(&read, |_, text| {
                 normalized(text, options, |tokens| {
-                    fingerprinter.sets_with(tokens, verify, !verify)
+                    fingerprinter.sets_with(tokens, contents)
                 })
             });
             problems.extend(block_problems);
@@ -174,4 +341,54 @@ pub fn load(
     arena.winnowed.shrink_to_fit();
     arena.sources.shrink_to_fit();
     (arena, problems.into_vec())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sets(text: &str) -> Sets {
+        let fingerprinter = Fingerprinter::new(crate::Config::default().fingerprint_params());
+        fingerprinter.sets(&crate::normalize::normalize(
+            text.as_bytes(),
+            crate::normalize::Options::default(),
+        ))
+    }
+
+    proptest::proptest! {
+        /// The early-stopping test answers as the full Jaccard similarity does.
+        #[test]
+        fn jaccard_at_least_agrees_with_jaccard(
+            a in proptest::collection::btree_set(0u64..40, 0..30),
+            b in proptest::collection::btree_set(0u64..40, 0..30),
+            threshold in proptest::sample::select(vec![0.1, 1.0 / 3.0, 0.5, 0.6, 2.0 / 3.0, 0.8, 1.0]),
+        ) {
+            let (a, b): (Vec<u64>, Vec<u64>) = (a.into_iter().collect(), b.into_iter().collect());
+            proptest::prop_assert_eq!(
+                jaccard_at_least(&a, &b, threshold),
+                jaccard(&a, &b) >= threshold
+            );
+            let j = jaccard(&a, &b);
+            proptest::prop_assert_eq!(
+                jaccard_if_at_least(&a, &b, threshold),
+                (j >= threshold).then_some(j)
+            );
+        }
+    }
+
+    #[test]
+    fn figure_conflicts() {
+        let a = sets("Qtly div 10 cts vs 9 cts prior");
+        let b = sets("Qtly div 12 cts vs 9 cts prior");
+        let (a, b) = (a.view(), b.view());
+        assert!(a.conflicts_with(&b) && b.conflicts_with(&a));
+        assert!(!a.conflicts_with(&a));
+        // A sentence with a figure missing on one side is no conflict.
+        let long = sets("The toll rose on Friday. Officials said 45 people died in the blast.");
+        let cut = sets("The toll rose on Friday.");
+        let (long, cut) = (long.view(), cut.view());
+        assert!(!long.conflicts_with(&cut));
+        let updated = sets("The toll rose on Friday. Officials said 50 people died in the blast.");
+        assert!(long.conflicts_with(&updated.view()));
+    }
 }

@@ -27,9 +27,10 @@ pub mod spans;
 
 use rayon::prelude::*;
 
-use crate::fingerprint::{Fingerprints, SetsRef, contexts_agree, jaccard, shingle_set};
+use crate::fingerprint::{Fingerprints, contexts_agree, shingle_set};
 use crate::matching::Matches;
 use crate::sets::SetArena;
+use crate::sets::{SetsRef, jaccard};
 
 /// Positions of one fingerprint in one paragraph used as seeds; more are repeats of a phrase
 /// inside the paragraph, and the runs through them are found by extending the first ones.
