@@ -232,9 +232,11 @@ fn stars(
         true => sets.masked(u),
         false => sets.get(u).shingles,
     };
-    let mut left: Vec<u32> = component.to_vec();
+    // (unit, size of its set): the sizes rule most pairs of a large component out, read here
+    // without a look into the arena.
+    let mut left: Vec<(u32, usize)> = component.iter().map(|&u| (u, set_of(u).len())).collect();
     let mut stars = Vec::new();
-    while let Some((&rep, rest)) = left.split_first() {
+    while let Some((&(rep, rep_len), rest)) = left.split_first() {
         let rep_set = set_of(rep);
         let mut star = vec![(rep, 1.0)];
         // The members whose figures a newcomer must not contradict.
@@ -243,15 +245,20 @@ fn stars(
             with_figures.push(rep);
         }
         let mut still_left = Vec::new();
-        for &u in rest {
-            let joins = jaccard_if_at_least(set_of(u), rep_set, threshold).filter(|_| {
-                let sets_u = sets.get(u);
-                template
-                    || sets_u.figure_shingles.is_empty()
-                    || !with_figures
-                        .iter()
-                        .any(|&w| sets.get(w).conflicts_with(&sets_u))
-            });
+        for &(u, len) in rest {
+            let (small, large) = (len.min(rep_len), len.max(rep_len));
+            let sizes_allow = large == 0 || small as f64 / large as f64 >= threshold;
+            let joins = sizes_allow
+                .then(|| jaccard_if_at_least(set_of(u), rep_set, threshold))
+                .flatten()
+                .filter(|_| {
+                    let sets_u = sets.get(u);
+                    template
+                        || sets_u.figure_shingles.is_empty()
+                        || !with_figures
+                            .iter()
+                            .any(|&w| sets.get(w).conflicts_with(&sets_u))
+                });
             match joins {
                 Some(similarity) => {
                     if !template && !sets.get(u).figure_shingles.is_empty() {
@@ -259,7 +266,7 @@ fn stars(
                     }
                     star.push((u, similarity));
                 }
-                None => still_left.push(u),
+                None => still_left.push((u, len)),
             }
         }
         stars.push(star);
