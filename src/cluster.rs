@@ -23,7 +23,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::fingerprint::{Fingerprints, Key};
 use crate::matching::Matches;
 use crate::sets::SetArena;
-use crate::sets::jaccard_if_at_least;
+use crate::sets::{jaccard_if_at_least, near_similarity};
 
 /// What joins a cluster's members; serialized as the report's `kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -248,8 +248,12 @@ fn stars(
         for &(u, len) in rest {
             let (small, large) = (len.min(rep_len), len.max(rep_len));
             let sizes_allow = large == 0 || small as f64 / large as f64 >= threshold;
+            let similar = |a, b| match template {
+                true => jaccard_if_at_least(a, b, threshold),
+                false => near_similarity(a, b, threshold),
+            };
             let joins = sizes_allow
-                .then(|| jaccard_if_at_least(set_of(u), rep_set, threshold))
+                .then(|| similar(set_of(u), rep_set))
                 .flatten()
                 .filter(|_| {
                     let sets_u = sets.get(u);

@@ -13,6 +13,7 @@ use crate::partial::PartialParams;
 use crate::read::ReadOptions;
 use crate::report::{Figures, Settings, Spelling};
 use crate::rules::Rules;
+use crate::sets::MIN_COVERAGE;
 use crate::walk::{self, WalkOptions};
 
 /// Default words per shingle.
@@ -152,6 +153,10 @@ impl Config {
             inputs: self.inputs.iter().map(|p| walk::display_path(p)).collect(),
             shingle: self.shingle,
             threshold: self.threshold,
+            min_coverage: MIN_COVERAGE,
+            wire_markup: "leading datelines, trailing credits, tags and entities: left out of near \
+                          similarity (a dated dateline counts as one figure); exact identity \
+                          keeps them",
             min_words: self.min_words,
             short_paragraphs: "fewer than min_words tokens: matched exactly only",
             signature: bands * rows,

@@ -28,6 +28,7 @@ use xxhash_rust::xxh3::{Xxh3, Xxh3Builder, xxh3_64, xxh3_128};
 
 use crate::normalize::{FIGURE_MASK, Token, Tokens};
 use crate::sets::{Contents, Sets};
+use crate::wire::Content;
 
 /// The recall the LSH banding must reach at the threshold itself.
 pub const BANDING_RECALL: f64 = 0.99;
@@ -277,6 +278,10 @@ impl Fingerprints {
     }
 }
 
+/// The masked hash under which a dateline's figures are one figure shingle: two datelines with
+/// different dates conflict like two figures in one place.
+const DATELINE_SHINGLE: u64 = 0x6461_7465_6c69_6e65;
+
 /// What [`Fingerprinter::shingle`] computes besides the token hashes and shingles.
 #[derive(Debug, Clone, Copy)]
 enum Shingles {
@@ -336,15 +341,17 @@ impl Fingerprinter {
 
     /// Fingerprints one paragraph and appends it to `out`.
     pub fn fingerprint(&self, tokens: &Tokens, out: &mut FileFingerprints) {
-        self.fingerprint_once(tokens, out, None);
+        self.fingerprint_once(tokens, None, out, None);
     }
 
-    /// [`Fingerprinter::fingerprint`]; but when `claims` already holds the paragraph's exact key
-    /// (an exact copy was fingerprinted), it gets its key only: no band keys or winnowed
-    /// fingerprints, which would be the copy's ([`Fingerprints::share_with_first`] lends them).
+    /// [`Fingerprinter::fingerprint`], with the band keys drawn from the `content` tokens when the
+    /// paragraph has wire markup ([`crate::wire::content`]); but when `claims` already holds the paragraph's exact key (an exact copy was
+    /// fingerprinted), it gets its key only: no band keys or winnowed fingerprints, which would be
+    /// the copy's ([`Fingerprints::share_with_first`] lends them).
     pub fn fingerprint_once(
         &self,
         tokens: &Tokens,
+        content: Option<&Content>,
         out: &mut FileFingerprints,
         claims: Option<&Claims>,
     ) {
@@ -369,6 +376,9 @@ impl Fingerprinter {
                     });
                     key.winnow_len = out.winnowed.len() as u32 - key.winnow_start;
                 }
+                if let Some(content) = content {
+                    self.shingle(&content.tokens, scratch, Shingles::ForSignature);
+                }
                 out.bands = self.params.bands;
                 key.band_row = (out.band_keys.len() / self.params.bands.max(1)) as u32;
                 let Scratch {
@@ -391,15 +401,23 @@ impl Fingerprinter {
     /// The real sets of one paragraph: the same shingles, figure shingles and winnowed
     /// fingerprints [`Fingerprinter::fingerprint`] computed.
     pub fn sets(&self, tokens: &Tokens) -> Sets {
-        self.sets_with(tokens, Contents::All)
+        self.sets_with(tokens, None, Contents::All)
     }
 
-    /// [`Fingerprinter::sets`], with only the `contents` asked for.
-    pub fn sets_with(&self, tokens: &Tokens, contents: Contents) -> Sets {
+    /// [`Fingerprinter::sets`], with only the `contents` asked for; for a paragraph with wire
+    /// markup, the shingles and figure shingles are those of its `content`, and its dateline's
+    /// figures one figure shingle more ([`Fingerprinter::fingerprint_once`]).
+    pub fn sets_with(
+        &self,
+        tokens: &Tokens,
+        content: Option<&Content>,
+        contents: Contents,
+    ) -> Sets {
         let (verify, partial) = (contents.verify(), contents.partial());
         SCRATCH.with_borrow_mut(|scratch| {
             let mut sets = Sets::default();
-            if !self.shingle(tokens, scratch, Shingles::Real { figures: verify }) {
+            let figures = verify && content.is_none();
+            if !self.shingle(tokens, scratch, Shingles::Real { figures }) {
                 return sets;
             }
             let long_enough = tokens.len() >= self.params.min_words;
@@ -417,6 +435,18 @@ impl Fingerprinter {
                 {
                     let source = |t: &Token| (t.source.start as u32, t.source.end as u32);
                     sets.sources = tokens.tokens.iter().map(source).collect();
+                }
+            }
+            if let Some(content) = content.filter(|_| verify) {
+                if !self.shingle(&content.tokens, scratch, Shingles::Real { figures: true }) {
+                    return sets;
+                }
+                if let Some(date) = content
+                    .dateline_figures
+                    .filter(|_| !self.params.ignore_figures)
+                {
+                    scratch.figure_shingles.push((DATELINE_SHINGLE, date));
+                    scratch.figure_shingles.sort_unstable();
                 }
             }
             if verify {
@@ -755,8 +785,8 @@ mod tests {
         let claims = Claims::default();
         // Paragraph 1 is fingerprinted before paragraph 0, its copy, as threads may do.
         let (mut later, mut earlier) = (FileFingerprints::default(), FileFingerprints::default());
-        f.fingerprint_once(&tokens, &mut later, Some(&claims));
-        f.fingerprint_once(&tokens, &mut earlier, Some(&claims));
+        f.fingerprint_once(&tokens, None, &mut later, Some(&claims));
+        f.fingerprint_once(&tokens, None, &mut earlier, Some(&claims));
         assert!(later.band_keys.len() == 42 && earlier.band_keys.is_empty());
         let mut all = Fingerprints::default();
         all.append(earlier);

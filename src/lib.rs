@@ -47,6 +47,7 @@ pub mod segment;
 mod sets;
 pub mod utf8;
 pub mod walk;
+mod wire;
 
 pub use config::Config;
 pub use error::{Error, ExitStatus, Outcome, Problem};

@@ -21,7 +21,7 @@ use rayon::prelude::*;
 
 use crate::fingerprint::Fingerprints;
 use crate::sets::SetArena;
-use crate::sets::{SetsRef, jaccard_at_least};
+use crate::sets::{SetsRef, jaccard_at_least, near_similarity};
 
 /// Units of exact copies: for every unit its paragraphs in report order, in one flat array.
 #[derive(Debug, Default)]
@@ -273,7 +273,7 @@ fn verify_pair(
     if a.conflicts_with(b) {
         masked_alike().then_some(Link::Template)
     } else {
-        jaccard_at_least(a.shingles, b.shingles, threshold).then_some(Link::Near)
+        near_similarity(a.shingles, b.shingles, threshold).map(|_| Link::Near)
     }
 }
 

@@ -162,6 +162,10 @@ pub struct Settings {
     pub shingle: usize,
     /// Jaccard threshold for near duplicates and templates.
     pub threshold: f64,
+    /// The least share of each paragraph's shingles two near duplicates have in common.
+    pub min_coverage: f64,
+    /// What near similarity and the figure test leave out.
+    pub wire_markup: &'static str,
     /// Paragraphs with fewer tokens are matched exactly only.
     pub min_words: usize,
     /// What happens to short paragraphs.

@@ -24,6 +24,7 @@ use crate::normalize;
 use crate::read::{self, ReadOptions};
 use crate::segment::{self, Span};
 use crate::walk;
+use crate::wire;
 
 /// Files scanned in parallel before their results are merged.
 const SCAN_CHUNK: usize = 4096;
@@ -173,8 +174,13 @@ impl Scanner<'_> {
                     let bytes = &text[s.start..s.end];
                     hashes.push(xxhash_rust::xxh3::xxh3_64(bytes) as u32);
                     normalize::normalize_into(bytes, self.normalize, &mut tokens);
-                    self.fingerprinter
-                        .fingerprint_once(&tokens, &mut fingerprints, Some(claims));
+                    let content = wire::content(bytes, &tokens);
+                    self.fingerprinter.fingerprint_once(
+                        &tokens,
+                        content.as_ref(),
+                        &mut fingerprints,
+                        Some(claims),
+                    );
                 }
                 (fingerprints, hashes)
             })

@@ -210,6 +210,15 @@ impl Paragraph {
     }
 }
 
+/// The least share of each paragraph's shingles two near duplicates have in common (README,
+/// "Matching").
+const MIN_COVERAGE: f64 = 0.6;
+
+/// The shared shingles over the larger set's: the least of the two sides' coverage.
+fn coverage(a: &BTreeSet<Vec<String>>, b: &BTreeSet<Vec<String>>) -> f64 {
+    a.intersection(b).count() as f64 / a.len().max(b.len()) as f64
+}
+
 fn jaccard(a: &BTreeSet<Vec<String>>, b: &BTreeSet<Vec<String>>) -> f64 {
     let shared = a.intersection(b).count();
     shared as f64 / (a.len() + b.len() - shared) as f64
@@ -267,9 +276,15 @@ fn check(
     let keys: Vec<&(String, u64)> = corpus.keys().collect();
     let paragraphs: Vec<Paragraph> = corpus.values().map(|w| Paragraph::new(w, k)).collect();
     let long = |i: usize| paragraphs[i].words.len() >= min_words;
+    // Near as the README defines it: J at least the threshold, figures not in conflict, and the
+    // shared shingles at least MIN_COVERAGE of each paragraph's (no containment).
     let near = |i: usize, j: usize| {
         let (a, b) = (&paragraphs[i], &paragraphs[j]);
-        long(i) && long(j) && !a.conflicts_with(b) && jaccard(&a.shingles, &b.shingles) >= threshold
+        long(i)
+            && long(j)
+            && !a.conflicts_with(b)
+            && jaccard(&a.shingles, &b.shingles) >= threshold
+            && coverage(&a.shingles, &b.shingles) >= MIN_COVERAGE
     };
     let index_of = |m: &Value| {
         let key = (file_name(m), m["line"].as_u64().unwrap());
