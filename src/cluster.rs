@@ -23,7 +23,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use crate::fingerprint::{Fingerprints, Key};
 use crate::matching::Matches;
 use crate::sets::SetArena;
-use crate::sets::{jaccard_if_at_least, near_similarity};
+use crate::sets::{Conflict, jaccard_if_at_least, near_similarity};
 
 /// What joins a cluster's members; serialized as the report's `kind`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
@@ -160,6 +160,7 @@ pub fn build_clusters(
     sets: &SetArena,
     fps: &Fingerprints,
     threshold: f64,
+    same_story: &(impl Fn(u32, u32) -> bool + Sync),
 ) -> Vec<Cluster> {
     let mut duplicates = DisjointSets::new(m.units.len());
     for &(a, b) in &m.near {
@@ -191,7 +192,7 @@ pub fn build_clusters(
     let mut clusters: Vec<Cluster> = components
         .into_par_iter()
         .flat_map_iter(|(component, template)| {
-            stars(sets, &component, threshold, template)
+            stars(sets, &component, threshold, template, same_story)
                 .into_iter()
                 .filter(|star| star.len() > 1 || m.units.get(star[0].0).len() > 1)
                 .filter(move |star| !template || star.len() > 1)
@@ -227,6 +228,7 @@ fn stars(
     component: &[u32],
     threshold: f64,
     template: bool,
+    same_story: &impl Fn(u32, u32) -> bool,
 ) -> Vec<Vec<(u32, f64)>> {
     let set_of = |u: u32| match template {
         true => sets.masked(u),
@@ -261,7 +263,11 @@ fn stars(
                         || sets_u.figure_shingles.is_empty()
                         || !with_figures
                             .iter()
-                            .any(|&w| sets.get(w).conflicts_with(&sets_u))
+                            .any(|&w| match sets.get(w).conflict(&sets_u) {
+                                Conflict::None => false,
+                                Conflict::Dateline => !same_story(w, u),
+                                Conflict::Figures => true,
+                            })
                 });
             match joins {
                 Some(similarity) => {
@@ -347,7 +353,7 @@ mod tests {
                 (3, sets(&[6, 7, 8, 9, 10, 11, 12, 13], &[])),
             ],
         );
-        let cut = stars(&arena, &[0, 1, 2, 3], 0.5, false);
+        let cut = stars(&arena, &[0, 1, 2, 3], 0.5, false, &|_, _| false);
         assert_eq!(
             cut,
             vec![vec![(0, 1.0), (1, 0.6)], vec![(2, 1.0), (3, 7.0 / 9.0)]]
@@ -367,10 +373,10 @@ mod tests {
                 (2, sets(&base, &[(100, 102)])),
             ],
         );
-        let cut = stars(&arena, &[0, 1, 2], 0.5, false);
+        let cut = stars(&arena, &[0, 1, 2], 0.5, false, &|_, _| false);
         assert_eq!(cut, vec![vec![(0, 1.0), (1, 8.0 / 9.0)], vec![(2, 1.0)]]);
         // Template stars do not look at the figures.
-        let masked = stars(&arena, &[0, 1, 2], 0.5, true);
+        let masked = stars(&arena, &[0, 1, 2], 0.5, true, &|_, _| false);
         assert_eq!(masked.len(), 1);
     }
 

@@ -27,7 +27,7 @@ use std::sync::Mutex;
 use xxhash_rust::xxh3::{Xxh3, Xxh3Builder, xxh3_64, xxh3_128};
 
 use crate::normalize::{FIGURE_MASK, Token, Tokens};
-use crate::sets::{Contents, Sets};
+use crate::sets::{Contents, DATELINE_SHINGLE, Sets};
 use crate::wire::Content;
 
 /// The recall the LSH banding must reach at the threshold itself.
@@ -277,10 +277,6 @@ impl Fingerprints {
         std::mem::take(&mut self.band_keys)
     }
 }
-
-/// The masked hash under which a dateline's figures are one figure shingle: two datelines with
-/// different dates conflict like two figures in one place.
-const DATELINE_SHINGLE: u64 = 0x6461_7465_6c69_6e65;
 
 /// What [`Fingerprinter::shingle`] computes besides the token hashes and shingles.
 #[derive(Debug, Clone, Copy)]

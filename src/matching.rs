@@ -19,9 +19,10 @@ use std::collections::HashMap;
 
 use rayon::prelude::*;
 
+use crate::corpus::Paragraph;
 use crate::fingerprint::Fingerprints;
 use crate::sets::SetArena;
-use crate::sets::{SetsRef, jaccard_at_least, near_similarity};
+use crate::sets::{Conflict, SetsRef, jaccard_at_least, near_similarity};
 
 /// Units of exact copies: for every unit its paragraphs in report order, in one flat array.
 #[derive(Debug, Default)]
@@ -236,41 +237,126 @@ fn sort_by_high_half(values: &mut Vec<u64>) {
     *values = from;
 }
 
-/// Verifies the candidate pairs on the real sets and records the links.
-pub fn verify(m: &mut Matches, candidates: &[(u32, u32)], sets: &SetArena, threshold: f64) {
+/// The least share of the shorter file's paragraphs two files have as exact copies for them to be
+/// copies of each other (one story sent twice).
+pub const FILE_COPY_SHARE: f64 = 0.5;
+
+/// Which files are copies of each other elsewhere: a conflict confined to two paragraphs'
+/// datelines (a re-issued story's new date) does not split them when their files are.
+pub struct FileCopies<'a> {
+    paragraphs: &'a [Paragraph],
+    /// For each file, the range of its paragraph ids.
+    ranges: Vec<std::ops::Range<u32>>,
+    units: &'a Units,
+    unit_of: &'a [Option<u32>],
+}
+
+impl<'a> FileCopies<'a> {
+    /// The files of `paragraphs` (in path order, so each file's are consecutive) and their units
+    /// of exact copies ([`Matches::units`], [`Matches::unit_of`]).
+    pub fn new(
+        paragraphs: &'a [Paragraph],
+        files: usize,
+        units: &'a Units,
+        unit_of: &'a [Option<u32>],
+    ) -> Self {
+        let mut ranges = vec![0..0; files];
+        for (id, p) in paragraphs.iter().enumerate() {
+            let range = &mut ranges[p.file as usize];
+            if range.start == range.end {
+                *range = id as u32..id as u32;
+            }
+            range.end = id as u32 + 1;
+        }
+        FileCopies {
+            paragraphs,
+            ranges,
+            units,
+            unit_of,
+        }
+    }
+
+    /// Whether the files of units `a` and `b` (of their first paragraphs) are two files that
+    /// have at least [`FILE_COPY_SHARE`] of the shorter one's paragraphs as exact copies.
+    pub fn same_story(&self, a: u32, b: u32) -> bool {
+        let file = |u: u32| self.paragraphs[self.units.first(u) as usize].file;
+        let (fa, fb) = (file(a), file(b));
+        if fa == fb {
+            return false;
+        }
+        let (ra, rb) = (&self.ranges[fa as usize], &self.ranges[fb as usize]);
+        let (shorter, other) = if ra.len() <= rb.len() {
+            (ra, fb)
+        } else {
+            (rb, fa)
+        };
+        let shared = shorter
+            .clone()
+            .filter(|&p| {
+                self.unit_of[p as usize].is_some_and(|u| {
+                    let copies = self.units.get(u);
+                    copies
+                        .iter()
+                        .any(|&q| self.paragraphs[q as usize].file == other)
+                })
+            })
+            .count();
+        shared as f64 >= FILE_COPY_SHARE * shorter.len() as f64
+    }
+}
+
+/// Verifies the candidate pairs on the real sets and records the links in `near` and
+/// `templates` ([`Matches::near`], [`Matches::templates`]).
+pub fn verify(
+    near: &mut Vec<(u32, u32)>,
+    templates: &mut Vec<(u32, u32)>,
+    candidates: &[(u32, u32)],
+    sets: &SetArena,
+    threshold: f64,
+    same_story: &(impl Fn(u32, u32) -> bool + Sync),
+) {
     let verified: Vec<(u32, u32, Link)> = candidates
         .par_iter()
         .filter_map(|&(a, b)| {
             let masked = || jaccard_at_least(sets.masked(a), sets.masked(b), threshold);
-            verify_pair(&sets.get(a), &sets.get(b), threshold, masked).map(|link| (a, b, link))
+            let same = || same_story(a, b);
+            verify_pair(&sets.get(a), &sets.get(b), threshold, masked, same)
+                .map(|link| (a, b, link))
         })
         .collect();
     for (a, b, link) in verified {
         match link {
-            Link::Near => m.near.push((a, b)),
-            Link::Template => m.templates.push((a, b)),
+            Link::Near => near.push((a, b)),
+            Link::Template => templates.push((a, b)),
         }
     }
-    m.templates.sort_unstable();
-    m.templates.dedup();
+    templates.sort_unstable();
+    templates.dedup();
 }
 
 /// Verifies one candidate pair on the real shingle sets: `Some(true)` for a near duplicate,
 /// `Some(false)` for a template, `None` when they are not alike enough.
 pub fn verify_sets(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> Option<bool> {
     let masked = || jaccard_at_least(&a.masked_shingles(), &b.masked_shingles(), threshold);
-    verify_pair(a, b, threshold, masked).map(|link| matches!(link, Link::Near))
+    verify_pair(a, b, threshold, masked, || false).map(|link| matches!(link, Link::Near))
 }
 
 /// Verifies a pair; `masked_alike` tells whether the Jaccard similarity of their figure-masked
-/// sets reaches the threshold, asked only when their figures conflict.
+/// sets reaches the threshold, asked only when their figures conflict, and `same_story` whether
+/// their files are copies of each other, asked only when the conflict is confined to their
+/// datelines.
 fn verify_pair(
     a: &SetsRef<'_>,
     b: &SetsRef<'_>,
     threshold: f64,
     masked_alike: impl FnOnce() -> bool,
+    same_story: impl FnOnce() -> bool,
 ) -> Option<Link> {
-    if a.conflicts_with(b) {
+    let conflict = match a.conflict(b) {
+        Conflict::Dateline => !same_story(),
+        other => other == Conflict::Figures,
+    };
+    if conflict {
         masked_alike().then_some(Link::Template)
     } else {
         near_similarity(a.shingles, b.shingles, threshold).map(|_| Link::Near)

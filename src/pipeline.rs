@@ -24,7 +24,7 @@ use crate::config::Config;
 use crate::corpus::Corpus;
 use crate::error::{Error, Outcome, Problem, Problems};
 use crate::fingerprint::{Fingerprinter, Fingerprints};
-use crate::matching::{self, Matches};
+use crate::matching::{self, FileCopies, Matches};
 use crate::messages;
 use crate::output;
 use crate::partial::{self, Partials};
@@ -152,8 +152,24 @@ impl Matcher<'_> {
         let units = linked_units(near.iter().chain(&matches.templates));
         let sets = self.load(matches, &units, Contents::Verify, errors);
         drop(units);
-        matching::verify(matches, near, &sets, self.config.threshold);
-        let clusters = cluster::build_clusters(matches, &sets, fingerprints, self.config.threshold);
+        let threshold = self.config.threshold;
+        let (paragraphs, files) = (&self.corpus.paragraphs, self.corpus.files.len());
+        {
+            let Matches {
+                units,
+                unit_of,
+                near: links,
+                templates,
+                ..
+            } = &mut *matches;
+            let copies = FileCopies::new(paragraphs, files, units, unit_of);
+            let same_story = |a, b| copies.same_story(a, b);
+            matching::verify(links, templates, near, &sets, threshold, &same_story);
+        }
+        let copies = FileCopies::new(paragraphs, files, &matches.units, &matches.unit_of);
+        let same_story = |a, b| copies.same_story(a, b);
+        let clusters =
+            cluster::build_clusters(matches, &sets, fingerprints, threshold, &same_story);
         drop(sets);
         clusters
     }

@@ -168,7 +168,14 @@ impl SetsRef<'_> {
     /// masked shingle occurs in both, but never with the same figures. A figure that is only
     /// missing on one side (a sentence added or cut) is no conflict.
     pub fn conflicts_with(&self, other: &SetsRef<'_>) -> bool {
+        self.conflict(other) != Conflict::None
+    }
+
+    /// What [`SetsRef::conflicts_with`] finds, telling a conflict confined to the datelines'
+    /// dates from one in the text.
+    pub fn conflict(&self, other: &SetsRef<'_>) -> Conflict {
         let (a, b) = (self.figure_shingles, other.figure_shingles);
+        let mut found = Conflict::None;
         let (mut i, mut j) = (0, 0);
         while i < a.len() && j < b.len() {
             let (ma, mb) = (a[i].0, b[j].0);
@@ -182,14 +189,17 @@ impl SetsRef<'_> {
                 let shared = a[i..i_end]
                     .iter()
                     .any(|x| b[j..j_end].iter().any(|y| x.1 == y.1));
+                if !shared && ma != DATELINE_SHINGLE {
+                    return Conflict::Figures;
+                }
                 if !shared {
-                    return true;
+                    found = Conflict::Dateline;
                 }
                 i = i_end;
                 j = j_end;
             }
         }
-        false
+        found
     }
 }
 
@@ -219,6 +229,21 @@ impl Contents {
     pub fn partial(self) -> bool {
         self != Contents::Verify
     }
+}
+
+/// The masked hash under which a dated dateline is one figure shingle ([`crate::wire::Content`]):
+/// two datelines of different places or days conflict like two figures in one place.
+pub const DATELINE_SHINGLE: u64 = 0x6461_7465_6c69_6e65;
+
+/// Where two paragraphs' figures conflict.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Conflict {
+    /// Nowhere.
+    None,
+    /// Only in their datelines: the same text sent from another place or on another day.
+    Dateline,
+    /// In the text.
+    Figures,
 }
 
 /// The real sets of some paragraphs, in flat arrays.

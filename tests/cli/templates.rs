@@ -2,7 +2,7 @@
 //! `template` clusters and never redundant copies; a near copy that only lacks a sentence with a
 //! figure is still near; `--ignore-figures` treats templates as duplicates.
 
-use crate::util::{ClusterIndex, describe, run};
+use crate::util::{ClusterIndex, describe, ok_report, run, run_in, tempdir, write_tree};
 use serde_json::Value;
 
 fn report(extra: &[&str]) -> Value {
@@ -93,4 +93,57 @@ fn ignore_figures_makes_templates_duplicates() {
             describe(&report)
         );
     }
+}
+
+/// Document context: a paragraph whose only difference is its dateline's date is a near copy when
+/// its file is a copy of the other's elsewhere (a story re-issued with a new date), and a template
+/// when the files are unrelated (a daily notice).
+#[test]
+fn a_redated_dateline_splits_only_unrelated_files() {
+    let notice = "The Federal Home Loan Bank Board adjusted the rates on its short-term discount \
+                  notes as follows, effective at once, the board said in a statement.";
+    let story = [
+        "Senior officials of the seven countries will meet next week to decide an agenda for the \
+         summit to be held in Venice in June, officials said.",
+        "The officials said the meeting would also review currency markets and the progress of \
+         talks on farm subsidies, which remain the hardest issue.",
+        "Japan is expected to present a package of measures to stimulate domestic demand and \
+         raise imports before the summit begins.",
+    ];
+    let issue = |day: u32| {
+        format!(
+            "OSAKA, Japan, April {day} - {}\n\n{}\n\n{}\n",
+            story[0], story[1], story[2]
+        )
+    };
+    let dir = tempdir();
+    write_tree(
+        dir.path(),
+        &[
+            ("reissue/first.txt", issue(26).as_bytes()),
+            ("reissue/second.txt", issue(27).as_bytes()),
+            (
+                "notices/monday.txt",
+                format!("WASHINGTON, April 1 - {notice}\n\n3 months 5.80 pct\n").as_bytes(),
+            ),
+            (
+                "notices/wednesday.txt",
+                format!("WASHINGTON, April 3 - {notice}\n\n6 months 5.95 pct\n").as_bytes(),
+            ),
+        ],
+    );
+    let report = ok_report(&run_in(dir.path(), &["."]));
+    let duplicates = ClusterIndex::new(&report, &["exact", "near"]);
+    let templates = ClusterIndex::new(&report, &["template"]);
+    assert!(
+        duplicates.together("first.txt:1", "second.txt:1"),
+        "{:#?}",
+        describe(&report)
+    );
+    assert!(
+        !duplicates.together("monday.txt:1", "wednesday.txt:1"),
+        "{:#?}",
+        describe(&report)
+    );
+    assert!(templates.together("monday.txt:1", "wednesday.txt:1"));
 }
