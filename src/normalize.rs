@@ -20,8 +20,16 @@
 //!    binary (`data/spelling-variants.tsv`, derived from VarCon; see the README): `mobilisation` is
 //!    `mobilization`, `towards` is `toward`; words not on the list (`wise`, `precise`) never
 //!    change. [`Options::fold_spelling`] turns this off.
-//! 5. A figure is a token that contains a digit. With [`Options::ignore_figures`], every figure
-//!    becomes the token `0`, so figures never tell paragraphs apart.
+//! 5. A figure is a token whose value is a fact: a number ([`is_number`]: digits with their
+//!    separators, optionally followed by a unit, scale or ordinal suffix: `1,500`, `6-5/16`,
+//!    `100m`, `5.2bn`, `33p`, `1980s`, `21st`) or a number word ([`is_number_word`]: `one` …
+//!    `twenty`, `thirty` … `ninety`, the months but `may`; and `hundred`, `thousand`, `million`,
+//!    `billion`, `trillion`, the wire's `mln`, `bln`, `mn`, `bn` when they do not follow a
+//!    figure: in `5 mln` the scale is the unit of the figure). Tokens that mix letters and digits
+//!    otherwise are names, not figures (`3g`, `by3g`, `mp3`, `g7`), and so are the digits of a
+//!    character reference left by stripped markup (`#39;` in `isn #39;t`). With
+//!    [`Options::ignore_figures`], every figure becomes the token `0`, so figures never tell
+//!    paragraphs apart.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -143,7 +151,7 @@ pub struct Token {
     pub norm: Range<usize>,
     /// Where the token came from in the paragraph's bytes.
     pub source: Range<usize>,
-    /// Whether the token is a figure (contains a digit).
+    /// Whether the token is a figure (a number or a number word, rule 5 of the module).
     pub figure: bool,
 }
 
@@ -183,6 +191,160 @@ fn is_dash(c: char) -> bool {
 /// Separators that stay inside a number when a digit stands on both sides.
 fn is_number_separator(c: char) -> bool {
     matches!(c, ',' | '.' | '/' | ':') || is_dash(c)
+}
+
+/// Whether the letters after the digits of a token leave it a number: a unit, scale or ordinal
+/// suffix (`100m`, `5.2bn`, `33p`, `1980s`, `21st`, `10km`, `9pm`).
+fn is_number_suffix(letters: &[u8]) -> bool {
+    matches!(
+        letters,
+        b"st"
+            | b"nd"
+            | b"rd"
+            | b"th"
+            | b"s"
+            | b"k"
+            | b"m"
+            | b"mn"
+            | b"bn"
+            | b"mln"
+            | b"bln"
+            | b"million"
+            | b"billion"
+            | b"p"
+            | b"pc"
+            | b"pct"
+            | b"km"
+            | b"kg"
+            | b"cm"
+            | b"mm"
+            | b"ft"
+            | b"mph"
+            | b"kb"
+            | b"mb"
+            | b"gb"
+            | b"tb"
+            | b"kbps"
+            | b"mbps"
+            | b"gbps"
+            | b"mhz"
+            | b"ghz"
+            | b"am"
+            | b"pm"
+    )
+}
+
+/// Whether a normalized token that holds a digit is a number: digits and the separators between
+/// them, then at most a suffix of [`is_number_suffix`]. `3g`, `mp3`, `by3g`, `p2p` or `6753t`
+/// are names.
+pub fn is_number(token: &str) -> bool {
+    let bytes = token.as_bytes();
+    // Tokens start with a letter or digit and separators stand between digits only, so the
+    // numeric part is everything up to the first letter.
+    let Some(first) = token.chars().next() else {
+        return false;
+    };
+    if !first.is_numeric() {
+        return false;
+    }
+    match token.find(|c: char| !(c.is_numeric() || is_number_separator(c))) {
+        None => true,
+        Some(at) => is_number_suffix(&bytes[at..]),
+    }
+}
+
+/// Whether a normalized token without a digit is a number word: `zero` … `twenty`, `thirty` …
+/// `ninety`, or a month (`january` … `december` and the wire's `jan` … `dec`, `sept`; not `may`,
+/// far more often the verb).
+pub fn is_number_word(token: &str) -> bool {
+    let w = token.as_bytes();
+    (2..=9).contains(&w.len())
+        && matches!(
+            w,
+            b"zero"
+                | b"one"
+                | b"two"
+                | b"three"
+                | b"four"
+                | b"five"
+                | b"six"
+                | b"seven"
+                | b"eight"
+                | b"nine"
+                | b"ten"
+                | b"eleven"
+                | b"twelve"
+                | b"thirteen"
+                | b"fourteen"
+                | b"fifteen"
+                | b"sixteen"
+                | b"seventeen"
+                | b"eighteen"
+                | b"nineteen"
+                | b"twenty"
+                | b"thirty"
+                | b"forty"
+                | b"fifty"
+                | b"sixty"
+                | b"seventy"
+                | b"eighty"
+                | b"ninety"
+                | b"january"
+                | b"february"
+                | b"march"
+                | b"april"
+                | b"june"
+                | b"july"
+                | b"august"
+                | b"september"
+                | b"october"
+                | b"november"
+                | b"december"
+                | b"jan"
+                | b"feb"
+                | b"mar"
+                | b"apr"
+                | b"jun"
+                | b"jul"
+                | b"aug"
+                | b"sep"
+                | b"sept"
+                | b"oct"
+                | b"nov"
+                | b"dec"
+        )
+}
+
+/// Whether a normalized token is a scale word: `hundred`, `thousand`, `million`, `billion`,
+/// `trillion` and the wire's `mln`, `bln`, `mn`, `bn`.
+pub fn is_scale_word(token: &str) -> bool {
+    matches!(
+        token.as_bytes(),
+        b"hundred"
+            | b"thousand"
+            | b"million"
+            | b"billion"
+            | b"trillion"
+            | b"mln"
+            | b"bln"
+            | b"mn"
+            | b"bn"
+    )
+}
+
+/// Whether a normalized token is a figure: a number ([`is_number`]), a number word
+/// ([`is_number_word`]) or a scale word ([`is_scale_word`]) that does not follow a figure (in
+/// `5 mln` or `five hundred` the number states the fact, the scale is its unit: `15.5 mln bpd`
+/// edited to `15.5 bpd` is no other figure, `a million` against `a billion` is). `digit` says
+/// whether it holds a digit, `reference` whether it stands between `#` and `;` in the source
+/// (the digits of a character reference whose `&` was stripped are no figure), `after_figure`
+/// whether the token before it is a figure.
+fn is_figure(token: &str, digit: bool, reference: bool, after_figure: bool) -> bool {
+    if digit {
+        !reference && is_number(token)
+    } else {
+        is_number_word(token) || (!after_figure && is_scale_word(token))
+    }
 }
 
 /// Per-thread scratch buffers, so that normalizing a paragraph does not allocate them anew.
@@ -287,12 +449,12 @@ fn tokenize_ascii(bytes: &[u8], options: Options, out: &mut Tokens) -> bool {
             text.push(b' ');
         }
         let begin = text.len();
-        let (mut figure, mut after_digit) = (false, false);
+        let (mut digit, mut after_digit) = (false, false);
         while i < bytes.len() {
             let c = class(i);
             if c & (LETTER | DIGIT) != 0 {
                 after_digit = c == DIGIT;
-                figure |= after_digit;
+                digit |= after_digit;
             } else if c == NUMBER_SEPARATOR
                 && after_digit
                 && i + 1 < bytes.len()
@@ -306,10 +468,15 @@ fn tokenize_ascii(bytes: &[u8], options: Options, out: &mut Tokens) -> bool {
             text.push(bytes[i] | 0x20);
             i += 1;
         }
+        let reference = start > 0 && bytes[start - 1] == b'#' && bytes.get(i) == Some(&b';');
+        // SAFETY: the text is ASCII (see above).
+        let token = unsafe { std::str::from_utf8_unchecked(&text[begin..]) };
+        let after_figure = out.tokens.last().is_some_and(|t| t.figure);
+        let figure = is_figure(token, digit, reference, after_figure);
         if figure && options.ignore_figures {
             text.truncate(begin);
             text.extend_from_slice(FIGURE_MASK.as_bytes());
-        } else if options.fold_spelling && !figure && i - start > 2 {
+        } else if options.fold_spelling && !digit && i - start > 2 {
             // Without a digit the token is letters only, the lowercase form the list holds.
             if let Some(american) = spelling_variants().american(&text[begin..]) {
                 text.truncate(begin);
@@ -395,8 +562,18 @@ fn tokenize(s: &str, base: usize, options: Options, scratch: &mut Scratch, out: 
                 || (is_number_separator(c) && prev_numeric && numeric_at(s, i + len));
             break;
         }
+        // The digits of a character reference whose `&` was stripped (`#39;`) are no figure.
+        let reference =
+            |end: usize| start > 0 && bytes[start - 1] == b'#' && bytes.get(end) == Some(&b';');
         if !continues_past_ascii {
-            push_ascii_token(out, &s[start..i], base + start..base + i, options);
+            let reference = reference(i);
+            push_ascii_token(
+                out,
+                &s[start..i],
+                base + start..base + i,
+                reference,
+                options,
+            );
             continue;
         }
         // Otherwise read the token again, character by character.
@@ -429,43 +606,52 @@ fn tokenize(s: &str, base: usize, options: Options, scratch: &mut Scratch, out: 
             i += len;
         }
         let source = base + start..base + i;
+        let reference = reference(i);
         if ascii {
-            push_ascii_token(out, &raw, source, options);
+            push_ascii_token(out, &raw, source, reference, options);
         } else {
-            push_token(out, &raw, scratch, source, options);
+            push_token(out, &raw, scratch, source, reference, options);
         }
         scratch.raw = raw;
     }
 }
 
 /// Appends one token made of ASCII letters, digits and number separators: lowercased, one piece.
-fn push_ascii_token(out: &mut Tokens, raw: &str, source: Range<usize>, options: Options) {
+/// `reference` says whether it stands between `#` and `;`.
+fn push_ascii_token(
+    out: &mut Tokens,
+    raw: &str,
+    source: Range<usize>,
+    reference: bool,
+    options: Options,
+) {
     if !out.text.is_empty() {
         out.text.push(' ');
     }
     let begin = out.text.len();
-    let figure = raw.bytes().any(|b| b.is_ascii_digit());
+    let digit = raw.bytes().any(|b| b.is_ascii_digit());
+    // Token bytes are ASCII letters, digits and , . / : - (all but the capital letters have bit
+    // 0x20 set), so setting that bit lowercases the token in the copy.
+    debug_assert!(
+        raw.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b",-./:".contains(&b))
+    );
+    // SAFETY: only ASCII bytes are appended, so the text stays valid UTF-8.
+    unsafe { out.text.as_mut_vec() }.extend(raw.bytes().map(|b| b | 0x20));
+    let after_figure = out.tokens.last().is_some_and(|t| t.figure);
+    let figure = is_figure(&out.text[begin..], digit, reference, after_figure);
     if figure && options.ignore_figures {
+        out.text.truncate(begin);
         out.text.push_str(FIGURE_MASK);
-    } else {
-        // Token bytes are ASCII letters, digits and , . / : - (all but the capital letters have
-        // bit 0x20 set), so setting that bit lowercases the token in the copy.
-        debug_assert!(
-            raw.bytes()
-                .all(|b| b.is_ascii_alphanumeric() || b",-./:".contains(&b))
-        );
-        // SAFETY: only ASCII bytes are appended, so the text stays valid UTF-8.
-        unsafe { out.text.as_mut_vec() }.extend(raw.bytes().map(|b| b | 0x20));
+    } else if options.fold_spelling
+        && !digit
+        && raw.len() > 2
+        && let Some(american) = spelling_variants().american(&out.text.as_bytes()[begin..])
+    {
         // Without a digit the token is letters only (separators stand between digits), so its
         // lowercase form is what the list holds.
-        if options.fold_spelling
-            && !figure
-            && raw.len() > 2
-            && let Some(american) = spelling_variants().american(&out.text.as_bytes()[begin..])
-        {
-            out.text.truncate(begin);
-            out.text.push_str(american);
-        }
+        out.text.truncate(begin);
+        out.text.push_str(american);
     }
     out.tokens.push(Token {
         norm: begin..out.text.len(),
@@ -483,6 +669,7 @@ fn push_token(
     raw: &str,
     scratch: &mut Scratch,
     source: Range<usize>,
+    reference: bool,
     options: Options,
 ) {
     let Scratch {
@@ -515,20 +702,28 @@ fn push_token(
         if is_number_separator(c) && prev_numeric && next_numeric {
             piece.push(if is_dash(c) { '-' } else { c });
         } else {
-            push_piece(out, piece, source.clone(), options);
+            push_piece(out, piece, source.clone(), reference, options);
             piece.clear();
         }
         prev_numeric = false;
     }
-    push_piece(out, piece, source, options);
+    push_piece(out, piece, source, reference, options);
 }
 
 /// Appends one normalized piece of a token (nothing for an empty one).
-fn push_piece(out: &mut Tokens, piece: &str, source: Range<usize>, options: Options) {
+fn push_piece(
+    out: &mut Tokens,
+    piece: &str,
+    source: Range<usize>,
+    reference: bool,
+    options: Options,
+) {
     if !piece.chars().any(is_word_char) {
         return;
     }
-    let figure = piece.chars().any(|c| c.is_numeric());
+    let digit = piece.chars().any(|c| c.is_numeric());
+    let after_figure = out.tokens.last().is_some_and(|t| t.figure);
+    let figure = is_figure(piece, digit, reference, after_figure);
     let word = if figure && options.ignore_figures {
         FIGURE_MASK
     } else if options.fold_spelling
@@ -587,7 +782,7 @@ mod tests {
         /// mostly of the bytes tokens and numbers are made of.
         #[test]
         fn ascii_path_agrees_with_the_general_one(
-            text in "[a-zA-Z0-9,./:\\- ()'\"\n\t]{0,60}",
+            text in "([a-zA-Z0-9,./:#;\\- ()'\"\n\t]|one|Five|mln|bn|may|Nov|march|hundred|3g|mp3|1980s|33p){0,40}",
             ignore_figures: bool,
             fold_spelling: bool,
         ) {
@@ -703,7 +898,10 @@ mod tests {
     fn figures_are_flagged_and_can_be_masked() {
         let t = normalize(b"Qtly div 10 cts vs 9 cts G7", Options::default());
         let flags: Vec<bool> = t.tokens.iter().map(|t| t.figure).collect();
-        assert_eq!(flags, [false, false, true, false, false, true, false, true]);
+        assert_eq!(
+            flags,
+            [false, false, true, false, false, true, false, false]
+        );
         assert_eq!(
             normalize(
                 b"Qtly div 10 cts vs 9 cts",
@@ -715,6 +913,88 @@ mod tests {
             .text,
             "qtly div 0 cts vs 0 cts"
         );
+    }
+
+    /// The tokens of `text` that are figures.
+    fn figures(text: &str) -> Vec<String> {
+        let t = normalize(text.as_bytes(), Options::default());
+        (0..t.len())
+            .filter(|&i| t.tokens[i].figure)
+            .map(|i| t.word(i).to_owned())
+            .collect()
+    }
+
+    #[test]
+    fn numbers_with_units_are_figures_and_names_with_digits_are_not() {
+        assert_eq!(
+            figures("1,500 fighters, 6-5/16, £100m, £5.2bn, 33p, the 1980s, 21st, 10km, 9pm"),
+            [
+                "1,500", "6-5/16", "100m", "5.2bn", "33p", "1980s", "21st", "10km", "9pm"
+            ]
+        );
+        assert!(figures("3G phones, by3G, an mp3 player, the G7, p2p, M-1B, 39A").is_empty());
+    }
+
+    #[test]
+    fn number_words_and_months_are_figures() {
+        assert_eq!(
+            figures("Five mln dlrs, twenty-one, ninety, Two-for-one split in November, Feb 25"),
+            [
+                "five", "twenty", "one", "ninety", "two", "one", "november", "feb", "25"
+            ]
+        );
+        // `may` is the verb far more often than the month; other words are never figures.
+        assert!(figures("It may rise; someone, anyone, often, tension, decimal").is_empty());
+        // A scale word is the figure's unit after a figure, a figure of its own elsewhere.
+        assert_eq!(
+            figures("a million people, 15.5 mln bpd"),
+            ["million", "15.5"]
+        );
+        assert_eq!(
+            figures("FIVE HUNDRED, Ten Thousand, a Billion"),
+            ["five", "ten", "billion"]
+        );
+    }
+
+    #[test]
+    fn character_reference_remnants_are_no_figures() {
+        let t = normalize(
+            b"inflation isn #39;t a problem; #39 is, and 39; too",
+            Options::default(),
+        );
+        let flags: Vec<(&str, bool)> = (0..t.len())
+            .map(|i| (t.word(i), t.tokens[i].figure))
+            .collect();
+        assert_eq!(
+            flags,
+            [
+                ("inflation", false),
+                ("isn", false),
+                ("39", false),
+                ("t", false),
+                ("a", false),
+                ("problem", false),
+                ("39", true),
+                ("is", false),
+                ("and", false),
+                ("39", true),
+                ("too", false)
+            ]
+        );
+        // The same through the general path (a non-ASCII character elsewhere).
+        assert_eq!(figures("é isn #39;t, 39"), ["39"]);
+    }
+
+    #[test]
+    fn number_words_are_masked_with_the_digits() {
+        let masked = normalize(
+            b"Five mln dlrs in July, up 5 pct",
+            Options {
+                ignore_figures: true,
+                ..Options::default()
+            },
+        );
+        assert_eq!(masked.text, "0 mln dlrs in 0 up 0 pct");
     }
 
     #[test]

@@ -386,12 +386,18 @@ fn check_tokens(input: &[u8], tokens: &Tokens, options: Options) -> Checked {
             );
         }
         if !options.ignore_figures {
-            prop_assert_eq!(
-                token.figure,
-                word.chars().any(char::is_numeric),
-                "figure flag of {:?}",
-                word
-            );
+            // Rule 5: a figure is a number (but the digits of a `#39;` remnant), a number word,
+            // or a scale word that does not follow a figure.
+            let expected = if word.chars().any(char::is_numeric) {
+                let reference = token.source.start > 0
+                    && input[token.source.start - 1] == b'#'
+                    && input.get(token.source.end) == Some(&b';');
+                normalize::is_number(word) && !reference
+            } else {
+                let after_figure = i > 0 && tokens.tokens[i - 1].figure;
+                normalize::is_number_word(word) || (normalize::is_scale_word(word) && !after_figure)
+            };
+            prop_assert_eq!(token.figure, expected, "figure flag of {:?}", word);
         } else if token.figure {
             prop_assert_eq!(word, normalize::FIGURE_MASK);
         }
