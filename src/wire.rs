@@ -72,7 +72,8 @@ pub struct Content {
 /// The tokens of `bytes` that are not markup, and its dateline's figures; `None` when every token
 /// is content.
 pub fn content(bytes: &[u8], tokens: &Tokens) -> Option<Content> {
-    let markup = markup(bytes);
+    let dateline_end = dateline(bytes).unwrap_or(0);
+    let markup = markup(bytes, dateline_end);
     if markup.is_empty() {
         return None;
     }
@@ -86,7 +87,6 @@ pub fn content(bytes: &[u8], tokens: &Tokens) -> Option<Content> {
     }
     // A dated dateline, place and date, is one figure: the same notice sent from another place
     // or on another day states another fact.
-    let dateline_end = dateline(bytes).unwrap_or(0);
     let dateline: Vec<&Token> = tokens
         .tokens
         .iter()
@@ -117,11 +117,11 @@ pub fn content(bytes: &[u8], tokens: &Tokens) -> Option<Content> {
     Some(content)
 }
 
-/// The byte ranges of `bytes` that are markup, sorted.
-pub fn markup(bytes: &[u8]) -> Vec<Range<usize>> {
+/// The byte ranges of `bytes` that are markup, sorted, given where its dateline ends (0: none).
+fn markup(bytes: &[u8], dateline_end: usize) -> Vec<Range<usize>> {
     let mut ranges = Vec::new();
-    if let Some(end) = dateline(bytes) {
-        ranges.push(0..end);
+    if dateline_end > 0 {
+        ranges.push(0..dateline_end);
     }
     tags_and_entities(bytes, &mut ranges);
     if let Some(start) = credit(bytes) {
