@@ -369,6 +369,9 @@ pub struct PartialReport<'a> {
     pub b: Member<'a>,
     /// Jaccard similarity of their shingle sets.
     pub similarity: f64,
+    /// The shorter one is contained in the longer one (only when it is).
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub contained: bool,
     /// The maximal shared runs, in the order they appear in `a`.
     pub shared: Vec<SharedSpan>,
 }
@@ -572,6 +575,7 @@ pub fn build<'a>(
             a: member(corpus, pair.p, None),
             b: member(corpus, pair.q, None),
             similarity: links[pair.link].similarity,
+            contained: links[pair.link].contained,
             shared: partial_spans.shared(i).to_vec(),
         }
     });

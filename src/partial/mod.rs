@@ -36,6 +36,10 @@ use crate::sets::{SetsRef, jaccard};
 /// inside the paragraph, and the runs through them are found by extending the first ones.
 pub const SEED_POSITIONS_PER_UNIT: usize = 8;
 
+/// The least share of the shorter paragraph's shingles a partial match shares for it to be
+/// `contained` in the longer one (a paragraph and its first half, a lead and the story).
+pub const CONTAINED: f64 = 0.8;
+
 /// Parameters of partial matching.
 #[derive(Debug, Clone, Copy)]
 pub struct PartialParams {
@@ -65,6 +69,9 @@ pub struct PartialLink {
     pub b: u32,
     /// Jaccard similarity of their shingle sets.
     pub similarity: f64,
+    /// The shorter paragraph is contained in the longer one: at least [`CONTAINED`] of its
+    /// shingles are shared.
+    pub contained: bool,
     /// The maximal shared runs, sorted by their position in `a`.
     pub runs: Vec<SharedRun>,
     /// For each run, where it is in bytes: `[start in a, end in a, start in b, end in b]`, from
@@ -225,6 +232,7 @@ pub fn find_partials(sets: &SetArena, candidates: &Candidates, params: PartialPa
                     a,
                     b,
                     similarity: 0.0,
+                    contained: false,
                     runs,
                     bytes,
                 })
@@ -238,9 +246,13 @@ pub fn find_partials(sets: &SetArena, candidates: &Candidates, params: PartialPa
             .map(|&u| shingle_set(sets.get(u).tokens, params.shingle))
             .collect();
         let set_of = |u: u32| &shingles[linked.binary_search(&u).expect("a linked unit")];
-        found
-            .par_iter_mut()
-            .for_each(|l| l.similarity = jaccard(set_of(l.a), set_of(l.b)));
+        found.par_iter_mut().for_each(|l| {
+            let (a, b) = (set_of(l.a), set_of(l.b));
+            l.similarity = jaccard(a, b);
+            // J = i / (|a| + |b| - i), so i = J (|a| + |b|) / (1 + J), an integer.
+            let shared = (l.similarity * (a.len() + b.len()) as f64 / (1.0 + l.similarity)).round();
+            l.contained = shared >= CONTAINED * a.len().min(b.len()) as f64;
+        });
         links.extend(found);
     }
     Partials {

@@ -4,8 +4,8 @@
 use std::collections::BTreeSet;
 
 use crate::util::{
-    ClusterIndex, Rng, file_name, fixture, run_in, seeds_report, tempdir, truth_pairs, word,
-    write_tree,
+    ClusterIndex, Rng, file_name, fixture, ok_report, run_in, seeds_report, tempdir, truth_pairs,
+    word, write_tree,
 };
 use dedup::normalize::{Options, normalize};
 use serde_json::Value;
@@ -298,4 +298,39 @@ fn oracle_every_shared_run_of_t_words_is_found() {
             "seed {seed}: reported spans that are not maximal shared runs"
         );
     }
+}
+
+/// A paragraph contained in a longer one is a partial match, not a near copy, and says so; two
+/// paragraphs that only share a sentence are a partial match that is not `contained`.
+#[test]
+fn a_contained_paragraph_is_a_partial_match_marked_contained() {
+    let long = "The detainees took their case to the House of Lords after the Court of Appeal \
+                backed the powers of the Home Office to hold them without limit or charge, and \
+                the government opted out of part of the European Convention on Human Rights to \
+                hold them.";
+    let half = "The detainees took their case to the House of Lords after the Court of Appeal \
+                backed the powers of the Home Office.";
+    let shares = "Lawyers said on Monday that the detainees took their case to the House of Lords \
+                  after the Court of Appeal ruled, and that a verdict is expected within weeks.";
+    let dir = tempdir();
+    write_tree(
+        dir.path(),
+        &[
+            ("a.txt", format!("{long}\n").as_bytes()),
+            ("b.txt", format!("{half}\n").as_bytes()),
+            ("c.txt", format!("{shares}\n").as_bytes()),
+        ],
+    );
+    let report = ok_report(&run_in(dir.path(), &["."]));
+    assert_eq!(report["summary"]["near_clusters"], 0, "{report:#}");
+    let contained = |a: &str, b: &str| {
+        report["partial_matches"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| file_name(&p["a"]) == a && file_name(&p["b"]) == b)
+            .map(|p| p["contained"] == true)
+    };
+    assert_eq!(contained("a.txt", "b.txt"), Some(true), "{report:#}");
+    assert_eq!(contained("a.txt", "c.txt"), Some(false), "{report:#}");
 }
