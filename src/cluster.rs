@@ -211,9 +211,11 @@ pub fn build_clusters(
 /// star's first unit)` in unit order, the first unit with 1.0.
 ///
 /// The rule, greedy in report order: the earliest unit not yet placed is a representative; every
-/// later unit not yet placed joins it when its set's Jaccard similarity to the representative's
-/// is at least `threshold` and, for duplicates, its figures conflict with no member's already in
-/// (the representative's included); the others are left for the next representative. Template
+/// later unit not yet placed joins it when its set is near the representative's
+/// ([`near_similarity`]: Jaccard at least `threshold`, shared shingles at least the coverage) and,
+/// for duplicates, its figures conflict with no member's already in (the representative's
+/// included; a conflict confined to the datelines does not count when `same_story` says the two
+/// units' files are copies); the others are left for the next representative. Template
 /// stars use the figure-masked sets and no figure test. Every unit of the component ends in
 /// exactly one star; a unit near no representative before it is the first of its own star,
 /// perhaps alone.
@@ -234,6 +236,10 @@ fn stars(
         true => sets.masked(u),
         false => sets.get(u).shingles,
     };
+    let similar = |a, b| match template {
+        true => jaccard_if_at_least(a, b, threshold),
+        false => near_similarity(a, b, threshold),
+    };
     // (unit, size of its set): the sizes rule most pairs of a large component out, read here
     // without a look into the arena.
     let mut left: Vec<(u32, usize)> = component.iter().map(|&u| (u, set_of(u).len())).collect();
@@ -250,10 +256,6 @@ fn stars(
         for &(u, len) in rest {
             let (small, large) = (len.min(rep_len), len.max(rep_len));
             let sizes_allow = large == 0 || small as f64 / large as f64 >= threshold;
-            let similar = |a, b| match template {
-                true => jaccard_if_at_least(a, b, threshold),
-                false => near_similarity(a, b, threshold),
-            };
             let joins = sizes_allow
                 .then(|| similar(set_of(u), rep_set))
                 .flatten()

@@ -412,9 +412,14 @@ impl Fingerprinter {
         let (verify, partial) = (contents.verify(), contents.partial());
         SCRATCH.with_borrow_mut(|scratch| {
             let mut sets = Sets::default();
-            let figures = verify && content.is_none();
-            if !self.shingle(tokens, scratch, Shingles::Real { figures }) {
-                return sets;
+            // The token hashes and winnowed fingerprints come from every token; the shingles to
+            // verify from the content, so a paragraph with markup is shingled twice only when
+            // both are asked for.
+            if content.is_none() || partial {
+                let figures = verify && content.is_none();
+                if !self.shingle(tokens, scratch, Shingles::Real { figures }) {
+                    return sets;
+                }
             }
             let long_enough = tokens.len() >= self.params.min_words;
             if partial && long_enough && self.winnows(scratch) {

@@ -154,20 +154,10 @@ impl Matcher<'_> {
         drop(units);
         let threshold = self.config.threshold;
         let (paragraphs, files) = (&self.corpus.paragraphs, self.corpus.files.len());
-        {
-            let Matches {
-                units,
-                unit_of,
-                near: links,
-                templates,
-                ..
-            } = &mut *matches;
-            let copies = FileCopies::new(paragraphs, files, units, unit_of);
-            let same_story = |a, b| copies.same_story(a, b);
-            matching::verify(links, templates, near, &sets, threshold, &same_story);
-        }
         let copies = FileCopies::new(paragraphs, files, &matches.units, &matches.unit_of);
         let same_story = |a, b| copies.same_story(a, b);
+        let (links, templates) = (&mut matches.near, &mut matches.templates);
+        matching::verify(links, templates, near, &sets, threshold, &same_story);
         let clusters =
             cluster::build_clusters(matches, &sets, fingerprints, threshold, &same_story);
         drop(sets);

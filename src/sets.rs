@@ -72,10 +72,14 @@ pub const MIN_COVERAGE: f64 = 0.6;
 /// least `threshold` and what they share covers at least [`MIN_COVERAGE`] of each.
 pub fn near_similarity(a: &[u64], b: &[u64], threshold: f64) -> Option<f64> {
     let j = jaccard_if_at_least(a, b, threshold)?;
-    // J = i / (|a| + |b| - i), so i = J (|a| + |b|) / (1 + J), an integer.
-    let shared = (j * (a.len() + b.len()) as f64 / (1.0 + j)).round();
     let larger = a.len().max(b.len()) as f64;
-    (shared >= MIN_COVERAGE * larger).then_some(j)
+    (shared_count(j, a.len(), b.len()) >= MIN_COVERAGE * larger).then_some(j)
+}
+
+/// The number of elements two sets of `a` and `b` elements share, told by their Jaccard
+/// similarity `j`: J = i / (a + b − i), so i = J (a + b) / (1 + J), rounded to the integer it is.
+pub fn shared_count(j: f64, a: usize, b: usize) -> f64 {
+    (j * (a + b) as f64 / (1.0 + j)).round()
 }
 
 /// `Some(jaccard(a, b))` when it is at least `threshold` (in (0, 1]), else `None`, with the early

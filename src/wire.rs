@@ -219,10 +219,12 @@ fn credit(bytes: &[u8]) -> Option<usize> {
         return None;
     }
     let open = bytes[..end].iter().rposition(|&b| b == b'(')?;
-    let inside = String::from_utf8_lossy(&bytes[open + 1..end]).to_ascii_lowercase();
-    let credit = CREDITS
-        .iter()
-        .any(|c| inside == *c || inside.starts_with(&format!("{c} ")));
+    let inside = &bytes[open + 1..end];
+    let credit = CREDITS.iter().any(|c| {
+        let starts =
+            inside.len() >= c.len() && inside[..c.len()].eq_ignore_ascii_case(c.as_bytes());
+        starts && inside.get(c.len()).is_none_or(|&b| b == b' ')
+    });
     let before = bytes[..open].iter().rposition(|b| !b.is_ascii_whitespace());
     // A paragraph that is only a credit is not stripped to nothing.
     (credit && before.is_some()).then(|| before.map_or(0, |b| b + 1))

@@ -30,7 +30,7 @@ use rayon::prelude::*;
 use crate::fingerprint::{Fingerprints, contexts_agree, shingle_set};
 use crate::matching::Matches;
 use crate::sets::SetArena;
-use crate::sets::{SetsRef, jaccard};
+use crate::sets::{SetsRef, jaccard, shared_count};
 
 /// Positions of one fingerprint in one paragraph used as seeds; more are repeats of a phrase
 /// inside the paragraph, and the runs through them are found by extending the first ones.
@@ -249,8 +249,7 @@ pub fn find_partials(sets: &SetArena, candidates: &Candidates, params: PartialPa
         found.par_iter_mut().for_each(|l| {
             let (a, b) = (set_of(l.a), set_of(l.b));
             l.similarity = jaccard(a, b);
-            // J = i / (|a| + |b| - i), so i = J (|a| + |b|) / (1 + J), an integer.
-            let shared = (l.similarity * (a.len() + b.len()) as f64 / (1.0 + l.similarity)).round();
+            let shared = shared_count(l.similarity, a.len(), b.len());
             l.contained = shared >= CONTAINED * a.len().min(b.len()) as f64;
         });
         links.extend(found);
