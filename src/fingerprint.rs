@@ -494,6 +494,7 @@ impl Fingerprinter {
         };
         let Scratch {
             real,
+            units,
             masked_tokens,
             shingles,
             masked_shingles,
@@ -517,15 +518,30 @@ impl Fingerprinter {
             shingles.extend(shingle_hashes(real, self.params.shingle));
             return true;
         }
+        // The unit after a figure agrees with it in number (`one week`, `two weeks`); shingled
+        // in the singular, the two figures stand in one place and conflict, and `12 hours'` is
+        // the same shingle as `12 hour's`.
+        units.clear();
+        units.extend(tokens.tokens.iter().zip(real.iter()).enumerate().map(
+            |(i, (token, &hash))| {
+                let word = &text[token.norm.clone()];
+                let unit = i > 0 && tokens.tokens[i - 1].figure && !token.figure;
+                match singular(word) {
+                    one if unit && one.len() < word.len() => xxh3_64(one),
+                    _ => hash,
+                }
+            },
+        ));
         let mask_hash = xxh3_64(FIGURE_MASK.as_bytes());
         let is_figure = tokens.tokens.iter().map(|t| t.figure);
         masked_tokens.extend(
-            real.iter()
+            units
+                .iter()
                 .zip(is_figure)
                 .map(|(&h, figure)| if figure { mask_hash } else { h }),
         );
-        let k = self.params.shingle.min(real.len());
-        for (start, hash) in shingle_hashes(real, self.params.shingle).enumerate() {
+        let k = self.params.shingle.min(units.len());
+        for (start, hash) in shingle_hashes(units, self.params.shingle).enumerate() {
             shingles.push(hash);
             let window = start..start + k;
             let masked_hash = if tokens.tokens[window.clone()].iter().any(|t| t.figure) {
@@ -561,10 +577,22 @@ impl Fingerprinter {
     }
 }
 
+/// A word without its plural `s` (`weeks`, `dlrs`, `cts`), for the unit after a masked figure;
+/// `ss` and words of three letters or fewer (`pct`, `mln`) stay.
+fn singular(word: &[u8]) -> &[u8] {
+    match word {
+        [.., b's', b's'] => word,
+        [rest @ .., b's'] if word.len() > 3 => rest,
+        _ => word,
+    }
+}
+
 /// Per-thread scratch buffers of [`Fingerprinter::fingerprint`].
 #[derive(Default)]
 struct Scratch {
     real: Vec<u64>,
+    /// `real` with the unit after each figure in the singular ([`singular`]).
+    units: Vec<u64>,
     masked_tokens: Vec<u64>,
     shingles: Vec<u64>,
     masked_shingles: Vec<u64>,

@@ -84,6 +84,8 @@ impl Matches {
 enum Link {
     Near,
     Template,
+    /// Their figures conflict only in the datelines: near when their files are copies.
+    DatelineOnly,
 }
 
 /// Groups paragraphs with equal exact keys into units, numbered in report order, and links units
@@ -237,8 +239,8 @@ fn sort_by_high_half(values: &mut Vec<u64>) {
     *values = from;
 }
 
-/// The least share of the shorter file's paragraphs two files have as exact copies for them to be
-/// copies of each other (one story sent twice).
+/// The least share of the shorter file's paragraphs two files have as copies (exact, or near
+/// once verified) for them to be copies of each other (one story sent twice).
 pub const FILE_COPY_SHARE: f64 = 0.5;
 
 /// Which files are copies of each other elsewhere: a conflict confined to two paragraphs'
@@ -249,11 +251,13 @@ pub struct FileCopies<'a> {
     ranges: Vec<std::ops::Range<u32>>,
     units: &'a Units,
     unit_of: &'a [Option<u32>],
+    /// The verified near links between units, both ways, sorted.
+    near: Vec<(u32, u32)>,
 }
 
 impl<'a> FileCopies<'a> {
     /// The files of `paragraphs` (in path order, so each file's are consecutive) and their units
-    /// of exact copies ([`Matches::units`], [`Matches::unit_of`]).
+    /// of exact copies ([`Matches::units`], [`Matches::unit_of`]); no near links yet.
     pub fn new(
         paragraphs: &'a [Paragraph],
         files: usize,
@@ -273,11 +277,21 @@ impl<'a> FileCopies<'a> {
             ranges,
             units,
             unit_of,
+            near: Vec::new(),
         }
     }
 
+    /// Counts the near links between units as copies too.
+    fn add_near(&mut self, links: &[(u32, u32)]) {
+        self.near
+            .extend(links.iter().flat_map(|&(a, b)| [(a, b), (b, a)]));
+        self.near.par_sort_unstable();
+        self.near.dedup();
+    }
+
     /// Whether the files of units `a` and `b` (of their first paragraphs) are two files that
-    /// have at least [`FILE_COPY_SHARE`] of the shorter one's paragraphs as exact copies.
+    /// have at least [`FILE_COPY_SHARE`] of the shorter one's paragraphs as copies (exact, or
+    /// near by a verified link).
     pub fn same_story(&self, a: u32, b: u32) -> bool {
         let file = |u: u32| self.paragraphs[self.units.first(u) as usize].file;
         let (fa, fb) = (file(a), file(b));
@@ -290,14 +304,22 @@ impl<'a> FileCopies<'a> {
         } else {
             (rb, fa)
         };
+        let in_other = |u: u32| {
+            self.units
+                .get(u)
+                .iter()
+                .any(|&q| self.paragraphs[q as usize].file == other)
+        };
         let shared = shorter
             .clone()
             .filter(|&p| {
                 self.unit_of[p as usize].is_some_and(|u| {
-                    let copies = self.units.get(u);
-                    copies
-                        .iter()
-                        .any(|&q| self.paragraphs[q as usize].file == other)
+                    let start = self.near.partition_point(|&(x, _)| x < u);
+                    in_other(u)
+                        || self.near[start..]
+                            .iter()
+                            .take_while(|&&(x, _)| x == u)
+                            .any(|&(_, v)| in_other(v))
                 })
             })
             .count();
@@ -307,27 +329,52 @@ impl<'a> FileCopies<'a> {
 
 /// Verifies the candidate pairs on the real sets and records the links in `near` and
 /// `templates` ([`Matches::near`], [`Matches::templates`]).
+///
+/// Two rounds: first every pair whose figures agree or conflict in the text; then the pairs
+/// whose conflict is confined to their datelines, near when their files are copies of each other
+/// once the first round's near links count as copies (`copies` keeps them), templates otherwise.
 pub fn verify(
     near: &mut Vec<(u32, u32)>,
     templates: &mut Vec<(u32, u32)>,
     candidates: &[(u32, u32)],
     sets: &SetArena,
     threshold: f64,
-    same_story: &(impl Fn(u32, u32) -> bool + Sync),
+    copies: &mut FileCopies<'_>,
 ) {
+    let masked_alike = |a: u32, b: u32| jaccard_at_least(sets.masked(a), sets.masked(b), threshold);
     let verified: Vec<(u32, u32, Link)> = candidates
         .par_iter()
         .filter_map(|&(a, b)| {
-            let masked = || jaccard_at_least(sets.masked(a), sets.masked(b), threshold);
-            let same = || same_story(a, b);
-            verify_pair(&sets.get(a), &sets.get(b), threshold, masked, same)
+            verify_pair(&sets.get(a), &sets.get(b), threshold, || masked_alike(a, b))
                 .map(|link| (a, b, link))
         })
         .collect();
+    let mut dateline_only = Vec::new();
     for (a, b, link) in verified {
         match link {
             Link::Near => near.push((a, b)),
             Link::Template => templates.push((a, b)),
+            Link::DatelineOnly => dateline_only.push((a, b)),
+        }
+    }
+    copies.add_near(near);
+    let copies = &*copies;
+    let resolved: Vec<(u32, u32, Link)> = dateline_only
+        .into_par_iter()
+        .filter_map(|(a, b)| {
+            let link = if copies.same_story(a, b) {
+                near_similarity(sets.get(a).shingles, sets.get(b).shingles, threshold)
+                    .map(|_| Link::Near)
+            } else {
+                masked_alike(a, b).then_some(Link::Template)
+            };
+            link.map(|link| (a, b, link))
+        })
+        .collect();
+    for (a, b, link) in resolved {
+        match link {
+            Link::Near => near.push((a, b)),
+            _ => templates.push((a, b)),
         }
     }
     templates.sort_unstable();
@@ -335,31 +382,30 @@ pub fn verify(
 }
 
 /// Verifies one candidate pair on the real shingle sets: `Some(true)` for a near duplicate,
-/// `Some(false)` for a template, `None` when they are not alike enough.
+/// `Some(false)` for a template, `None` when they are not alike enough. Files are not looked
+/// at: a conflict confined to the datelines makes a template.
 pub fn verify_sets(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> Option<bool> {
     let masked = || jaccard_at_least(&a.masked_shingles(), &b.masked_shingles(), threshold);
-    verify_pair(a, b, threshold, masked, || false).map(|link| matches!(link, Link::Near))
+    match verify_pair(a, b, threshold, masked)? {
+        Link::Near => Some(true),
+        Link::Template => Some(false),
+        Link::DatelineOnly => masked().then_some(false),
+    }
 }
 
 /// Verifies a pair; `masked_alike` tells whether the Jaccard similarity of their figure-masked
-/// sets reaches the threshold, asked only when their figures conflict, and `same_story` whether
-/// their files are copies of each other, asked only when the conflict is confined to their
-/// datelines.
+/// sets reaches the threshold, asked only when their figures conflict in the text. A conflict
+/// confined to the datelines is left for the files to decide ([`Link::DatelineOnly`]).
 fn verify_pair(
     a: &SetsRef<'_>,
     b: &SetsRef<'_>,
     threshold: f64,
     masked_alike: impl FnOnce() -> bool,
-    same_story: impl FnOnce() -> bool,
 ) -> Option<Link> {
-    let conflict = match a.conflict(b) {
-        Conflict::Dateline => !same_story(),
-        other => other == Conflict::Figures,
-    };
-    if conflict {
-        masked_alike().then_some(Link::Template)
-    } else {
-        near_similarity(a.shingles, b.shingles, threshold).map(|_| Link::Near)
+    match a.conflict(b) {
+        Conflict::Dateline => Some(Link::DatelineOnly),
+        Conflict::Figures => masked_alike().then_some(Link::Template),
+        Conflict::None => near_similarity(a.shingles, b.shingles, threshold).map(|_| Link::Near),
     }
 }
 

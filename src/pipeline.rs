@@ -154,10 +154,10 @@ impl Matcher<'_> {
         drop(units);
         let threshold = self.config.threshold;
         let (paragraphs, files) = (&self.corpus.paragraphs, self.corpus.files.len());
-        let copies = FileCopies::new(paragraphs, files, &matches.units, &matches.unit_of);
-        let same_story = |a, b| copies.same_story(a, b);
+        let mut copies = FileCopies::new(paragraphs, files, &matches.units, &matches.unit_of);
         let (links, templates) = (&mut matches.near, &mut matches.templates);
-        matching::verify(links, templates, near, &sets, threshold, &same_story);
+        matching::verify(links, templates, near, &sets, threshold, &mut copies);
+        let same_story = |a, b| copies.same_story(a, b);
         let clusters =
             cluster::build_clusters(matches, &sets, fingerprints, threshold, &same_story);
         drop(sets);

@@ -437,6 +437,13 @@ mod tests {
         assert!(!long.conflicts_with(&cut));
         let updated = sets("The toll rose on Friday. Officials said 50 people died in the blast.");
         assert!(long.conflicts_with(&updated.view()));
+        // A unit that agrees with its figure in number still puts the figures in one place.
+        let two = sets("Two weeks ended Feb 25 daily avgs-mlns");
+        let one = sets("One week ended Feb 25 Daily avgs-Mlns");
+        assert!(two.view().conflicts_with(&one.view()));
+        let shares = sets("The company sold 100 shares of its stock to the public on Monday");
+        let less = sets("The company sold 1 share of its stock to the public on Monday");
+        assert!(shares.view().conflicts_with(&less.view()));
     }
 
     #[test]

@@ -28,7 +28,11 @@ fn vocabulary(rng: &mut Rng, size: usize) -> Vec<String> {
                 ]
             })
             .collect();
-        words.insert(word);
+        // Some plurals, which the unit after a figure loses (README, "Figures").
+        words.insert(match rng.chance(0.2) {
+            true => word + "s",
+            false => word,
+        });
     }
     words.into_iter().collect()
 }
@@ -175,9 +179,26 @@ struct Paragraph {
     figures: BTreeMap<Vec<String>, BTreeSet<Vec<String>>>,
 }
 
+/// The words as shingled: the unit after a figure in the singular (`12 weeks` as `12 week`).
+fn units(words: &[String]) -> Vec<String> {
+    let mut out: Vec<String> = words.to_vec();
+    for i in 1..out.len() {
+        let w = &out[i];
+        if is_figure(&words[i - 1])
+            && !is_figure(w)
+            && w.len() > 3
+            && w.ends_with('s')
+            && !w.ends_with("ss")
+        {
+            out[i].pop();
+        }
+    }
+    out
+}
+
 impl Paragraph {
     fn new(words: &[String], k: usize) -> Self {
-        let shingles = shingles(words, k);
+        let shingles = shingles(&units(words), k);
         let mut figures: BTreeMap<Vec<String>, BTreeSet<Vec<String>>> = BTreeMap::new();
         let mut masked = BTreeSet::new();
         for shingle in &shingles {

@@ -147,3 +147,43 @@ fn a_redated_dateline_splits_only_unrelated_files() {
     );
     assert!(templates.together("monday.txt:1", "wednesday.txt:1"));
 }
+
+/// Document context counts near copies too: a re-issued story whose other paragraphs were
+/// edited a little (no exact copy between the files) still makes its redated lead a near copy.
+#[test]
+fn a_redated_dateline_is_a_copy_when_the_rest_of_the_story_was_edited() {
+    let story = |day: u32, edited: bool| {
+        let (verb, time) = if edited {
+            ("would", "on Monday")
+        } else {
+            ("will", "next week")
+        };
+        format!(
+            "LONDON, May {day} - The central bank left its lending rate unchanged at the end of a \
+             two-day meeting of its policy committee, the bank said in a statement.\n\n\
+             Economists had expected the decision, saying that the bank {verb} wait for more \
+             evidence that inflation was slowing before it cut the rate again this year.\n\n\
+             The committee {verb} publish the minutes of the meeting {time}, with the votes of \
+             each of its nine members and the forecasts they were given.\n"
+        )
+    };
+    let dir = tempdir();
+    write_tree(
+        dir.path(),
+        &[
+            ("story/first.txt", story(4, false).as_bytes()),
+            ("story/second.txt", story(5, true).as_bytes()),
+        ],
+    );
+    let report = ok_report(&run_in(dir.path(), &["."]));
+    let duplicates = ClusterIndex::new(&report, &["exact", "near"]);
+    for line in [3, 5] {
+        let (a, b) = (format!("first.txt:{line}"), format!("second.txt:{line}"));
+        assert!(duplicates.together(&a, &b), "{:#?}", describe(&report));
+    }
+    assert!(
+        duplicates.together("first.txt:1", "second.txt:1"),
+        "{:#?}",
+        describe(&report)
+    );
+}
