@@ -121,6 +121,20 @@ fn jaccard_unless_below(a: &[u64], b: &[u64], needed: usize) -> Option<f64> {
 }
 
 impl Sets {
+    /// Adds the items of the paragraph ([`list_items`] of its bytes and tokens), if it is a list
+    /// of names, to its figure shingles, one under [`LIST_SHINGLE`] each.
+    pub fn add_list_items(&mut self, bytes: &[u8], tokens: &normalize::Tokens) {
+        if self.shingles.is_empty() {
+            return;
+        }
+        let items = list_items(bytes, tokens);
+        if !items.is_empty() {
+            let list = items.into_iter().map(|item| (LIST_SHINGLE, item));
+            self.figure_shingles.extend(list);
+            self.figure_shingles.sort_unstable();
+        }
+    }
+
     /// The sets as slices.
     pub fn view(&self) -> SetsRef<'_> {
         SetsRef {
@@ -190,9 +204,21 @@ impl SetsRef<'_> {
             } else {
                 let i_end = i + a[i..].iter().take_while(|p| p.0 == ma).count();
                 let j_end = j + b[j..].iter().take_while(|p| p.0 == mb).count();
-                let shared = a[i..i_end]
-                    .iter()
-                    .any(|x| b[j..j_end].iter().any(|y| x.1 == y.1));
+                let (xs, ys) = (&a[i..i_end], &b[j..j_end]);
+                if ma == LIST_SHINGLE {
+                    // Two lists of names conflict when each names someone the other does not.
+                    let lacks = |xs: &[(u64, u64)], ys: &[(u64, u64)]| {
+                        xs.iter()
+                            .any(|x| ys.binary_search_by_key(&x.1, |y| y.1).is_err())
+                    };
+                    if lacks(xs, ys) && lacks(ys, xs) {
+                        return Conflict::Figures;
+                    }
+                    i = i_end;
+                    j = j_end;
+                    continue;
+                }
+                let shared = xs.iter().any(|x| ys.iter().any(|y| x.1 == y.1));
                 if !shared && ma != DATELINE_SHINGLE {
                     return Conflict::Figures;
                 }
@@ -238,6 +264,70 @@ impl Contents {
 /// The masked hash under which a dated dateline is one figure shingle ([`crate::wire::Content`]):
 /// two datelines of different places or days conflict like two figures in one place.
 pub const DATELINE_SHINGLE: u64 = 0x6461_7465_6c69_6e65;
+
+/// The masked hash under which each item of a list of names is one figure shingle
+/// ([`list_items`]).
+pub const LIST_SHINGLE: u64 = 0x6c69_7374_6974_656d;
+
+/// The fewest items a list of names has.
+pub const LIST_MIN_ITEMS: usize = 6;
+
+/// The most words of a name, an item of a list of names; at least [`LIST_ITEM_SHARE`] of its
+/// items are names (a capital letter first).
+pub const LIST_ITEM_WORDS: usize = 3;
+
+/// See [`LIST_ITEM_WORDS`].
+pub const LIST_ITEM_SHARE: f64 = 0.8;
+
+/// The items of a list of names, as hashes of their tokens, sorted and without repeats; empty
+/// when the paragraph is no such list. A list of names is a paragraph of at least
+/// [`LIST_MIN_ITEMS`] items separated by commas or semicolons, at least [`LIST_ITEM_SHARE`] of
+/// them names: [`LIST_ITEM_WORDS`] words or fewer, the first with a capital letter (a team
+/// sheet, a cast, a list of winners; not a list of figures or of code). Each item states a fact
+/// as a figure does, so two lists where each has an item the other lacks are a template, not
+/// copies, however much else they share. `tokens` are those of the paragraph without its wire
+/// markup (a dateline is no item).
+pub fn list_items(bytes: &[u8], tokens: &normalize::Tokens) -> Vec<u64> {
+    let mut items: Vec<(usize, usize)> = Vec::new();
+    let mut start = 0;
+    for i in 1..=tokens.len() {
+        let ends = i == tokens.len() || {
+            let between = tokens.tokens[i - 1].source.end..tokens.tokens[i].source.start;
+            bytes
+                .get(between)
+                .is_some_and(|gap| gap.iter().any(|&b| b == b',' || b == b';'))
+        };
+        if ends {
+            items.push((start, i));
+            start = i;
+        }
+    }
+    let capital = |t: usize| {
+        let source = &tokens.tokens[t].source;
+        bytes
+            .get(source.clone())
+            .and_then(|word| std::str::from_utf8(word).ok())
+            .and_then(|word| word.chars().next())
+            .is_some_and(char::is_uppercase)
+    };
+    let names = items
+        .iter()
+        .filter(|&&(start, end)| end - start <= LIST_ITEM_WORDS && capital(start))
+        .count();
+    if items.len() < LIST_MIN_ITEMS || (names as f64) < LIST_ITEM_SHARE * items.len() as f64 {
+        return Vec::new();
+    }
+    let mut hashes: Vec<u64> = items
+        .iter()
+        .map(|&(start, end)| {
+            let words = (start..end).map(|t| tokens.word(t));
+            xxhash_rust::xxh3::xxh3_64(words.collect::<Vec<_>>().join(" ").as_bytes())
+        })
+        .collect();
+    hashes.sort_unstable();
+    hashes.dedup();
+    hashes
+}
 
 /// Where two paragraphs' figures conflict.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -362,7 +452,11 @@ pub fn load(
             let (sets, block_problems) = corpus.reread_with(&read, |_, text| {
                 normalized(text, options, |tokens| {
                     let content = wire::content(text, tokens);
-                    fingerprinter.sets_with(tokens, content.as_ref(), contents)
+                    let mut sets = fingerprinter.sets_with(tokens, content.as_ref(), contents);
+                    if contents.verify() && !options.ignore_figures {
+                        sets.add_list_items(text, content.as_ref().map_or(tokens, |c| &c.tokens));
+                    }
+                    sets
                 })
             });
             problems.extend(block_problems);
@@ -444,6 +538,37 @@ mod tests {
         let shares = sets("The company sold 100 shares of its stock to the public on Monday");
         let less = sets("The company sold 1 share of its stock to the public on Monday");
         assert!(shares.view().conflicts_with(&less.view()));
+    }
+
+    #[test]
+    fn lists_of_names_conflict_when_each_names_someone_the_other_does_not() {
+        let with_items = |text: &str| {
+            let tokens = crate::normalize::normalize(text.as_bytes(), Default::default());
+            let mut sets = sets(text);
+            sets.add_list_items(text.as_bytes(), &tokens);
+            sets
+        };
+        let home = "G Thomas (capt); H Luscombe, T Shanklin, G Henson, S Williams; S Jones, D Peel";
+        let away = "G Thomas (capt); K Morgan, T Shanklin, G Henson, S Williams; S Jones, D Peel";
+        let more = "G Thomas (capt); H Luscombe, T Shanklin, G Henson, S Williams; S Jones, D Peel,                     M Owen";
+        let [home, away, more] = [home, away, more].map(with_items);
+        assert!(home.view().conflicts_with(&away.view()));
+        // A name added is a sentence added: no conflict.
+        assert!(!home.view().conflicts_with(&more.view()));
+        assert!(!home.view().conflicts_with(&home.view()));
+        // Prose with commas is no list.
+        let prose = "Brazil, Argentina and Chile said on Monday, in a joint statement issued in                      Brasilia, that they would meet again, probably in May, to talk about trade.";
+        let tokens = crate::normalize::normalize(prose.as_bytes(), Default::default());
+        assert!(list_items(prose.as_bytes(), &tokens).is_empty());
+        assert!(with_items(prose).figure_shingles.is_empty());
+        // Nor are figures or code, which have no names.
+        for text in [
+            "PWM Output Frequencies (in Hz): 12, 36, 48, 60, 72, 84, 96, 22500",
+            "drive_ao1, drive_ao2, drive_at1, drive_at2, drive_cdev1, drive_cdev2, drive_csus",
+        ] {
+            let tokens = crate::normalize::normalize(text.as_bytes(), Default::default());
+            assert!(list_items(text.as_bytes(), &tokens).is_empty(), "{text}");
+        }
     }
 
     #[test]

@@ -187,3 +187,35 @@ fn a_redated_dateline_is_a_copy_when_the_rest_of_the_story_was_edited() {
         describe(&report)
     );
 }
+
+/// Team sheets of two matches share most of their names, but each names a player the other does
+/// not: a template, while the same sheet in two reports of one match is a copy.
+#[test]
+fn team_sheets_of_two_matches_are_not_copies() {
+    let sheet = |players: [&str; 4]| {
+        format!(
+            "Wales: G Thomas (capt); {}, T Shanklin, G Henson, S Williams; S Jones, D Peel; \
+             G Jenkins, M Davies, A Jones; B Cockbain, R Sidoli; {}, M Williams, {}, {}.\n",
+            players[0], players[1], players[2], players[3]
+        )
+    };
+    let first = sheet(["H Luscombe", "J Thomas", "M Owen", "R Jones"]);
+    let second = sheet(["K Morgan", "J Thomas", "M Owen", "D Jones"]);
+    let dir = tempdir();
+    write_tree(
+        dir.path(),
+        &[
+            ("match1/report.txt", first.as_bytes()),
+            ("match1/preview.txt", first.as_bytes()),
+            ("match2/result.txt", second.as_bytes()),
+        ],
+    );
+    let report = ok_report(&run_in(dir.path(), &["."]));
+    let duplicates = ClusterIndex::new(&report, &["exact", "near"]);
+    assert!(duplicates.together("report.txt:1", "preview.txt:1"));
+    assert!(
+        !duplicates.together("report.txt:1", "result.txt:1"),
+        "{:#?}",
+        describe(&report)
+    );
+}
