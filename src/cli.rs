@@ -63,7 +63,8 @@ pub struct Args {
     #[arg(long, default_value_t = DEFAULT_SHINGLE, value_parser = clap::value_parser!(u16).range(1..=16).map(usize::from), help_heading = "Matching")]
     shingle: usize,
 
-    /// Paragraphs with fewer words are matched exactly only.
+    /// Paragraphs with fewer words are matched exactly only (or, with wire markup, as near copies
+    /// of the paragraph they equal without it).
     #[arg(long, default_value_t = DEFAULT_MIN_WORDS, value_name = "N", help_heading = "Matching")]
     min_words: usize,
 

@@ -55,7 +55,8 @@ pub struct Config {
     pub shingle: usize,
     /// Jaccard threshold, in (0, 1].
     pub threshold: f64,
-    /// Paragraphs with fewer tokens are matched exactly only.
+    /// Paragraphs with fewer tokens are matched exactly only (or, with wire markup, as near copies of
+    /// the paragraph they equal without it).
     pub min_words: usize,
     /// Look for exact duplicates only.
     pub exact_only: bool,
@@ -158,7 +159,9 @@ impl Config {
                           similarity (a dated dateline counts as one figure); exact identity \
                           keeps them",
             min_words: self.min_words,
-            short_paragraphs: "fewer than min_words tokens: matched exactly only",
+            short_paragraphs: "fewer than min_words tokens without wire markup: matched exactly, or as a \
+                               near copy of the paragraph they equal once markup is left out; \
+                               no partial matches",
             signature: bands * rows,
             bands,
             rows,

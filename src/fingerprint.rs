@@ -18,7 +18,8 @@
 //! The MinHash signature is computed over the masked shingles so that one index finds both near
 //! duplicates and templates (paragraphs alike but for their figures); the matcher tells them apart
 //! on the real sets. Short paragraphs (fewer than `min_words` tokens) get no band keys: they are
-//! matched exactly only.
+//! matched exactly, and those with wire markup keep the exact key of their content
+//! ([`Fingerprints::short_contents`]) to be found as near copies of the paragraph without it.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -40,7 +41,8 @@ pub const MAX_SIGNATURE: usize = 128;
 pub struct Params {
     /// Words per shingle (k).
     pub shingle: usize,
-    /// Paragraphs with fewer tokens are matched exactly only.
+    /// Paragraphs with fewer tokens are matched exactly only (or, with wire markup, as near copies of
+    /// the paragraph they equal without it).
     pub min_words: usize,
     /// LSH bands.
     pub bands: usize,
@@ -142,6 +144,9 @@ pub struct FileFingerprints {
     band_keys: Vec<u32>,
     winnowed: Vec<u64>,
     winnow_contexts: Vec<u32>,
+    /// `(paragraph in the file, exact key of its content)` of every short paragraph with wire
+    /// markup ([`Fingerprints::short_contents`]).
+    short_contents: Vec<(u32, u128)>,
 }
 
 impl FileFingerprints {
@@ -153,6 +158,7 @@ impl FileFingerprints {
             band_keys: Vec::with_capacity(paragraphs * bands),
             winnowed: Vec::new(),
             winnow_contexts: Vec::new(),
+            short_contents: Vec::new(),
         }
     }
 
@@ -171,6 +177,9 @@ impl FileFingerprints {
         self.bands = self.bands.max(next.bands);
         let rows = self.band_keys.len().checked_div(self.bands).unwrap_or(0) as u32;
         let winnow_base = self.winnowed.len() as u32;
+        let base = self.keys.len() as u32;
+        self.short_contents
+            .extend(next.short_contents.iter().map(|&(p, key)| (p + base, key)));
         self.keys
             .extend(next.keys.iter().map(|k| k.shifted(rows, winnow_base)));
         self.band_keys.extend_from_slice(&next.band_keys);
@@ -189,6 +198,7 @@ pub struct Fingerprints {
     band_keys: Vec<Vec<u32>>,
     winnowed: Vec<u64>,
     winnow_contexts: Vec<u32>,
+    short_contents: Vec<(u32, u128)>,
 }
 
 impl Fingerprints {
@@ -199,6 +209,9 @@ impl Fingerprints {
         }
         let rows = self.band_keys.first().map_or(0, Vec::len) as u32;
         let winnow_base = self.winnowed.len() as u32;
+        let base = self.keys.len() as u32;
+        self.short_contents
+            .extend(file.short_contents.iter().map(|&(p, key)| (p + base, key)));
         self.keys
             .extend(file.keys.iter().map(|k| k.shifted(rows, winnow_base)));
         if file.bands > 0 {
@@ -211,6 +224,14 @@ impl Fingerprints {
         self.winnowed.extend_from_slice(&file.winnowed);
         self.winnow_contexts
             .extend_from_slice(&file.winnow_contexts);
+    }
+
+    /// `(paragraph id, exact key of its content)` of every short paragraph (fewer than
+    /// `min_words` tokens once wire markup is left out) that has markup, in id order: the key it
+    /// would have without its dateline or credit, so that it can be found as a near copy of the
+    /// paragraph without them.
+    pub fn short_contents(&self) -> &[(u32, u128)] {
+        &self.short_contents
     }
 
     /// The key of paragraph `id`.
@@ -354,6 +375,15 @@ impl Fingerprinter {
         let mut key = self.keys(tokens);
         key.band_row = NO_ROW;
         key.winnow_start = out.winnowed.len() as u32;
+        if let Some(content) = content.filter(|c| {
+            !self.params.exact_only
+                && !c.tokens.is_empty()
+                && c.tokens.len() < self.params.min_words
+        }) {
+            let paragraph = out.keys.len() as u32;
+            out.short_contents
+                .push((paragraph, self.keys(&content.tokens).exact));
+        }
         // Only paragraphs of min_words tokens or more get band keys and winnowed fingerprints.
         let fingerprinted = !self.params.exact_only
             && !tokens.is_empty()

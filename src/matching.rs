@@ -15,7 +15,7 @@
 //! expanded into all its pairs: each of its units is compared with the bucket's first unit only,
 //! and the bucket is counted in [`Matches::oversized_buckets`].
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use rayon::prelude::*;
 
@@ -157,8 +157,8 @@ pub fn group_exact(fps: &Fingerprints) -> Matches {
     m
 }
 
-/// Unit pairs that share at least one band key, sorted and without repeats; counts them and the
-/// oversized buckets in `m`. The band keys are taken out of `fps`, and each band's are freed once
+/// Unit pairs that share at least one band key, and pairs of short paragraphs equal once wire
+/// markup is left out, sorted and without repeats; counts them and the oversized buckets in `m`. The band keys are taken out of `fps`, and each band's are freed once
 /// its pairs are drawn.
 pub fn band_candidates(
     m: &mut Matches,
@@ -204,10 +204,38 @@ pub fn band_candidates(
     for (p, _) in per_band {
         pairs.extend(p);
     }
+    pairs.extend(short_content_candidates(m, fps));
     pairs.par_sort_unstable();
     pairs.dedup();
     m.candidate_pairs = pairs.len();
     pairs
+}
+
+/// Unit pairs of short paragraphs that are equal once wire markup is left out (a headline with a
+/// dateline or credit added), which have no band keys: each unit whose first paragraph's content
+/// is one text ([`Fingerprints::short_contents`]) and the unit of that text, if there is one,
+/// paired with the first of them.
+fn short_content_candidates(m: &Matches, fps: &Fingerprints) -> Vec<(u32, u32)> {
+    let shorts = fps.short_contents();
+    if shorts.is_empty() {
+        return Vec::new();
+    }
+    let mut keyed: Vec<(u128, u32)> = shorts
+        .iter()
+        .filter_map(|&(p, content)| Some((content, m.unit_of[p as usize]?)))
+        .collect();
+    let contents: HashSet<u128> = keyed.iter().map(|&(content, _)| content).collect();
+    keyed.extend(
+        (0..m.units.len() as u32)
+            .map(|u| (fps.key(m.units.first(u)).exact, u))
+            .filter(|(exact, _)| contents.contains(exact)),
+    );
+    keyed.sort_unstable();
+    keyed.dedup();
+    keyed
+        .chunk_by(|a, b| a.0 == b.0)
+        .flat_map(|same| same[1..].iter().map(|&(_, u)| (same[0].1, u)))
+        .collect()
 }
 
 /// Sorts by the high 32 bits, stably: a least-significant-digit radix sort in three passes of 11,

@@ -219,3 +219,43 @@ fn team_sheets_of_two_matches_are_not_copies() {
         describe(&report)
     );
 }
+
+/// A headline under `--min-words` with a dateline or a credit added is a near copy of the bare
+/// headline; two short lines that differ by a word (two credit lines) stay apart.
+#[test]
+fn short_paragraphs_with_wire_markup_are_near_copies_of_the_bare_text() {
+    let dir = tempdir();
+    write_tree(
+        dir.path(),
+        &[
+            ("bare.txt", b"Oil prices rise sharply in Asia\n"),
+            ("dated.txt", b"TOKYO (Reuters) - Oil prices rise sharply in Asia\n"),
+            (
+                "credited.txt",
+                b"Oil prices rise sharply in Asia (Reporting by Jane Doe; Editing by Mark Heinrich)\n",
+            ),
+            ("other.txt", b"Oil prices fall sharply in Asia\n"),
+            ("byline1.txt", b"Editing by Mark Heinrich\n"),
+            ("byline2.txt", b"Editing by Mark Trevelyan\n"),
+        ],
+    );
+    let report = ok_report(&run_in(dir.path(), &["."]));
+    let near = ClusterIndex::new(&report, &["near"]);
+    for copy in ["dated.txt:1", "credited.txt:1"] {
+        assert!(
+            near.together("bare.txt:1", copy),
+            "{:#?}",
+            describe(&report)
+        );
+    }
+    let duplicates = ClusterIndex::new(&report, &["exact", "near", "template"]);
+    assert!(!duplicates.together("bare.txt:1", "other.txt:1"));
+    assert!(!duplicates.together("byline1.txt:1", "byline2.txt:1"));
+    let similarities: Vec<f64> = report["clusters"][0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["similarity"].as_f64().unwrap())
+        .collect();
+    assert_eq!(similarities, [1.0, 1.0, 1.0]);
+}
