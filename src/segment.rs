@@ -6,26 +6,55 @@
 //!
 //! Lines end at `\n`, `\r\n` or a lone `\r`. A line of only blank characters (white space,
 //! U+00A0 and zero-width spaces included) is blank. Every non-blank line is a paragraph, unless
-//! the file is hard-wrapped: then the lines of a block (non-blank lines between blank ones) that
-//! were broken by a line-filling wrapper are joined into one paragraph.
+//! its block (the non-blank lines between blank ones) is hard-wrapped: then the lines of the block
+//! that a wrapper broke are joined into one paragraph.
 //!
-//! Hard-wrap detection: a block of at least [`MIN_WRAPPED_BLOCK`] lines whose widest line is
-//! between [`MIN_WRAP_WIDTH`] and [`MAX_WRAP_WIDTH`] characters, where no line but the last had
-//! room for the next line's first word, and whose lines are not all of one width (a ragged edge,
-//! not a table or a repeated line), is evidence that the file is wrapped at that width. With
-//! evidence, a line continues the paragraph above it when the line above had no room for its
-//! first word, it is not indented deeper than the line above, and it does not start a list item.
-//! Without evidence nothing is joined, so one-paragraph-per-line files (most web and wire text)
-//! are never merged by accident.
+//! Hard-wrap detection looks at the lines that are not the last of their block (a block's last
+//! line is where a paragraph ends short). There are two kinds of evidence:
+//!
+//! - Most lines end near one width. A set of lines, the whole file or one block, is wrapped at W
+//!   when, for one W between [`MIN_WRAP_WIDTH`] and [`MAX_WRAP_WIDTH`] characters, at least
+//!   [`MIN_WRAPPED_LINES`] of its lines that are not the last of their block, and more than half
+//!   of them, are near W: between W − [`WRAP_SLACK`] and W characters wide, and at least
+//!   [`MIN_WRAP_WIDTH`]. W is the narrowest width with the most lines near it (the mode of the
+//!   widths, within the slack), and the lines near it must not all be of one width (a ragged
+//!   edge, not a table of fixed-width rows or one line repeated). Lines away from W, a long line
+//!   among short ones or the short line before a list, are allowed while they are the minority.
+//!   Such a W allows [`WRAP_SLACK`]: a wrapped line may end that far short of it.
+//! - A line-filling wrapper (the rule before the mode rule, kept): a block of at least
+//!   [`MIN_WRAPPED_LINES`] lines whose widest line is between [`MIN_WRAP_WIDTH`] and
+//!   [`MAX_WRAP_WIDTH`] characters, where no line but the last had room for the next line's first
+//!   word at that width, and whose lines are not all of one width, is wrapped at its widest line,
+//!   with no slack.
+//!
+//! A block is wrapped at its own width when it shows one (near one width, else line-filled), else
+//! at the file's: the width most of the file's lines end near, else the widest of its line-filled
+//! blocks. It is not wrapped after all when most of its lines but the last are more than a quarter
+//! wider than that width (lines of one paragraph each inside a wrapped file). In a wrapped block a
+//! line continues the paragraph above it when the line above had no room for its first word at the
+//! width less the slack (the slack absorbs a wrapper that does not fill every line, and words
+//! edited after wrapping), it is not indented deeper than the line above, and it does not start a
+//! list item. The one deeper indent allowed is a hanging indent: the line above starts the
+//! paragraph with an enumerator (a list marker, or a word of at most five characters ending in `.`
+//! or `)`: `a)`, `(iv)`, `1.1.`) and this line is indented to where the text after it starts.
+//!
+//! Without evidence nothing is joined. A file where no block, nor the file as a whole, has more
+//! than half of those lines between [`MIN_WRAP_WIDTH`] and [`MAX_WRAP_WIDTH`] characters wide, and
+//! no block is line-filled, is never joined: one-paragraph-per-line files (web and wire text,
+//! whose paragraphs are mostly longer, and headlines, which are shorter) are not merged by
+//! accident.
 
 use crate::utf8;
 
-/// The fewest lines a block needs to count as evidence of hard wrapping.
-pub const MIN_WRAPPED_BLOCK: usize = 3;
-/// The narrowest wrap width recognised, in characters.
+/// The fewest lines near one width, and the fewest lines of a line-filled block, that count as
+/// evidence of hard wrapping.
+pub const MIN_WRAPPED_LINES: usize = 3;
+/// The narrowest wrap width recognised, in characters; narrower lines are never near it.
 pub const MIN_WRAP_WIDTH: usize = 40;
 /// The widest wrap width recognised, in characters.
 pub const MAX_WRAP_WIDTH: usize = 120;
+/// How many characters short of the wrap width a wrapped line may end.
+pub const WRAP_SLACK: usize = 6;
 
 /// Where one paragraph sits in its file.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -52,8 +81,12 @@ struct Line {
     indent: usize,
     /// Characters of the first word.
     first_word: usize,
+    /// Characters before the second word (0 when there is none): where a hanging indent goes.
+    hang: usize,
     /// Whether the line starts with a list marker (`-`, `*`, `•`, `+`, `1.`, `1)`).
     list_item: bool,
+    /// Whether the first word is a list marker or an enumerator such as `a)`, `(iv)` or `1.1.`.
+    enumerator: bool,
     /// Whether the next line in the file is blank (or there is none).
     ends_block: bool,
 }
@@ -62,55 +95,161 @@ struct Line {
 /// UTF-8 byte order mark, else 0); line 1 still starts at offset 0.
 pub fn segment(bytes: &[u8], text_start: usize) -> Vec<Span> {
     let lines = non_blank_lines(bytes, text_start);
-    let width = wrap_width(&lines);
+    let blocks = || lines.split_inclusive(|l| l.ends_block);
+    let mut file = Widths::new();
+    for block in blocks() {
+        file.add(body(block));
+    }
+    // Without one width for most of its lines, a file is wrapped at the width of its widest
+    // line-filled block, if it has one.
+    let file_wrap = file
+        .wrap()
+        .or_else(|| blocks().filter_map(filled).max_by_key(|w| w.width));
     let mut spans: Vec<Span> = Vec::new();
-    for (i, line) in lines.iter().enumerate() {
-        let joins = i > 0
-            && width.is_some_and(|w| continues(&lines[i - 1], line, w))
-            && !lines[i - 1].ends_block;
-        match spans.last_mut() {
-            Some(last) if joins => {
-                last.end_line = line.number;
-                last.end = line.end;
+    for block in blocks() {
+        let wrap = block_wrap(block, file_wrap);
+        for (i, line) in block.iter().enumerate() {
+            let joins = i > 0
+                && wrap.is_some_and(|wrap| {
+                    let prev = &block[i - 1];
+                    let starts = spans.last().is_some_and(|s| s.line == prev.number);
+                    continues(prev, starts, line, wrap)
+                });
+            match spans.last_mut() {
+                Some(last) if joins => {
+                    last.end_line = line.number;
+                    last.end = line.end;
+                }
+                _ => spans.push(Span {
+                    line: line.number,
+                    end_line: line.number,
+                    start: line.start,
+                    end: line.end,
+                }),
             }
-            _ => spans.push(Span {
-                line: line.number,
-                end_line: line.number,
-                start: line.start,
-                end: line.end,
-            }),
         }
     }
     spans
 }
 
-/// Whether `next` continues the paragraph of `prev` in a file wrapped at `width`.
-fn continues(prev: &Line, next: &Line, width: usize) -> bool {
-    prev.width + 1 + next.first_word > width && next.indent <= prev.indent && !next.list_item
+/// The lines of a block that are not its last: the lines a wrapper broke, if any.
+fn body(block: &[Line]) -> &[Line] {
+    &block[..block.len().saturating_sub(1)]
 }
 
-/// The file's wrap width, if some block shows that it is hard-wrapped.
-fn wrap_width(lines: &[Line]) -> Option<usize> {
-    let mut width = None;
-    for block in lines.split_inclusive(|l| l.ends_block) {
-        if block.len() < MIN_WRAPPED_BLOCK {
-            continue;
-        }
-        let widest = block.iter().map(|l| l.width).max().unwrap_or(0);
-        if !(MIN_WRAP_WIDTH..=MAX_WRAP_WIDTH).contains(&widest) {
-            continue;
-        }
-        let filled = block
-            .windows(2)
-            .all(|pair| pair[0].width + 1 + pair[1].first_word > widest);
-        // A wrapper leaves a ragged edge; lines all of one width are a table, fixed-width
-        // records or one line repeated.
-        let ragged = block.iter().any(|l| l.width != block[0].width);
-        if filled && ragged {
-            width = width.max(Some(widest));
+/// A width lines were wrapped at, and how far short of it a line may end and still have had no
+/// room for the next word.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Wrap {
+    width: usize,
+    /// [`WRAP_SLACK`] for a width found by the mode of the widths; 0 for a line-filled block's,
+    /// which every line reached.
+    slack: usize,
+}
+
+/// How `block` is wrapped: at its own width, else at the file's, unless most of its lines are
+/// more than a quarter wider than that (one paragraph per line inside a wrapped file).
+fn block_wrap(block: &[Line], file_wrap: Option<Wrap>) -> Option<Wrap> {
+    let body = body(block);
+    if body.is_empty() {
+        return None;
+    }
+    let near_one_width = if body.len() >= MIN_WRAPPED_LINES {
+        let mut own = Widths::new();
+        own.add(body);
+        own.wrap()
+    } else {
+        None
+    };
+    let wrap = near_one_width.or_else(|| filled(block)).or(file_wrap)?;
+    let wider = body
+        .iter()
+        .filter(|l| l.width > wrap.width + wrap.width / 4)
+        .count();
+    (2 * wider <= body.len()).then_some(wrap)
+}
+
+/// The width of a block that a line-filling wrapper broke: at least [`MIN_WRAPPED_LINES`] lines,
+/// the widest between [`MIN_WRAP_WIDTH`] and [`MAX_WRAP_WIDTH`] characters, no line but the last
+/// with room for the next line's first word at that width, and not all of one width.
+fn filled(block: &[Line]) -> Option<Wrap> {
+    if block.len() < MIN_WRAPPED_LINES {
+        return None;
+    }
+    let widest = block.iter().map(|l| l.width).max()?;
+    let filled = block
+        .windows(2)
+        .all(|pair| pair[0].width + 1 + pair[1].first_word > widest);
+    let ragged = block.iter().any(|l| l.width != widest);
+    ((MIN_WRAP_WIDTH..=MAX_WRAP_WIDTH).contains(&widest) && filled && ragged).then_some(Wrap {
+        width: widest,
+        slack: 0,
+    })
+}
+
+/// Whether `next` continues the paragraph of `prev` in a block wrapped as `wrap`; `starts` is
+/// whether `prev` is the first line of its paragraph.
+fn continues(prev: &Line, starts: bool, next: &Line, wrap: Wrap) -> bool {
+    let no_room = prev.width + 1 + next.first_word > wrap.width - wrap.slack;
+    let hanging = starts && prev.enumerator && prev.hang > 0 && next.indent == prev.hang;
+    no_room && (next.indent <= prev.indent || hanging) && !next.list_item
+}
+
+/// How many lines that are not the last of their block have each width: the evidence of
+/// wrapping for the file or for one block.
+struct Widths {
+    /// Lines of each width from [`MIN_WRAP_WIDTH`] to [`MAX_WRAP_WIDTH`], indexed by width.
+    near: [usize; MAX_WRAP_WIDTH + 1],
+    /// All lines, of any width.
+    lines: usize,
+}
+
+impl Widths {
+    fn new() -> Self {
+        Widths {
+            near: [0; MAX_WRAP_WIDTH + 1],
+            lines: 0,
         }
     }
-    width
+
+    fn add(&mut self, lines: &[Line]) {
+        self.lines += lines.len();
+        for l in lines {
+            if (MIN_WRAP_WIDTH..=MAX_WRAP_WIDTH).contains(&l.width) {
+                self.near[l.width] += 1;
+            }
+        }
+    }
+
+    /// The width these lines are wrapped at, if they show one (the rule in the module doc).
+    fn wrap(&self) -> Option<Wrap> {
+        if self.lines < MIN_WRAPPED_LINES {
+            return None;
+        }
+        let band = |w: usize| &self.near[w.saturating_sub(WRAP_SLACK).max(MIN_WRAP_WIDTH)..=w];
+        // The lines near each width in turn, as a sliding sum over the band.
+        let (mut best, mut near) = ((0, 0), 0);
+        for w in MIN_WRAP_WIDTH..=MAX_WRAP_WIDTH {
+            near += self.near[w];
+            if w > MIN_WRAP_WIDTH + WRAP_SLACK {
+                near -= self.near[w - WRAP_SLACK - 1];
+            }
+            if near > best.1 {
+                best = (w, near);
+            }
+        }
+        let (width, near) = best;
+        if near < MIN_WRAPPED_LINES || 2 * near <= self.lines {
+            return None;
+        }
+        // A wrapper leaves a ragged edge; lines all of one width are a table, fixed-width
+        // records or one line repeated.
+        let ragged = band(width).iter().all(|&n| n < near);
+        ragged.then_some(Wrap {
+            width,
+            slack: WRAP_SLACK,
+        })
+    }
 }
 
 fn non_blank_lines(bytes: &[u8], text_start: usize) -> Vec<Line> {
@@ -165,6 +304,10 @@ fn measure_ascii(line: &[u8], start: usize, number: u32) -> Option<Line> {
         .position(blank)
         .unwrap_or(width - indent);
     let marker = std::str::from_utf8(&line[indent..indent + first_word]).unwrap_or("");
+    let hang = line[indent + first_word..width]
+        .iter()
+        .position(|b| !blank(b))
+        .map_or(0, |gap| indent + first_word + gap);
     Some(Line {
         number,
         start: start + indent,
@@ -172,7 +315,9 @@ fn measure_ascii(line: &[u8], start: usize, number: u32) -> Option<Line> {
         width,
         indent,
         first_word,
+        hang,
         list_item: is_list_marker(marker),
+        enumerator: is_enumerator(marker),
         ends_block: false,
     })
 }
@@ -186,6 +331,7 @@ fn measure_chars(bytes: &[u8], start: usize, end: usize, number: u32) -> Option<
     let mut first_word = 0;
     let mut in_first_word = false;
     let mut first_word_end = start;
+    let mut hang = 0;
     for (count, (offset, c, len)) in utf8::chars(&bytes[start..end]).enumerate() {
         if utf8::is_blank(c) {
             if first.is_none() {
@@ -197,6 +343,8 @@ fn measure_chars(bytes: &[u8], start: usize, end: usize, number: u32) -> Option<
         if first.is_none() {
             first = Some(start + offset);
             in_first_word = true;
+        } else if !in_first_word && hang == 0 {
+            hang = count;
         }
         if in_first_word {
             first_word += 1;
@@ -215,9 +363,17 @@ fn measure_chars(bytes: &[u8], start: usize, end: usize, number: u32) -> Option<
         width,
         indent,
         first_word,
+        hang,
         list_item: is_list_marker(marker),
+        enumerator: is_enumerator(marker),
         ends_block: false,
     })
+}
+
+/// Whether `word` numbers or letters an item: a list marker, or at most five characters ending in
+/// `.` or `)` (`a)`, `(iv)`, `1.1.`).
+fn is_enumerator(word: &str) -> bool {
+    is_list_marker(word) || (word.chars().count() <= 5 && word.ends_with(['.', ')']))
 }
 
 fn is_list_marker(word: &str) -> bool {
@@ -245,6 +401,8 @@ mod tests {
             "  indented\tand tabbed \x0b ",
             "- list item",
             "12) numbered",
+            "(iv)   hanging",
+            "  1.1. \"Contributor\" means",
             "\t \x0c",
             "word",
             " x ",
@@ -253,7 +411,8 @@ mod tests {
             let fast = measure_ascii(b, 0, 1).map(|l| (l.start, l.end, l.width, l.indent));
             let slow = measure_chars(b, 0, b.len(), 1).map(|l| (l.start, l.end, l.width, l.indent));
             assert_eq!(fast, slow, "{line:?}");
-            let words = |l: Option<Line>| l.map(|l| (l.first_word, l.list_item));
+            let words =
+                |l: Option<Line>| l.map(|l| (l.first_word, l.hang, l.list_item, l.enumerator));
             assert_eq!(
                 words(measure_ascii(b, 0, 1)),
                 words(measure_chars(b, 0, b.len(), 1))
@@ -363,10 +522,14 @@ before the wrapper breaks it onto the next line of the paragraph.
         let repeated =
             "The quick brown fox jumps over the lazy dog near the river bank.\n".repeat(5);
         assert_eq!(segment(repeated.as_bytes(), 0).len(), 5);
+        // Six rows of one width: every row is near the width, but there is no ragged edge.
         let table = "ACME CORP    1,234.50    +2.5%    NYSE    2026-11-20    CLOSE\n\
                      BETA INDS      987.00    -1.0%    NYSE    2026-11-20    CLOSE\n\
-                     GAMMA LTD       12.75    +0.3%    LSE     2026-11-20    CLOSE\n";
-        assert_eq!(segment(table.as_bytes(), 0).len(), 3);
+                     GAMMA LTD       12.75    +0.3%    LSE     2026-11-20    CLOSE\n\
+                     DELTA PLC      450.10    +0.9%    LSE     2026-11-20    CLOSE\n\
+                     EPSILON AG      78.25    -0.4%    XETRA   2026-11-20    CLOSE\n\
+                     ZETA SPA        33.00    +1.2%    MIL     2026-11-20    CLOSE\n";
+        assert_eq!(segment(table.as_bytes(), 0).len(), 6);
     }
 
     #[test]
@@ -382,5 +545,226 @@ The US-led coalition said anti-Daesh forces would hunt down jihadists to the las
         // Short lines of similar width (a list of headlines) are not evidence either.
         let headlines = "EU, Turkey call for better ties\nDaesh on verge of collapse\nIS in fierce fightback now\n";
         assert_eq!(lines_of(headlines).len(), 3);
+    }
+
+    #[test]
+    fn one_paragraph_per_line_text_is_untouched() {
+        // Most lines longer than the widest wrap width; three of them end within a few
+        // characters of one another, but they are the minority of the block.
+        let wire = "\
+LONDON, March 3 (Reuters) - Britain's finance minister said on Tuesday the government would spend more on roads and rail over the next five years, in a budget aimed at regions outside the capital.
+The spending will be paid for by higher borrowing, the minister told parliament.
+Opposition lawmakers said the plans came too late for towns hit by factory closures.
+Economists said the forecasts for growth were more cautious than in the autumn.
+The pound rose against the dollar after the speech and government bond prices fell, as investors priced in a larger supply of gilts over the coming financial year.
+The budget also raised the tax on tobacco and kept the duty on fuel frozen for a tenth year in a row, a measure the minister said would help drivers in rural areas.
+Business groups welcomed the spending on infrastructure but said the rise in employer contributions would weigh on hiring by small firms in the months to come.
+Headline: Minister bets on roads and rail
+";
+        let got = lines_of(wire);
+        assert_eq!(got.len(), 8, "{got:#?}");
+        assert!(got.iter().all(|(line, end, _)| line == end));
+        // Headlines, all shorter than the narrowest wrap width, one per line.
+        let headlines = "\
+Minister bets on roads and rail to win over the regions
+Pound rises after budget speech
+Tobacco duty up, fuel duty frozen again
+Business groups welcome spending plans
+Small firms warn over hiring costs
+";
+        assert_eq!(lines_of(headlines).len(), 5);
+    }
+
+    #[test]
+    fn unwrapped_block_in_a_wrapped_file_is_not_joined() {
+        let text = "\
+A line-filling wrapper broke this paragraph at about sixty
+columns, and the lines of the paragraph end near that width,
+which is what shows that the rest of the file is wrapped as
+well, even where a block is too short to show it on its own.
+
+Too short to tell on its own, but the file is wrapped, so
+this pair of lines is joined.
+
+Lines pasted in from a web page, one paragraph each, most of them longer than the wrap width by far, and longer than any wrap width.
+Such a block keeps its lines apart although the file around it is wrapped at about sixty columns, as they were not wrapped.
+Short one.
+";
+        let got = lines_of(text);
+        assert_eq!(
+            got.iter().map(|g| (g.0, g.1)).collect::<Vec<_>>(),
+            [(1, 4), (6, 7), (9, 9), (10, 10), (11, 11)],
+            "{got:#?}"
+        );
+    }
+
+    /// A licence in the shape of the BSD licence: a short notice, a sentence ending before a
+    /// numbered list, items with a hanging indent, and a disclaimer wrapped near 70 columns with
+    /// one line of 75 and lines that had room for a short word.
+    const BSD_LIKE: &str = r#"Copyright (c) The Wardens of the Harbour Lighthouse Guild.
+All rights reserved.
+
+Copying and use of these tide tables, in print or on screen, with
+or without changes, are allowed as long as the following terms
+are kept:
+1. Copies of the tables must keep the notice above, this list of
+   terms and the caveat below, word for word and in full.
+2. Printed copies must repeat the notice above, this list of terms and
+   the caveat below in the booklet or on the sheets that come with the
+   tables, in type no smaller than the type of the tables themselves.
+3. Neither the name of the Guild nor the names of its wardens may be
+   used to vouch for tables drawn from these ones without leave given
+   in writing.
+
+THESE TABLES ARE GIVEN BY THE WARDENS AND THE GUILD "AS THEY ARE" AND
+ANY PROMISE, SPOKEN, WRITTEN OR IMPLIED, THAT THEY ARE FIT FOR SAILING, FOR
+FISHING OR FOR ANY OTHER USE IS DENIED.  IN NO CASE SHALL THE WARDENS OR
+THE GUILD ANSWER FOR ANY LOSS, DIRECT OR INDIRECT, SMALL OR LARGE, ON
+LAND OR AT SEA (SUCH AS A LOST CATCH, A LOST BOAT, LOST TIME OR A LOST
+WAGER) HOWEVER IT CAME ABOUT, FROM A MISPRINT, A MISREADING OR A TIDE
+THAT DID NOT KEEP TO THE TABLES, EVEN IF WARNED THAT SUCH A LOSS COULD
+COME.
+"#;
+
+    #[test]
+    fn bsd_like_licence_comes_out_as_its_clauses() {
+        let got = lines_of(BSD_LIKE);
+        let ranges: Vec<(u32, u32)> = got.iter().map(|g| (g.0, g.1)).collect();
+        assert_eq!(
+            ranges,
+            [(1, 1), (2, 2), (4, 6), (7, 8), (9, 11), (12, 14), (16, 23)],
+            "{got:#?}"
+        );
+        assert!(got[2].2.ends_with("as the following terms\nare kept:"));
+        assert!(got[3].2.starts_with("1. Copies") && got[3].2.ends_with("in full."));
+        assert!(got[6].2.starts_with("THESE TABLES") && got[6].2.ends_with("COME."));
+        // The line-filling rule alone saw no evidence here: the widest line is 75 characters,
+        // among lines of 62 to 72, and line 5 (62) had room for "are" even at 70.
+        let lines = non_blank_lines(BSD_LIKE.as_bytes(), 0);
+        let widest = lines.iter().map(|l| l.width).max().unwrap();
+        assert_eq!((widest, lines[3].number, lines[3].width), (75, 5, 62));
+    }
+
+    /// A licence in the shape of the GPL: centred titles, paragraphs with an indented first
+    /// line, numbered headings and lettered items, wrapped near 70 columns.
+    const GPL_LIKE: &str = r#"                    HARBOUR CHART SHARING LICENCE
+                       Version 2, 14 May 1998
+
+ Copyright (C) 1998 Harbour Lighthouse Guild <https://example.org/>
+ Anyone may copy and hand out exact copies of this licence.
+
+                              Foreword
+
+  Most charts are sold under terms that keep you from sharing them
+with the next boat in the harbour.  This licence is meant to do the
+opposite: to make sure that a chart handed to you can be handed on,
+changed and handed on again, by anyone who sails with it.
+
+  When we speak of free charts we mean the freedom to share them,
+not their price.
+
+                        TERMS AND CONDITIONS
+
+  0. Definitions.
+
+  "This Licence" means the second version of the Harbour Chart Sharing
+Licence.  "The Chart" means any chart or tide table put under this
+Licence by its makers, and "you" means anyone who holds a copy.
+
+  1. Sharing Changed Charts.
+
+  You may change your copy of the Chart and share the changed chart,
+as long as you also keep to all of these conditions:
+
+    a) The changed chart must say, in a corner of every sheet, that
+    you changed it and on what date you did so.
+
+    b) You must share the whole of the changed chart under this
+    Licence, at no charge, to anyone who asks you for a copy of it.
+"#;
+
+    #[test]
+    fn gpl_like_licence_comes_out_as_paragraphs() {
+        let got = lines_of(GPL_LIKE);
+        let ranges: Vec<(u32, u32)> = got.iter().map(|g| (g.0, g.1)).collect();
+        assert_eq!(
+            ranges,
+            [
+                (1, 1),
+                (2, 2),
+                (4, 5),
+                (7, 7),
+                (9, 12),
+                (14, 15),
+                (17, 17),
+                (19, 19),
+                (21, 23),
+                (25, 25),
+                (27, 28),
+                (30, 31),
+                (33, 34)
+            ],
+            "{got:#?}"
+        );
+        assert!(got[5].2.ends_with("share them,\nnot their price."));
+    }
+
+    #[test]
+    fn hanging_indent_after_an_enumerator_continues_the_item() {
+        let text = "\
+Each keeper of the light grants you a licence that lasts for ever:
+
+(a) to copy the tables, in print or on screen, and to hand out the
+    copies to anyone who asks for them, at no charge or for a fee; and
+
+(b) to change the tables and to hand out the changed ones as well,
+    provided that they say plainly what was changed and by whom.
+
+The keepers of the light may be asked to vouch for changed tables
+    only in writing.
+";
+        let got = lines_of(text);
+        let ranges: Vec<(u32, u32)> = got.iter().map(|g| (g.0, g.1)).collect();
+        let item = measure_ascii(b"(a) to copy", 0, 3).unwrap();
+        assert_eq!(
+            (item.hang, item.enumerator, item.list_item),
+            (4, true, false)
+        );
+        let definition = measure_ascii(b"  1.1.  \"Contributor\" means", 0, 1).unwrap();
+        assert_eq!((definition.hang, definition.enumerator), (8, true));
+        // Line 9 does not start with an enumerator: line 10, indented deeper, is its own.
+        assert_eq!(
+            ranges,
+            [(1, 1), (3, 4), (6, 7), (9, 9), (10, 10)],
+            "{got:#?}"
+        );
+    }
+
+    #[test]
+    fn blocks_wrapped_at_different_widths_use_their_own() {
+        // A file put together from texts wrapped at different widths, with short lines between.
+        let text = "\
+Files: charts/*
+Copyright: 1998 Harbour Lighthouse Guild
+License: narrow
+
+This text was wrapped at fifty columns, which is
+narrower than the other text in the file, so the
+file as a whole shows no single width for it;
+each of its lines ends a few characters short of
+fifty.
+
+This other text was wrapped at seventy-eight columns, which is wider than
+the first one; each block of the two has enough lines to show its own width
+and each is joined at the width it shows, not at the width of the other, as
+a file of licences wrapped by different hands would be.
+";
+        let got = lines_of(text);
+        let ranges: Vec<(u32, u32)> = got.iter().map(|g| (g.0, g.1)).collect();
+        assert_eq!(
+            ranges,
+            [(1, 1), (2, 2), (3, 3), (5, 9), (11, 14)],
+            "{got:#?}"
+        );
     }
 }
