@@ -164,8 +164,8 @@ pub struct Args {
     #[arg(long, value_name = "FILE", help_heading = "CI rules")]
     write_baseline: Option<PathBuf>,
 
-    /// Worker threads (0: one per core). The report is the same for any number.
-    #[arg(short = 'j', long, default_value_t = 0, value_name = "N")]
+    /// Worker threads (0: one per core; at most 1024). The report is the same for any number.
+    #[arg(short = 'j', long, default_value_t = 0, value_name = "N", value_parser = parse_threads)]
     threads: usize,
 }
 
@@ -198,6 +198,19 @@ fn parse_ratio(s: &str) -> Result<f64, String> {
         Ok(r)
     } else {
         Err("must be between 0 and 1".into())
+    }
+}
+
+/// The most worker threads `-j` takes: far more than any machine has cores, few enough that a
+/// pool of them starts at once (a pool of 100,000 threads never got going).
+pub const MAX_THREADS: usize = 1024;
+
+fn parse_threads(s: &str) -> Result<usize, String> {
+    let n: usize = s.parse().map_err(|e| format!("{e}"))?;
+    if n <= MAX_THREADS {
+        Ok(n)
+    } else {
+        Err(format!("must be at most {MAX_THREADS}"))
     }
 }
 

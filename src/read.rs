@@ -342,10 +342,22 @@ impl<R: BufRead> Read for ZstdFrames<R> {
             if n > 0 || buf.is_empty() {
                 return Ok(n);
             }
-            // The frame ended: another may follow.
+            // The frame ended: its content checksum, when it has one, must match what was
+            // decoded (ruzstd computes it but does not compare); another frame may follow.
             let Some(decoder) = self.decoder.take() else {
                 break;
             };
+            let frame = &decoder.decoder;
+            if let (Some(stored), Some(computed)) = (
+                frame.get_checksum_from_data(),
+                frame.get_calculated_checksum(),
+            ) && stored != computed
+            {
+                return Err(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "zstd: the content checksum does not match: the stream is corrupt",
+                ));
+            }
             let mut input = decoder.into_inner();
             if !input.fill_buf()?.is_empty() {
                 self.decoder = Some(zstd_frame(input)?);

@@ -257,3 +257,23 @@ fn help_lists_the_exit_codes() {
     let bad = run(&["--no-such-flag", "x"]);
     assert_eq!(bad.code, 2);
 }
+
+/// An absurd thread count is refused at once with exit 2 (a pool of 100,000 threads hung), and
+/// the largest accepted one runs.
+#[test]
+fn too_many_threads_are_refused() {
+    let refused = run(&["-j", "100000", "fixtures/seeds/000_2ad6602cf03491f6.txt"]);
+    assert_eq!(refused.code, 2);
+    assert!(
+        refused.stderr.contains("at most 1024"),
+        "{}",
+        refused.stderr
+    );
+    let most = run(&[
+        "-q",
+        "-j",
+        "1024",
+        "fixtures/seeds/000_2ad6602cf03491f6.txt",
+    ]);
+    assert_eq!(most.code, 0, "{}", most.stderr);
+}

@@ -482,6 +482,13 @@ fn broken_compressed_files_are_errors_naming_them() {
     let seeds = seed_files();
     let gz = gzip(&seeds[1].1);
     let zst = zstd(&seeds[1].1);
+    // A flipped byte in the payload, and one in the content checksum: the text may decode, but
+    // it is not what was compressed.
+    let mut corrupt = zst.clone();
+    let middle = corrupt.len() / 2;
+    corrupt[middle] ^= 0x20;
+    let mut bad_checksum = zst.clone();
+    *bad_checksum.last_mut().unwrap() ^= 0xff;
     write_tree(
         dir.path(),
         &[
@@ -489,6 +496,8 @@ fn broken_compressed_files_are_errors_naming_them() {
             ("b.txt", &seeds[1].1),
             ("truncated.txt.gz", &gz[..gz.len() / 2]),
             ("truncated.txt.zst", &zst[..zst.len() / 2]),
+            ("corrupt.txt.zst", &corrupt),
+            ("bad-checksum.txt.zst", &bad_checksum),
             ("not-really.gz", b"just text\n"),
             ("binary.gz", &gzip(b"\x00\x01\x02 binary")),
         ],
@@ -501,6 +510,8 @@ fn broken_compressed_files_are_errors_naming_them() {
     assert_eq!(
         errors,
         BTreeSet::from([
+            "./bad-checksum.txt.zst",
+            "./corrupt.txt.zst",
             "./not-really.gz",
             "./truncated.txt.gz",
             "./truncated.txt.zst"
