@@ -147,11 +147,20 @@ impl Config {
         }
     }
 
+    /// The PATH arguments as displayed, sorted and each once: the report does not depend on
+    /// their order.
+    fn sorted_inputs(&self) -> Vec<String> {
+        let mut inputs: Vec<String> = self.inputs.iter().map(|p| walk::display_path(p)).collect();
+        inputs.sort_unstable();
+        inputs.dedup();
+        inputs
+    }
+
     /// The report's `settings` block: every effective parameter.
     pub fn settings(&self) -> Settings {
         let (bands, rows) = self.banding();
         Settings {
-            inputs: self.inputs.iter().map(|p| walk::display_path(p)).collect(),
+            inputs: self.sorted_inputs(),
             shingle: self.shingle,
             threshold: self.threshold,
             min_coverage: MIN_COVERAGE,
