@@ -144,6 +144,11 @@ pub struct Args {
     #[arg(long, value_enum, default_value_t = EncodingArg::Utf8, help_heading = "Input")]
     encoding: EncodingArg,
 
+    /// The most a file may hold once decompressed (bytes, or with K, M, G: 512M, 4G); a larger
+    /// file is an error naming it, and the rest is read.
+    #[arg(long, value_name = "SIZE", default_value = "4G", value_parser = parse_size, help_heading = "Input")]
+    max_file_size: u64,
+
     /// Exit with status 1 when there is any (new) redundant copy.
     #[arg(long, help_heading = "CI rules")]
     fail_on_duplicates: bool,
@@ -212,6 +217,24 @@ fn parse_threads(s: &str) -> Result<usize, String> {
     } else {
         Err(format!("must be at most {MAX_THREADS}"))
     }
+}
+
+/// A size in bytes: digits, optionally followed by K, M, G or T (powers of 1024; `KiB`, `MB`
+/// and the like read the same).
+fn parse_size(s: &str) -> Result<u64, String> {
+    let digits = s.trim_end_matches(|c: char| c.is_ascii_alphabetic());
+    let unit = s[digits.len()..].to_ascii_uppercase();
+    let shift = match unit.trim_end_matches('B').trim_end_matches('I') {
+        "" => 0,
+        "K" => 10,
+        "M" => 20,
+        "G" => 30,
+        "T" => 40,
+        _ => return Err(format!("unknown unit {unit:?}: use K, M, G or T")),
+    };
+    let n: u64 = digits.parse().map_err(|e| format!("{e}"))?;
+    n.checked_mul(1 << shift)
+        .ok_or_else(|| "too large".to_owned())
 }
 
 fn parse_threshold(s: &str) -> Result<f64, String> {
@@ -288,6 +311,7 @@ impl Args {
                     EncodingArg::Utf8 => Encoding::Utf8,
                     EncodingArg::Latin1 => Encoding::Latin1,
                 },
+                max_file_size: self.max_file_size,
             },
             shingle: self.shingle,
             threshold: self.threshold,

@@ -198,6 +198,7 @@ impl Config {
             text_field: self.read.text_field.clone(),
             id_field: self.read.id_field.clone(),
             encoding: self.read.encoding,
+            max_file_size: self.read.max_file_size,
         }
     }
 }

@@ -60,7 +60,13 @@ pub struct ReadOptions {
     pub id_field: Option<String>,
     /// What to do with bytes that are not UTF-8.
     pub encoding: Encoding,
+    /// The most bytes a file may hold once decompressed; a larger one is an error naming it.
+    pub max_file_size: u64,
 }
+
+/// The default of `--max-file-size`: 4 GiB, decompressed. A file that large needs about 13 GB of
+/// memory to match; a decompression bomb of 10 GB stops here instead of taking the machine.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 4 << 30;
 
 impl Default for ReadOptions {
     fn default() -> Self {
@@ -69,8 +75,17 @@ impl Default for ReadOptions {
             text_field: "text".to_owned(),
             id_field: None,
             encoding: Encoding::Utf8,
+            max_file_size: DEFAULT_MAX_FILE_SIZE,
         }
     }
+}
+
+/// The error for a file over `--max-file-size`.
+fn too_large(max: u64) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!("larger than --max-file-size ({max} bytes)"),
+    )
 }
 
 /// A compression format; serialized by its name in the report.
@@ -191,6 +206,9 @@ pub fn read(path: &Path, options: &ReadOptions) -> io::Result<Source> {
     }
     let file = std::fs::File::open(path)?;
     let metadata = file.metadata()?;
+    if metadata.is_file() && metadata.len() > options.max_file_size {
+        return Err(too_large(options.max_file_size));
+    }
     if metadata.is_file() {
         read_regular(file, metadata.len(), path, jsonl, options)
     } else {
@@ -316,7 +334,15 @@ fn read_from(
             size: bytes.len() as u64,
         });
     }
-    text.read_to_end(&mut bytes).map_err(named)?;
+    // One byte more than the limit tells a file over it, without holding more.
+    let room = options.max_file_size.saturating_sub(bytes.len() as u64) + 1;
+    (&mut text)
+        .take(room)
+        .read_to_end(&mut bytes)
+        .map_err(named)?;
+    if bytes.len() as u64 > options.max_file_size {
+        return Err(named(too_large(options.max_file_size)));
+    }
     Ok(match decode(bytes, compression, jsonl, options) {
         Source::Text(text) => Source::Text(Text { rereadable, ..text }),
         binary => binary,

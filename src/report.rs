@@ -211,6 +211,8 @@ pub struct Settings {
     pub id_field: Option<String>,
     /// How files that are not valid UTF-8 were read: `utf-8` (lossily) or `latin1`.
     pub encoding: read::Encoding,
+    /// The most bytes a file may hold once decompressed.
+    pub max_file_size: u64,
 }
 
 /// What figures do, in the report's settings.

@@ -835,3 +835,45 @@ fn github_annotations_point_at_the_record_line_of_a_jsonl_file() {
     assert!(out.contains("copy of feed.jsonl:1 "), "{out}");
     assert!(out.contains("::error file=feed.jsonl,line=3,"), "{out}");
 }
+
+/// A file larger than `--max-file-size` once decompressed (a plain one, or a small gzip file of
+/// much text: a bomb) is an error naming it, and the rest is read; at the limit it is read.
+#[test]
+fn files_over_the_size_limit_are_errors_and_the_rest_is_read() {
+    let dir = tempdir();
+    let seeds = seed_files();
+    let big = "a line of text that repeats\n".repeat(200);
+    write_tree(
+        dir.path(),
+        &[
+            ("a.txt", &seeds[1].1[..1000]),
+            ("b.txt", &seeds[1].1[..1000]),
+            ("plain.txt", big.as_bytes()),
+            ("bomb.txt.gz", &gzip(big.as_bytes())),
+            ("bomb.txt.zst", &zstd(big.as_bytes())),
+        ],
+    );
+    let limit = 1000.to_string();
+    let run = run_in(dir.path(), &["--max-file-size", &limit, "."]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    let report = run.json();
+    let errors: BTreeSet<String> = error_paths(&report).into_iter().collect();
+    assert_eq!(
+        errors,
+        BTreeSet::from(["./bomb.txt.gz", "./bomb.txt.zst", "./plain.txt"].map(String::from))
+    );
+    assert!(
+        run.stderr.contains("larger than --max-file-size"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(report["settings"]["max_file_size"], 1000);
+    // a.txt and b.txt are still read and compared.
+    assert!(report["summary"]["duplicate_paragraphs"].as_u64().unwrap() > 0);
+    // Units, and a limit the files fit in.
+    let fits = run_in(dir.path(), &["-q", "--max-file-size", "1K", "."]);
+    assert_eq!(fits.code, 2);
+    let all = run_in(dir.path(), &["-q", "--max-file-size", "6k", "."]);
+    assert_eq!(all.code, 0, "{}", all.stderr);
+    assert_eq!(run_in(dir.path(), &["--max-file-size", "5X", "."]).code, 2);
+}
