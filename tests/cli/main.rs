@@ -9,6 +9,7 @@ mod golden;
 mod inputs;
 mod oracle;
 mod partial;
+mod random;
 mod seeds;
 mod spelling;
 mod templates;
