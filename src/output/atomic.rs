@@ -4,6 +4,10 @@
 //! temporary file in the same directory and renamed into place (on Linux, swapped with an
 //! existing report, which is then removed). It is not flushed to the disk before the rename: an
 //! fsync of a report of gigabytes takes seconds, and surviving a power cut is not promised.
+//!
+//! The temporary file is named `.NAME.dedup-PID-XXXXXX` after the destination NAME and the
+//! writing process. A run that was killed leaves it behind; the next run writing NAME removes
+//! every such file whose process no longer runs ([`remove_stale`]).
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
@@ -23,8 +27,12 @@ pub fn write_atomically(
         Some(dir) if !dir.as_os_str().is_empty() => dir.to_path_buf(),
         _ => PathBuf::from("."),
     };
+    let name = path.file_name().unwrap_or_default().to_string_lossy();
+    let stale_prefix = format!(".{name}.dedup-");
+    remove_stale(&dir, &stale_prefix);
+    let prefix = format!("{stale_prefix}{}-", std::process::id());
     let mut builder = tempfile::Builder::new();
-    builder.prefix(".dedup-");
+    builder.prefix(&prefix);
     // Like any new file: 0666 less the umask, not the temporary file's private 0600.
     #[cfg(unix)]
     {
@@ -41,6 +49,42 @@ pub fn write_atomically(
     }
     temp.persist(path).map_err(|e| e.error)?;
     Ok(())
+}
+
+/// Removes the temporary files in `dir` named `PREFIX` + PID + `-…` whose process no longer
+/// runs: what killed runs left. Files of running processes (another run writing the same report
+/// now) are left alone, and so is anything that cannot be read or removed.
+fn remove_stale(dir: &Path, prefix: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix(prefix))
+            .and_then(|rest| rest.split_once('-'))
+            .and_then(|(pid, _)| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if !process_runs(pid) && entry.file_type().is_ok_and(|t| t.is_file()) {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Whether process `pid` runs (is still there to finish its file): on Linux, whether
+/// `/proc/PID` exists.
+#[cfg(target_os = "linux")]
+fn process_runs(pid: u32) -> bool {
+    Path::new("/proc").join(pid.to_string()).exists()
+}
+
+/// Elsewhere every process is taken to run: nothing is removed.
+#[cfg(not(target_os = "linux"))]
+fn process_runs(_pid: u32) -> bool {
+    true
 }
 
 /// Swaps `temp` and an existing `path` in one step (Linux `renameat2` with `RENAME_EXCHANGE`), so

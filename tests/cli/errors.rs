@@ -277,3 +277,33 @@ fn too_many_threads_are_refused() {
     ]);
     assert_eq!(most.code, 0, "{}", most.stderr);
 }
+
+/// A killed run leaves its temporary report behind; the next run writing the same report removes
+/// the ones whose process is gone, and leaves those of running processes and of other reports.
+#[cfg(target_os = "linux")]
+#[test]
+fn stale_temporary_reports_are_removed_by_the_next_run() {
+    let dir = tempdir();
+    let gone = ".report.json.dedup-999999999-AbCdEf";
+    let running = format!(".report.json.dedup-{}-AbCdEf", std::process::id());
+    let other = ".other.json.dedup-999999999-AbCdEf";
+    write_tree(
+        dir.path(),
+        &[
+            ("corpus/a.txt", b"Some text here.\n"),
+            (&format!("out/{gone}"), b"{\"version\": 1, \"summ"),
+            (&format!("out/{running}"), b"{"),
+            (&format!("out/{other}"), b"{"),
+        ],
+    );
+    let run = run_in(dir.path(), &["-q", "-o", "out/report.json", "corpus"]);
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let mut left: Vec<String> = std::fs::read_dir(dir.path().join("out"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().into_string().unwrap())
+        .collect();
+    left.sort();
+    let mut expected = vec![other.to_owned(), running, "report.json".to_owned()];
+    expected.sort();
+    assert_eq!(left, expected);
+}
