@@ -7,19 +7,9 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use crate::util::{
-    Run, dedup, error_paths, ok_report, run_in, seed_files, tempdir, word, write_tree,
+    Run, dedup, error_paths, gzip, ok_report, run_in, seed_files, tempdir, word, write_tree, zstd,
 };
 use serde_json::{Value, json};
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
-fn zstd(bytes: &[u8]) -> Vec<u8> {
-    ruzstd::encoding::compress_to_vec(bytes, ruzstd::encoding::CompressionLevel::Fastest)
-}
 
 /// JSON Lines with one record per seed file, its name as `id`.
 fn seeds_jsonl() -> Vec<u8> {

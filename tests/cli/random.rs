@@ -6,9 +6,7 @@
 //! `DEDUP_RANDOM_RUNS=N` sets the number of runs (CI runs 5,000; the default keeps the test
 //! suite quick). The seeds are fixed, so a failure names a run that fails again.
 
-use std::io::Write;
-
-use crate::util::{Rng, run_in, tempdir, write_tree};
+use crate::util::{Rng, gzip, run_in, tempdir, write_tree, zstd};
 
 const WORDS: &[&str] = &[
     "the",
@@ -64,16 +62,6 @@ fn text(rng: &mut Rng) -> Vec<u8> {
         out.push_str(["\n", "\n\n", "\r\n", "\r", "\n\n\n", " \n"][rng.below(6)]);
     }
     out.into_bytes()
-}
-
-fn gzip(bytes: &[u8]) -> Vec<u8> {
-    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
-    encoder.write_all(bytes).unwrap();
-    encoder.finish().unwrap()
-}
-
-fn zstd(bytes: &[u8]) -> Vec<u8> {
-    ruzstd::encoding::compress_to_vec(bytes, ruzstd::encoding::CompressionLevel::Fastest)
 }
 
 /// One hostile file: its name and bytes.
