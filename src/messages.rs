@@ -1,17 +1,23 @@
 //! What a person reads on stderr: errors, warnings, the broken rules and the summary line.
 //!
 //! In: the finished report (its problems, violations and summary). Out: `dedup: ` lines on stderr.
-//! Writes to stderr ignore failures: a closed stderr must not stop or fail the run.
+//! Writes to stderr ignore failures: a closed stderr must not stop or fail the run. Every line
+//! goes through [`walk::escape_controls`], so a control character in a file name (ESC, BEL, a
+//! newline) is printed as `\xNN`, never raw.
 
 use std::fmt;
 use std::io::{self, Write};
 
 use crate::report::Report;
 use crate::rules;
+use crate::walk;
 
-/// Writes `dedup: <message>` to stderr, ignoring failures (a closed stderr must not panic).
+/// Writes `dedup: <message>` to stderr, its control characters escaped as `\xNN`, ignoring
+/// failures (a closed stderr must not panic).
 pub fn message(args: fmt::Arguments<'_>) {
-    let _ = writeln!(io::stderr().lock(), "dedup: {args}");
+    let line = args.to_string();
+    let line = walk::escape_controls(&line);
+    let _ = writeln!(io::stderr().lock(), "dedup: {line}");
 }
 
 /// The problems met, before the report is written: every error, and unless `quiet` every

@@ -12,8 +12,11 @@
 //!
 //! Paths are printed by [`display_path`]: as they are when they are UTF-8; otherwise each byte
 //! that is not part of valid UTF-8 is written as `\xNN` (two upper-case hex digits), so that
-//! distinct paths stay distinct in the report.
+//! distinct paths stay distinct in the report. What a person reads (stderr) and the GitHub
+//! workflow commands also go through [`escape_controls`], which writes control characters the
+//! same way; the JSON report keeps them (JSON escapes them itself).
 
+use std::borrow::Cow;
 use std::path::{Path, PathBuf};
 
 use walkdir::WalkDir;
@@ -63,6 +66,29 @@ pub fn display_path(path: &Path) -> String {
         }
     }
     shown
+}
+
+/// `text` as shown on stderr or in a workflow command: every control character (Unicode's `Cc`:
+/// C0 U+0000 to U+001F with tab and line ends, DEL U+007F, C1 U+0080 to U+009F) written as
+/// `\xNN`, one for each of its UTF-8 bytes (ESC is `\x1B`, U+009B is `\xC2\x9B`), like the bytes
+/// [`display_path`] escapes, so that a file name cannot move the cursor, recolour or retitle a
+/// terminal or a CI log, or start a line of its own. Everything else is kept.
+pub fn escape_controls(text: &str) -> Cow<'_, str> {
+    if !text.chars().any(char::is_control) {
+        return Cow::Borrowed(text);
+    }
+    let mut shown = String::with_capacity(text.len() + 8);
+    for c in text.chars() {
+        if c.is_control() {
+            let mut utf8 = [0; 4];
+            for byte in c.encode_utf8(&mut utf8).bytes() {
+                shown.push_str(&format!("\\x{byte:02X}"));
+            }
+        } else {
+            shown.push(c);
+        }
+    }
+    Cow::Owned(shown)
 }
 
 /// The paths of a path list: one per line (a `\r` before the `\n` is cut), or separated by NUL
@@ -166,6 +192,21 @@ mod tests {
             "caf\\xE9/x.txt"
         );
         assert_eq!(display_path(Path::new("café/x.txt")), "café/x.txt");
+    }
+
+    #[test]
+    fn control_characters_are_escaped_for_people() {
+        assert_eq!(
+            escape_controls("names/esc\x1b[31mRED\x1b[0m.txt"),
+            "names/esc\\x1B[31mRED\\x1B[0m.txt"
+        );
+        assert_eq!(
+            escape_controls("d\x1b]0;T\x07/a\tb\nc\rd\x7f\u{9b}e\0"),
+            "d\\x1B]0;T\\x07/a\\x09b\\x0Ac\\x0Dd\\x7F\\xC2\\x9Be\\x00"
+        );
+        // Printable text, non-ASCII letters and the escapes of invalid bytes are kept as they are.
+        let plain = "caf\\xE9/café «x» \u{a0}.txt";
+        assert!(matches!(escape_controls(plain), Cow::Borrowed(s) if s == plain));
     }
 
     #[test]

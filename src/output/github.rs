@@ -3,19 +3,23 @@
 //! In: the [`Report`]. Out: a `::warning` annotation for every redundant copy (only the new ones
 //! with a baseline), at most [`ANNOTATION_CAP`] and then a `::notice` with the number left out, an
 //! `::error` for every unreadable path and every broken rule.
+//!
+//! Paths and messages are escaped by [`walk::escape_controls`] (a control character in a file
+//! name becomes `\xNN`, so it can neither colour the log nor end the command) and then encoded
+//! for the workflow command (`%`, and in properties `:` and `,`).
 
 use std::io::{self, Write};
 
 use crate::report::Report;
+use crate::walk;
 
 /// Annotations written at most (GitHub shows 50 per job).
 pub const ANNOTATION_CAP: usize = 50;
 
-/// Escapes the message of a workflow command.
+/// Escapes the message of a workflow command: control characters (`\r` and `\n` among them) as
+/// `\xNN`, then `%` as `%25`.
 fn escape_data(s: &str) -> String {
-    s.replace('%', "%25")
-        .replace('\r', "%0D")
-        .replace('\n', "%0A")
+    walk::escape_controls(s).replace('%', "%25")
 }
 
 /// Escapes a property value (`file=...`) of a workflow command.
@@ -87,7 +91,11 @@ mod tests {
 
     #[test]
     fn workflow_command_escaping() {
-        assert_eq!(escape_data("50% a\nb"), "50%25 a%0Ab");
+        assert_eq!(escape_data("50% a\nb"), "50%25 a\\x0Ab");
         assert_eq!(escape_property("dir/a:b,c.txt"), "dir/a%3Ab%2Cc.txt");
+        assert_eq!(
+            escape_property("d\x07/e\x1b[31m.txt"),
+            "d\\x07/e\\x1B[31m.txt"
+        );
     }
 }

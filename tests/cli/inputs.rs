@@ -550,6 +550,87 @@ fn non_utf8_paths_are_escaped_and_read() {
 
 #[cfg(unix)]
 #[test]
+fn control_characters_in_names_are_escaped_on_stderr_and_in_annotations() {
+    let dir = tempdir();
+    let para =
+        "Rescue teams reached the village late on Sunday after the landslide cut the only road.";
+    // Invalid UTF-8 in the copies, so that stderr names them in a warning; a .gz that is not
+    // gzip, so that it names one in an error.
+    let mut copy = format!("Header of a copy\n\n{para}\n\nA line with a bad byte ").into_bytes();
+    copy.extend_from_slice(b"\xff here.\n");
+    let esc = "names/esc\x1b[31mRED\x1b[0m.txt";
+    let bel = "names/d\x1b]0;TITLE\x07/c.txt";
+    let tab = "names/not\tgzip.txt.gz";
+    write_tree(
+        dir.path(),
+        &[
+            ("names/b.txt", format!("{para}\n").as_bytes()),
+            (esc, &copy),
+            (bel, &copy),
+            (tab, para.as_bytes()),
+        ],
+    );
+    let raw = |text: &[u8]| text.iter().any(|&b| (b < 0x20 && b != b'\n') || b == 0x7f);
+
+    let run = run_in(dir.path(), &["names"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        !raw(run.stderr.as_bytes()),
+        "raw control in stderr: {:?}",
+        run.stderr
+    );
+    for shown in [
+        "dedup: warning: names/esc\\x1B[31mRED\\x1B[0m.txt: invalid UTF-8",
+        "dedup: warning: names/d\\x1B]0;TITLE\\x07/c.txt: invalid UTF-8",
+        "dedup: names/not\\x09gzip.txt.gz: ",
+    ] {
+        assert!(
+            run.stderr.contains(shown),
+            "{shown:?} not in {:?}",
+            run.stderr
+        );
+    }
+    // The JSON report keeps the exact names.
+    let report = run.json();
+    let members: Vec<&str> = report["clusters"][0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(members, ["names/b.txt", bel, esc]);
+    assert_eq!(error_paths(&report), [tab]);
+    let warned: Vec<&str> = report["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(warned, [bel, esc]);
+
+    let github = run_in(dir.path(), &["names", "--format", "github"]);
+    assert_eq!(github.code, 2, "{}", github.stderr);
+    assert!(
+        !raw(&github.stdout),
+        "raw control in annotations: {:?}",
+        String::from_utf8_lossy(&github.stdout)
+    );
+    assert!(!raw(github.stderr.as_bytes()), "{:?}", github.stderr);
+    let annotations = String::from_utf8(github.stdout).unwrap();
+    for shown in [
+        "::warning file=names/d\\x1B]0;TITLE\\x07/c.txt,line=3,",
+        "::warning file=names/esc\\x1B[31mRED\\x1B[0m.txt,line=3,",
+        "::error file=names/not\\x09gzip.txt.gz,title=Unreadable input::",
+    ] {
+        assert!(
+            annotations.contains(shown),
+            "{shown:?} not in {annotations:?}"
+        );
+    }
+}
+
+#[cfg(unix)]
+#[test]
 fn symlink_loops_are_reported_with_follow() {
     let dir = tempdir();
     let para = b"The ministry said exports rose 4 percent in March from a year earlier, led by machinery.\n";
