@@ -13,6 +13,7 @@ use rayon::prelude::*;
 
 use crate::error::Problem;
 use crate::read;
+use crate::report::Skipped;
 use crate::segment::Span;
 
 /// One file of the corpus.
@@ -26,8 +27,8 @@ pub struct FileEntry {
     pub size: u64,
     /// Hash of its text when it was read, to tell whether it changed when read again.
     pub hash: u64,
-    /// Skipped as binary.
-    pub binary: bool,
+    /// Why it was skipped (binary, or not a regular file), when it was; it then has no text.
+    pub skipped: Option<Skipped>,
     /// The compression it was stored with.
     pub compression: Option<read::Compression>,
     /// How its bytes were decoded (`None` for a binary file).

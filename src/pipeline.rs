@@ -14,7 +14,7 @@
 //! 7. [`finish`]: the messages, the baseline and the report written.
 
 use std::io::{self, Read};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use rayon::prelude::*;
 
@@ -83,8 +83,9 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     })
 }
 
-/// The files to read: the PATH arguments and the `--files-from` list, walked and sorted.
-fn inputs(config: &Config, errors: &mut Problems) -> Vec<PathBuf> {
+/// The files to read (and the special files met, to list): the PATH arguments and the
+/// `--files-from` list, walked and sorted.
+fn inputs(config: &Config, errors: &mut Problems) -> Vec<walk::Entry> {
     let mut inputs = config.inputs.clone();
     if let Some(list) = &config.files_from {
         let bytes = if list == Path::new(read::STDIN) {

@@ -240,7 +240,7 @@ pub enum Spelling {
 pub struct Summary {
     /// Files read.
     pub files: usize,
-    /// Files skipped as binary.
+    /// Files skipped: binary, or not regular files (`files[].skipped`).
     pub files_skipped: usize,
     /// Paragraphs read.
     pub paragraphs: usize,
@@ -444,7 +444,7 @@ pub struct FileReport {
     pub overlaps: Vec<OverlapReport>,
     /// Number of other files holding copies of this file's paragraphs.
     pub overlapping_files: usize,
-    /// Why the file was not read (`binary`), when it was skipped.
+    /// Why the file was not read (`binary`, `special`), when it was skipped.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub skipped: Option<Skipped>,
     /// `gzip` or `zstd`, for a compressed file.
@@ -464,6 +464,8 @@ pub struct FileReport {
 pub enum Skipped {
     /// A NUL byte in its first 8 KiB.
     Binary,
+    /// Not a regular file: a FIFO, socket or device met inside a walked folder, never opened.
+    Special,
 }
 
 /// `part / whole`, 0 when `whole` is 0.
@@ -499,8 +501,8 @@ pub fn build<'a>(
     let errors = errors.into_vec();
 
     let mut summary = Summary {
-        files: corpus.files.iter().filter(|f| !f.binary).count(),
-        files_skipped: corpus.files.iter().filter(|f| f.binary).count(),
+        files: corpus.files.iter().filter(|f| f.skipped.is_none()).count(),
+        files_skipped: corpus.files.iter().filter(|f| f.skipped.is_some()).count(),
         paragraphs: corpus.paragraphs.len(),
         bytes: corpus.paragraphs.iter().map(Paragraph::len).sum(),
         short_paragraphs: corpus.short_paragraphs,
@@ -637,7 +639,7 @@ pub fn build<'a>(
                 new_duplicate_ratio: new_duplicate_bytes.map(|b| ratio(b, bytes)),
                 overlaps,
                 overlapping_files,
-                skipped: f.binary.then_some(Skipped::Binary),
+                skipped: f.skipped,
                 compression: f.compression,
                 encoding: f.decoding.filter(|&d| d != read::Decoding::Utf8),
                 records: f.records,

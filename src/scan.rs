@@ -1,6 +1,6 @@
 //! Stages 2–5 per file, and the corpus they make: read → segment → normalize → fingerprint.
 //!
-//! In: the sorted paths the walk found, how to read them, the normalization options and the
+//! In: the sorted files the walk found ([`walk::Entry`]), how to read them, the normalization options and the
 //! [`Fingerprinter`]. Out: a [`Scan`]: the [`Corpus`] (files, documents, paragraphs, in path order)
 //! beside one fingerprint per paragraph, and the warnings and errors met reading.
 //!
@@ -12,7 +12,7 @@
 //! fingerprints ([`Claims`]).
 
 use std::io;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use rayon::prelude::*;
@@ -22,6 +22,7 @@ use crate::error::{Problem, Problems};
 use crate::fingerprint::{Claims, FileFingerprints, Fingerprinter, Fingerprints};
 use crate::normalize;
 use crate::read::{self, ReadOptions};
+use crate::report::Skipped;
 use crate::segment::{self, Span};
 use crate::walk;
 use crate::wire;
@@ -56,19 +57,26 @@ pub struct Scanner<'a> {
 }
 
 impl Scanner<'_> {
-    /// Scans `paths` (sorted) into a corpus, in path order.
-    pub fn scan(&self, paths: &[PathBuf]) -> Scan {
+    /// Scans the files the walk found (sorted) into a corpus, in path order; special files are
+    /// listed as skipped without being opened.
+    pub fn scan(&self, paths: &[walk::Entry]) -> Scan {
         let mut scan = Scan {
             corpus: Corpus::new(self.read.clone()),
             ..Scan::default()
         };
         let claims = Claims::default();
-        let mut previous: Option<(&[PathBuf], Vec<Scanned>)> = None;
+        let mut previous: Option<(&[walk::Entry], Vec<Scanned>)> = None;
         for chunk in paths.chunks(SCAN_CHUNK) {
             let scan_chunk = || {
                 chunk
                     .par_iter()
-                    .map(|path| self.scan_file(path, &claims))
+                    .map(|entry| {
+                        if entry.special {
+                            Scanned::Special
+                        } else {
+                            self.scan_file(&entry.path, &claims)
+                        }
+                    })
                     .collect::<Vec<Scanned>>()
             };
             let merge_previous = || {
@@ -85,10 +93,10 @@ impl Scanner<'_> {
         scan
     }
 
-    fn merge(&self, scan: &mut Scan, paths: &[PathBuf], scanned: Vec<Scanned>) {
-        for (path, scanned) in paths.iter().zip(scanned) {
+    fn merge(&self, scan: &mut Scan, paths: &[walk::Entry], scanned: Vec<Scanned>) {
+        for (entry, scanned) in paths.iter().zip(scanned) {
             let min_words = self.fingerprinter.params().min_words;
-            scanned.merge_into(scan, path, min_words);
+            scanned.merge_into(scan, &entry.path, min_words);
         }
     }
 
@@ -229,7 +237,11 @@ struct ScannedText {
 /// What scanning one file gave.
 enum Scanned {
     Text(ScannedText),
-    Binary { size: u64 },
+    Binary {
+        size: u64,
+    },
+    /// Not a regular file, met inside a folder: not opened.
+    Special,
     Failed(io::Error),
 }
 
@@ -249,8 +261,9 @@ impl Scanned {
             }
             Scanned::Binary { size } => {
                 entry.size = size;
-                entry.binary = true;
+                entry.skipped = Some(Skipped::Binary);
             }
+            Scanned::Special => entry.skipped = Some(Skipped::Special),
             Scanned::Text(text) => text.merge_into(scan, &mut entry, min_words),
         }
         scan.corpus.files.push(entry);

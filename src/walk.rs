@@ -1,14 +1,20 @@
 //! Stage 1, walk: the PATH arguments to the sorted list of files to read.
 //!
 //! In: the paths given on the command line and the [`WalkOptions`].
-//! Out: regular files, sorted by path and without repeats, as reached from the arguments (like
-//! `find` prints them), plus a [`Problem`] for every path that could not be walked.
+//! Out: the files, sorted by path and without repeats, as reached from the arguments (like
+//! `find` prints them), each an [`Entry`]: regular files to read, and the special files met
+//! inside folders (FIFOs, sockets, devices), which the report lists as skipped; plus a
+//! [`Problem`] for every path that could not be walked.
 //!
-//! `-` stands for stdin and is passed through as it is. Directories are walked recursively. Hidden entries (a name starting with `.`) are skipped unless
-//! asked for; a path given explicitly is always used. Symbolic links are followed only with
-//! `follow` (then link loops are reported). The extension filter is case-insensitive and looks
-//! through a `.gz` or `.zst` suffix (`-e txt` keeps `a.txt.gz`). Binary files are recognised by
-//! the read stage, which has the bytes in hand.
+//! `-` stands for stdin and is passed through as it is. Directories are walked recursively.
+//! Hidden entries (a name starting with `.`) are skipped unless asked for; a path given
+//! explicitly is always used, and read even when it is not a regular file (a FIFO such as
+//! `<(zcat a.gz)`, `/dev/stdin`). Inside a folder nothing but folders is opened: a file's type
+//! comes from its directory entry, so a FIFO without a writer cannot block the walk. Symbolic
+//! links are followed only with `follow` (then link loops are reported); links not followed are
+//! left out. The extension filter is case-insensitive and looks through a `.gz` or `.zst` suffix
+//! (`-e txt` keeps `a.txt.gz`). Binary files are recognised by the read stage, which has the
+//! bytes in hand.
 //!
 //! Paths are printed by [`display_path`]: as they are when they are UTF-8; otherwise each byte
 //! that is not part of valid UTF-8 is written as `\xNN` (two upper-case hex digits), so that
@@ -120,13 +126,28 @@ fn path_from_bytes(bytes: &[u8]) -> PathBuf {
     PathBuf::from(String::from_utf8_lossy(bytes).into_owned())
 }
 
-/// Expands `inputs` into the files to read.
-pub fn walk(inputs: &[PathBuf], options: &WalkOptions) -> (Vec<PathBuf>, Vec<Problem>) {
+/// A file the walk found: one to read, or one met inside a folder that is not a regular file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Entry {
+    /// The path as reached from the arguments.
+    pub path: PathBuf,
+    /// Not a regular file (a FIFO, a socket, a device) met inside a folder: listed in the report
+    /// as skipped, never opened (opening a FIFO without a writer would block).
+    pub special: bool,
+}
+
+/// Expands `inputs` into the files to read and the special files met, sorted by path, each
+/// once (a path named explicitly and also met inside a folder is read).
+pub fn walk(inputs: &[PathBuf], options: &WalkOptions) -> (Vec<Entry>, Vec<Problem>) {
     let mut files = Vec::new();
     let mut problems = Vec::new();
+    let file = |path: PathBuf| Entry {
+        path,
+        special: false,
+    };
     for input in inputs {
         if input == Path::new(crate::read::STDIN) {
-            files.push(input.clone());
+            files.push(file(input.clone()));
             continue;
         }
         let walker = WalkDir::new(input)
@@ -139,13 +160,20 @@ pub fn walk(inputs: &[PathBuf], options: &WalkOptions) -> (Vec<PathBuf>, Vec<Pro
         for entry in walker {
             match entry {
                 Ok(entry) => {
+                    let kind = entry.file_type();
                     // A path named explicitly is read unless it is a folder: a FIFO such as
-                    // `<(zcat a.gz)` too.
-                    let explicit = entry.depth() == 0 && !entry.file_type().is_dir();
-                    if explicit
-                        || (entry.file_type().is_file() && wanted_extension(entry.path(), options))
-                    {
-                        files.push(entry.into_path());
+                    // `<(zcat a.gz)` too. Inside a folder, regular files are read and the others
+                    // but folders and links not followed are listed as special; the file type
+                    // comes from the directory entry (or `stat`), nothing is opened.
+                    let explicit = entry.depth() == 0 && !kind.is_dir();
+                    let listed = !kind.is_dir()
+                        && !kind.is_symlink()
+                        && wanted_extension(entry.path(), options);
+                    if explicit || listed {
+                        files.push(Entry {
+                            special: !explicit && !kind.is_file(),
+                            path: entry.into_path(),
+                        });
                     }
                 }
                 Err(err) => {
@@ -159,12 +187,13 @@ pub fn walk(inputs: &[PathBuf], options: &WalkOptions) -> (Vec<PathBuf>, Vec<Pro
             }
         }
     }
+    // By path, a file to read before a special file of the same path, which `dedup_by` drops.
     files.sort_by(|a, b| {
-        a.as_os_str()
-            .as_encoded_bytes()
-            .cmp(b.as_os_str().as_encoded_bytes())
+        let (a_path, b_path) = (a.path.as_os_str(), b.path.as_os_str());
+        let by_path = a_path.as_encoded_bytes().cmp(b_path.as_encoded_bytes());
+        by_path.then(a.special.cmp(&b.special))
     });
-    files.dedup();
+    files.dedup_by(|later, earlier| later.path == earlier.path);
     (files, problems)
 }
 
