@@ -8,7 +8,7 @@
 use std::collections::HashSet;
 use std::fmt;
 use std::io;
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 
 use serde::Serialize;
@@ -92,20 +92,49 @@ impl Extend<Problem> for Problems {
     }
 }
 
+/// What a failed write was writing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Written {
+    /// The report (`-o FILE`, or stdout).
+    Report,
+    /// The baseline (`--write-baseline FILE`).
+    Baseline,
+}
+
 /// A failure that stops the run before a report is written.
 #[derive(Debug)]
 pub enum Error {
     /// The thread pool could not be started.
     Threads(rayon::ThreadPoolBuildError),
-    /// The report could not be written.
-    Output(io::Error),
+    /// The report or the baseline could not be written.
+    Output {
+        /// What was being written.
+        what: Written,
+        /// The file named on the command line (never the temporary file it is written through);
+        /// `None` for stdout.
+        path: Option<PathBuf>,
+        /// Why.
+        error: io::Error,
+    },
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Error::Threads(e) => write!(f, "cannot start worker threads: {e}"),
-            Error::Output(e) => write!(f, "cannot write the report: {e}"),
+            Error::Output { what, path, error } => {
+                let what = match what {
+                    Written::Report => "the report",
+                    Written::Baseline => "the baseline",
+                };
+                match path {
+                    Some(path) => {
+                        let path = walk::display_path(path);
+                        write!(f, "cannot write {what} to {path}: {error}")
+                    }
+                    None => write!(f, "cannot write {what}: {error}"),
+                }
+            }
         }
     }
 }
@@ -114,7 +143,7 @@ impl std::error::Error for Error {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         match self {
             Error::Threads(e) => Some(e),
-            Error::Output(e) => Some(e),
+            Error::Output { error, .. } => Some(error),
         }
     }
 }

@@ -22,7 +22,7 @@ use crate::alloc;
 use crate::cluster::{self, Cluster};
 use crate::config::Config;
 use crate::corpus::Corpus;
-use crate::error::{Error, Outcome, Problem, Problems};
+use crate::error::{Error, Outcome, Problem, Problems, Written};
 use crate::fingerprint::{Fingerprinter, Fingerprints};
 use crate::matching::{self, FileCopies, Matches};
 use crate::messages;
@@ -268,14 +268,28 @@ fn finish(
     messages::problems(report, no_files, config.quiet);
     if let Some(path) = &config.write_baseline {
         let baseline = Baseline::json_for(clusters, corpus);
-        output::write_atomically(path, |out| out.write_all(baseline.as_bytes()))
-            .map_err(Error::Output)?;
+        output::write_atomically(path, |out| out.write_all(baseline.as_bytes())).map_err(
+            |error| Error::Output {
+                what: Written::Baseline,
+                path: Some(path.clone()),
+                error,
+            },
+        )?;
     }
-    match output::write(report, config.output.as_deref(), config.output_options) {
+    let output = config.output.as_deref();
+    match output::write(report, output, config.output_options) {
         Ok(()) => {}
         // A closed stdout (`dedup corpus | head`) ends the run quietly.
         Err(e) if e.kind() == io::ErrorKind::BrokenPipe => {}
-        Err(e) => return Err(Error::Output(e)),
+        Err(error) => {
+            return Err(Error::Output {
+                what: Written::Report,
+                path: output
+                    .filter(|&p| p != Path::new("-"))
+                    .map(Path::to_path_buf),
+                error,
+            });
+        }
     }
     messages::outcome(report, config.quiet);
     Ok(())

@@ -7,13 +7,16 @@
 //!
 //! The temporary file is named `.NAME.dedup-PID-XXXXXX` after the destination NAME and the
 //! writing process. A run that was killed leaves it behind; the next run writing NAME removes
-//! every such file whose process no longer runs ([`remove_stale`]).
+//! every such file whose process no longer runs ([`remove_stale`]). Errors are the system's own,
+//! without the temporary file's name: the caller names the destination.
 
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 
 /// Writes a file through a temporary file in its directory, renamed into place once complete.
 /// A destination that exists and is not a regular file (`/dev/null`, a pipe) is written directly.
+/// An error does not name the temporary file (`.NAME.dedup-PID-XXXXXX`), which the user never
+/// asked for.
 pub fn write_atomically(
     path: &Path,
     fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
@@ -31,15 +34,21 @@ pub fn write_atomically(
     let stale_prefix = format!(".{name}.dedup-");
     remove_stale(&dir, &stale_prefix);
     let prefix = format!("{stale_prefix}{}-", std::process::id());
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(&prefix);
-    // Like any new file: 0666 less the umask, not the temporary file's private 0600.
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o666));
-    }
-    let mut temp = builder.tempfile_in(&dir)?;
+    // Opened here rather than by `tempfile_in`, whose errors name the temporary file.
+    let create = |temp: &Path| {
+        let mut options = std::fs::OpenOptions::new();
+        options.read(true).write(true).create_new(true);
+        // Like any new file: 0666 less the umask, not the temporary file's private 0600.
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o666);
+        }
+        options.open(temp)
+    };
+    let mut temp = tempfile::Builder::new()
+        .prefix(&prefix)
+        .make_in(&dir, create)?;
     let mut out = io::BufWriter::new(temp.as_file_mut());
     fill(&mut out)?;
     out.into_inner().map_err(io::IntoInnerError::into_error)?;

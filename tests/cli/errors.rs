@@ -313,6 +313,65 @@ fn output_file_is_written_whole_or_not_at_all() {
 }
 
 #[test]
+fn write_errors_name_the_file_asked_for_and_exit_2() {
+    let dir = tempdir();
+    corpus(dir.path());
+    let named = |run: &Run, what: &str, path: &str| {
+        assert_eq!(run.code, 2, "{}", run.stderr);
+        let expected = format!("dedup: cannot write {what} to {path}: ");
+        assert!(
+            run.stderr.contains(&expected),
+            "{expected:?} not in {}",
+            run.stderr
+        );
+        assert!(
+            !run.stderr.contains(".dedup-"),
+            "temporary file named: {}",
+            run.stderr
+        );
+    };
+
+    // A path under a regular file.
+    let under_a_file = run_in(dir.path(), &["-o", "corpus/a.txt/report.json", "corpus"]);
+    named(&under_a_file, "the report", "corpus/a.txt/report.json");
+    assert!(
+        under_a_file.stderr.contains("Not a directory"),
+        "{}",
+        under_a_file.stderr
+    );
+
+    // A folder that cannot be written to (as `nobody` when the tests run as root).
+    fs::create_dir(dir.path().join("out")).unwrap();
+    fs::set_permissions(dir.path().join("out"), fs::Permissions::from_mode(0o555)).unwrap();
+    let read_only = run_without_privileges(dir.path(), &["-o", "out/report.json", "corpus"]);
+    named(&read_only, "the report", "out/report.json");
+    assert!(
+        read_only.stderr.contains("Permission denied"),
+        "{}",
+        read_only.stderr
+    );
+    assert!(file_names(&dir.path().join("out")).is_empty());
+
+    // The baseline is named as the baseline.
+    let baseline = run_in(
+        dir.path(),
+        &[
+            "--write-baseline",
+            "corpus/a.txt/baseline.json",
+            "-o",
+            "report.json",
+            "corpus",
+        ],
+    );
+    named(&baseline, "the baseline", "corpus/a.txt/baseline.json");
+    assert!(
+        !baseline.stderr.contains("the report"),
+        "{}",
+        baseline.stderr
+    );
+}
+
+#[test]
 fn closed_stdout_ends_quietly() {
     let mut child = dedup()
         .args(["-j1", "--pretty", "fixtures/seeds"])
