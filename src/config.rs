@@ -55,8 +55,8 @@ pub struct Config {
     pub shingle: usize,
     /// Jaccard threshold, in (0, 1].
     pub threshold: f64,
-    /// Paragraphs with fewer tokens are matched exactly only (or, with wire markup, as near copies of
-    /// the paragraph they equal without it).
+    /// Paragraphs with fewer tokens are matched exactly only (or, with wire markup, as near
+    /// copies of the paragraph they equal without it).
     pub min_words: usize,
     /// Look for exact duplicates only.
     pub exact_only: bool,

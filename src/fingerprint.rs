@@ -41,8 +41,8 @@ pub const MAX_SIGNATURE: usize = 128;
 pub struct Params {
     /// Words per shingle (k).
     pub shingle: usize,
-    /// Paragraphs with fewer tokens are matched exactly only (or, with wire markup, as near copies of
-    /// the paragraph they equal without it).
+    /// Paragraphs with fewer tokens are matched exactly only (or, with wire markup, as near
+    /// copies of the paragraph they equal without it).
     pub min_words: usize,
     /// LSH bands.
     pub bands: usize,

@@ -158,8 +158,8 @@ pub fn group_exact(fps: &Fingerprints) -> Matches {
 }
 
 /// Unit pairs that share at least one band key, and pairs of short paragraphs equal once wire
-/// markup is left out, sorted and without repeats; counts them and the oversized buckets in `m`. The band keys are taken out of `fps`, and each band's are freed once
-/// its pairs are drawn.
+/// markup is left out, sorted and without repeats; counts them and the oversized buckets in `m`.
+/// The band keys are taken out of `fps`, and each band's are freed once its pairs are drawn.
 pub fn band_candidates(
     m: &mut Matches,
     fps: &mut Fingerprints,
@@ -402,7 +402,7 @@ pub fn verify(
     for (a, b, link) in resolved {
         match link {
             Link::Near => near.push((a, b)),
-            _ => templates.push((a, b)),
+            Link::Template | Link::DatelineOnly => templates.push((a, b)),
         }
     }
     templates.sort_unstable();

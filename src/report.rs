@@ -166,8 +166,8 @@ pub struct Settings {
     pub min_coverage: f64,
     /// What near similarity and the figure test leave out.
     pub wire_markup: &'static str,
-    /// Paragraphs with fewer tokens are matched exactly only (or, with wire markup, as near copies of
-    /// the paragraph they equal without it).
+    /// Paragraphs with fewer tokens are matched exactly only (or, with wire markup, as near
+    /// copies of the paragraph they equal without it).
     pub min_words: usize,
     /// What happens to short paragraphs.
     pub short_paragraphs: &'static str,
