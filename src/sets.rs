@@ -192,45 +192,55 @@ impl SetsRef<'_> {
     /// What [`SetsRef::conflicts_with`] finds, telling a conflict confined to the datelines'
     /// dates from one in the text.
     pub fn conflict(&self, other: &SetsRef<'_>) -> Conflict {
-        let (a, b) = (self.figure_shingles, other.figure_shingles);
         let mut found = Conflict::None;
-        let (mut i, mut j) = (0, 0);
-        while i < a.len() && j < b.len() {
-            let (ma, mb) = (a[i].0, b[j].0);
-            if ma < mb {
-                i += 1;
-            } else if mb < ma {
-                j += 1;
-            } else {
-                let i_end = i + a[i..].iter().take_while(|p| p.0 == ma).count();
-                let j_end = j + b[j..].iter().take_while(|p| p.0 == mb).count();
-                let (xs, ys) = (&a[i..i_end], &b[j..j_end]);
-                if ma == LIST_SHINGLE {
-                    // Two lists of names conflict when each names someone the other does not.
-                    let lacks = |xs: &[(u64, u64)], ys: &[(u64, u64)]| {
-                        xs.iter()
-                            .any(|x| ys.binary_search_by_key(&x.1, |y| y.1).is_err())
-                    };
-                    if lacks(xs, ys) && lacks(ys, xs) {
-                        return Conflict::Figures;
-                    }
-                    i = i_end;
-                    j = j_end;
-                    continue;
-                }
-                let shared = xs.iter().any(|x| ys.iter().any(|y| x.1 == y.1));
-                if !shared && ma != DATELINE_SHINGLE {
+        let groups = equal_key_groups(self.figure_shingles, other.figure_shingles, |p| p.0);
+        for (xs, ys) in groups {
+            let masked = xs[0].0;
+            if masked == LIST_SHINGLE {
+                // Two lists of names conflict when each names someone the other does not.
+                let lacks = |xs: &[(u64, u64)], ys: &[(u64, u64)]| {
+                    xs.iter()
+                        .any(|x| ys.binary_search_by_key(&x.1, |y| y.1).is_err())
+                };
+                if lacks(xs, ys) && lacks(ys, xs) {
                     return Conflict::Figures;
                 }
-                if !shared {
-                    found = Conflict::Dateline;
+            } else if !xs.iter().any(|x| ys.iter().any(|y| x.1 == y.1)) {
+                if masked != DATELINE_SHINGLE {
+                    return Conflict::Figures;
                 }
-                i = i_end;
-                j = j_end;
+                found = Conflict::Dateline;
             }
         }
         found
     }
+}
+
+/// For every key both `a` and `b` hold (each sorted by `key`), its entries in `a` and in `b`, in
+/// key order: a merge of the two.
+pub(crate) fn equal_key_groups<'s, T>(
+    a: &'s [T],
+    b: &'s [T],
+    key: impl Fn(&T) -> u64 + Copy,
+) -> impl Iterator<Item = (&'s [T], &'s [T])> {
+    let (mut i, mut j) = (0, 0);
+    std::iter::from_fn(move || {
+        while i < a.len() && j < b.len() {
+            let (ka, kb) = (key(&a[i]), key(&b[j]));
+            if ka < kb {
+                i += 1;
+            } else if kb < ka {
+                j += 1;
+            } else {
+                let i_end = i + a[i..].iter().take_while(|x| key(x) == ka).count();
+                let j_end = j + b[j..].iter().take_while(|y| key(y) == kb).count();
+                let group = (&a[i..i_end], &b[j..j_end]);
+                (i, j) = (i_end, j_end);
+                return Some(group);
+            }
+        }
+        None
+    })
 }
 
 /// Paragraphs re-read and shingled together.
@@ -320,8 +330,12 @@ pub fn list_items(bytes: &[u8], tokens: &normalize::Tokens) -> Vec<u64> {
     let mut hashes: Vec<u64> = items
         .iter()
         .map(|&(start, end)| {
-            let words = (start..end).map(|t| tokens.word(t));
-            xxhash_rust::xxh3::xxh3_64(words.collect::<Vec<_>>().join(" ").as_bytes())
+            let mut item = xxhash_rust::xxh3::Xxh3::new();
+            for t in start..end {
+                item.update(tokens.word(t).as_bytes());
+                item.update(b" ");
+            }
+            item.digest()
         })
         .collect();
     hashes.sort_unstable();

@@ -30,7 +30,7 @@ use rayon::prelude::*;
 use crate::fingerprint::{Fingerprints, contexts_agree, shingle_set};
 use crate::matching::Matches;
 use crate::sets::SetArena;
-use crate::sets::{SetsRef, jaccard, shared_count};
+use crate::sets::{SetsRef, equal_key_groups, jaccard, shared_count};
 
 /// Positions of one fingerprint in one paragraph used as seeds; more are repeats of a phrase
 /// inside the paragraph, and the runs through them are found by extending the first ones.
@@ -284,26 +284,14 @@ fn run_bytes(a: &SetsRef<'_>, b: &SetsRef<'_>, runs: &[SharedRun]) -> Vec<[u32; 
 /// boilerplate, sorted; `a` and `b` are sorted by hash.
 fn shared_seeds(a: &[(u64, u32)], b: &[(u64, u32)], boilerplate: &[u64]) -> Vec<(u32, u32)> {
     let mut seeds = Vec::new();
-    let (mut i, mut j) = (0, 0);
-    while i < a.len() && j < b.len() {
-        let (ha, hb) = (a[i].0, b[j].0);
-        if ha < hb {
-            i += 1;
-        } else if hb < ha {
-            j += 1;
-        } else {
-            let i_end = i + a[i..].iter().take_while(|x| x.0 == ha).count();
-            let j_end = j + b[j..].iter().take_while(|x| x.0 == hb).count();
-            if boilerplate.binary_search(&ha).is_err() {
-                // A phrase repeated inside a paragraph gives the same fingerprint many times: a
-                // few positions seed every run without pairing all positions with all.
-                for &(_, pa) in a[i..i_end].iter().take(SEED_POSITIONS_PER_UNIT) {
-                    let b_positions = b[j..j_end].iter().take(SEED_POSITIONS_PER_UNIT);
-                    seeds.extend(b_positions.map(|&(_, pb)| (pa, pb)));
-                }
+    for (xs, ys) in equal_key_groups(a, b, |x| x.0) {
+        if boilerplate.binary_search(&xs[0].0).is_err() {
+            // A phrase repeated inside a paragraph gives the same fingerprint many times: a few
+            // positions seed every run without pairing all positions with all.
+            for &(_, pa) in xs.iter().take(SEED_POSITIONS_PER_UNIT) {
+                let b_positions = ys.iter().take(SEED_POSITIONS_PER_UNIT);
+                seeds.extend(b_positions.map(|&(_, pb)| (pa, pb)));
             }
-            i = i_end;
-            j = j_end;
         }
     }
     seeds.sort_unstable();
