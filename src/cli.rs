@@ -9,7 +9,7 @@ use clap::builder::TypedValueParser;
 use clap::{CommandFactory, Parser};
 use dedup::config::{
     Config, DEFAULT_BOILERPLATE_CAP, DEFAULT_MIN_SHARED_WORDS, DEFAULT_MIN_WORDS, DEFAULT_SHINGLE,
-    DEFAULT_THRESHOLD,
+    DEFAULT_THRESHOLD, MIN_SEED_SHINGLE,
 };
 use dedup::output::{Format, OutputOptions};
 use dedup::read::{Encoding, ReadOptions, STDIN};
@@ -68,7 +68,7 @@ pub struct Args {
     #[arg(long, default_value_t = DEFAULT_MIN_WORDS, value_name = "N", help_heading = "Matching")]
     min_words: usize,
 
-    /// Shortest run of shared words reported as a partial match (at least --shingle).
+    /// Shortest run of shared words reported as a partial match (at least --shingle, and 3).
     #[arg(long, default_value_t = DEFAULT_MIN_SHARED_WORDS, value_name = "N", help_heading = "Matching")]
     min_shared_words: usize,
 
@@ -251,11 +251,13 @@ fn parse_threshold(s: &str) -> Result<f64, String> {
 pub fn parse() -> Config {
     // clap exits with status 2 on bad arguments, as our exit codes want.
     let args = Args::parse();
-    if args.min_shared_words < args.shingle {
+    if args.min_shared_words < args.shingle.max(MIN_SEED_SHINGLE) {
         Args::command()
             .error(
                 clap::error::ErrorKind::ValueValidation,
-                "--min-shared-words must be at least --shingle",
+                format!(
+                    "--min-shared-words must be at least --shingle and at least {MIN_SEED_SHINGLE}"
+                ),
             )
             .exit();
     }

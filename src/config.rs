@@ -18,6 +18,9 @@ use crate::walk::{self, WalkOptions};
 
 /// Default words per shingle.
 pub const DEFAULT_SHINGLE: usize = 3;
+/// The fewest words per seed shingle of partial matches: shorter seeds are boilerplate in
+/// too many paragraphs to find shared sentences (`he said`, `of the`).
+pub const MIN_SEED_SHINGLE: usize = 3;
 /// Default Jaccard threshold.
 pub const DEFAULT_THRESHOLD: f64 = 0.5;
 /// Default minimum number of tokens for near matching.
@@ -111,12 +114,18 @@ impl Config {
         }
     }
 
-    /// The winnowing window w = t − k + 1 (0 when partial matching is off).
+    /// Words per seed shingle of partial matches (k'): the shingle size, at least
+    /// [`MIN_SEED_SHINGLE`].
+    pub fn seed_shingle(&self) -> usize {
+        self.shingle.max(MIN_SEED_SHINGLE)
+    }
+
+    /// The winnowing window w = t − k' + 1 (0 when partial matching is off).
     pub fn window(&self) -> usize {
         if self.exact_only {
             0
         } else {
-            (self.min_shared_words + 1).saturating_sub(self.shingle)
+            (self.min_shared_words + 1).saturating_sub(self.seed_shingle())
         }
     }
 
@@ -135,6 +144,7 @@ impl Config {
             rows,
             ignore_figures: self.ignore_figures,
             exact_only: self.exact_only,
+            seed_shingle: self.seed_shingle(),
             window: self.window(),
         }
     }
@@ -143,6 +153,7 @@ impl Config {
     pub fn partial_params(&self) -> PartialParams {
         PartialParams {
             shingle: self.shingle,
+            seed_shingle: self.seed_shingle(),
             min_shared_words: self.min_shared_words,
         }
     }
@@ -176,6 +187,7 @@ impl Config {
             rows,
             candidate_recall_at_threshold: candidate_probability(self.threshold, bands, rows),
             min_shared_words: self.min_shared_words,
+            seed_shingle: self.seed_shingle(),
             window: self.window(),
             boilerplate_cap: self.boilerplate_cap,
             exact_only: self.exact_only,

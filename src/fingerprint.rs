@@ -52,7 +52,9 @@ pub struct Params {
     pub ignore_figures: bool,
     /// Whether only exact keys are needed (no shingles, no signature).
     pub exact_only: bool,
-    /// Winnowing window in shingles (w); 0 turns partial matching off.
+    /// Words per winnowed shingle (the seeds of partial matches; at least `shingle`).
+    pub seed_shingle: usize,
+    /// Winnowing window in seed shingles (w); 0 turns partial matching off.
     pub window: usize,
 }
 
@@ -392,10 +394,10 @@ impl Fingerprinter {
         if fingerprinted {
             SCRATCH.with_borrow_mut(|scratch| {
                 self.shingle(tokens, scratch, Shingles::ForSignature);
-                if self.winnows(scratch) {
-                    let (real, shingle) = (&scratch.real, self.params.shingle);
-                    let context = self.params.window / 2;
-                    winnow(&scratch.shingles, self.params.window, |h, p| {
+                let (seeds, real) = self.seeds(scratch);
+                if self.winnows(seeds) {
+                    let (shingle, context) = (self.params.seed_shingle, self.params.window / 2);
+                    winnow(seeds, self.params.window, |h, p| {
                         out.winnowed.push(h);
                         out.winnow_contexts
                             .push(winnow_context(real, p as usize, shingle, context));
@@ -452,10 +454,13 @@ impl Fingerprinter {
                 }
             }
             let long_enough = tokens.len() >= self.params.min_words;
-            if partial && long_enough && self.winnows(scratch) {
-                winnow(&scratch.shingles, self.params.window, |h, p| {
-                    sets.winnowed.push((h, p))
-                });
+            let seeds = if partial && long_enough {
+                self.seeds(scratch).0
+            } else {
+                &[]
+            };
+            if self.winnows(seeds) {
+                winnow(seeds, self.params.window, |h, p| sets.winnowed.push((h, p)));
                 sets.winnowed.sort_unstable();
                 sets.tokens = scratch.real.clone();
                 // Sources grow with the tokens: the last one's end is the largest.
@@ -491,9 +496,21 @@ impl Fingerprinter {
         })
     }
 
-    /// Whether a paragraph with these shingles is winnowed.
-    fn winnows(&self, scratch: &Scratch) -> bool {
-        self.params.window > 0 && scratch.shingles.len() >= self.params.window
+    /// Whether a paragraph with these seed shingles is winnowed.
+    fn winnows(&self, seeds: &[u64]) -> bool {
+        self.params.window > 0 && seeds.len() >= self.params.window
+    }
+
+    /// The seed shingles of the paragraph [`Fingerprinter::shingle`] last filled `scratch` with,
+    /// in order, and its token hashes: its shingles themselves when seeds are as long.
+    fn seeds<'a>(&self, scratch: &'a mut Scratch) -> (&'a [u64], &'a [u64]) {
+        if self.params.seed_shingle == self.params.shingle {
+            return (&scratch.shingles, &scratch.real);
+        }
+        let seeds = &mut scratch.seed_shingles;
+        seeds.clear();
+        seeds.extend(shingle_hashes(&scratch.real, self.params.seed_shingle));
+        (seeds, &scratch.real)
     }
 
     /// The exact and masked keys and the word count.
@@ -627,6 +644,8 @@ struct Scratch {
     shingles: Vec<u64>,
     masked_shingles: Vec<u64>,
     figure_shingles: Vec<(u64, u64)>,
+    /// The seed shingles in order, when they are longer than `shingles`' ([`Scratch::seeds`]).
+    seed_shingles: Vec<u64>,
     mins: Vec<u64>,
 }
 
@@ -761,13 +780,17 @@ pub fn shingle_set(tokens: &[u64], shingle: usize) -> Vec<u64> {
 /// xxh3-64 of 64-bit words in little-endian order: a shingle's hash from its token hashes, a
 /// band's key from its MinHash values.
 fn hash_words(words: &[u64]) -> u64 {
-    // Three words, the default shingle and band, without zeroing a larger buffer each time.
-    if let &[a, b, c] = words {
-        let mut buf = [0u8; 24];
-        buf[..8].copy_from_slice(&a.to_le_bytes());
-        buf[8..16].copy_from_slice(&b.to_le_bytes());
-        buf[16..].copy_from_slice(&c.to_le_bytes());
-        return xxh3_64(&buf);
+    // Two and three words, the shingles, seeds and bands, without zeroing a larger buffer each time.
+    match *words {
+        [a, b] => return xxh3_64(&((b as u128) << 64 | a as u128).to_le_bytes()),
+        [a, b, c] => {
+            let mut buf = [0u8; 24];
+            buf[..8].copy_from_slice(&a.to_le_bytes());
+            buf[8..16].copy_from_slice(&b.to_le_bytes());
+            buf[16..].copy_from_slice(&c.to_le_bytes());
+            return xxh3_64(&buf);
+        }
+        _ => {}
     }
     let mut buf = [0u8; 8 * 16];
     if words.len() <= 16 {
@@ -810,6 +833,7 @@ mod tests {
             rows: 3,
             ignore_figures: false,
             exact_only: false,
+            seed_shingle: 3,
             window: 4,
         })
     }

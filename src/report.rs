@@ -179,9 +179,11 @@ pub struct Settings {
     pub rows: usize,
     /// Probability that a pair exactly at the threshold becomes a candidate.
     pub candidate_recall_at_threshold: f64,
-    /// Shortest shared run of words reported as a partial match (t = window + shingle − 1).
+    /// Shortest shared run of words reported as a partial match (t = window + seed_shingle − 1).
     pub min_shared_words: usize,
-    /// Winnowing window, in shingles (0: no partial matching).
+    /// Words per winnowed shingle, the seeds of partial matches (`shingle`, at least 3).
+    pub seed_shingle: usize,
+    /// Winnowing window, in seed shingles (0: no partial matching).
     pub window: usize,
     /// Fingerprints and LSH keys shared by more distinct paragraphs are boilerplate.
     pub boilerplate_cap: usize,

@@ -43,8 +43,10 @@ pub const CONTAINED: f64 = 0.8;
 /// Parameters of partial matching.
 #[derive(Debug, Clone, Copy)]
 pub struct PartialParams {
-    /// Words per shingle (k).
+    /// Words per shingle (k), of the sets a link's similarity is computed on.
     pub shingle: usize,
+    /// Words per seed shingle (k'), the winnowed fingerprints.
+    pub seed_shingle: usize,
     /// The shortest shared run reported, in tokens (t).
     pub min_shared_words: usize,
 }
@@ -226,7 +228,13 @@ pub fn find_partials(sets: &SetArena, candidates: &Candidates, params: PartialPa
             .filter_map(|&(a, b)| {
                 let (sa, sb) = (sets.get(a), sets.get(b));
                 let seeds = shared_seeds(sa.winnowed, sb.winnowed, &candidates.boilerplate);
-                let runs = extend_seeds(&sa, &sb, &seeds, params.shingle, params.min_shared_words);
+                let runs = extend_seeds(
+                    &sa,
+                    &sb,
+                    &seeds,
+                    params.seed_shingle,
+                    params.min_shared_words,
+                );
                 let bytes = run_bytes(&sa, &sb, &runs);
                 (!runs.is_empty()).then_some(PartialLink {
                     a,
@@ -410,14 +418,17 @@ mod tests {
             texts in paragraphs(),
             cap in 2usize..30,
             passes in 1usize..6,
+            shingle in 2usize..4,
         ) {
+            // Seeds of 3 words, also when the shingles verified are shorter.
             let params = Params {
-                shingle: 3,
+                shingle,
                 min_words: 8,
                 bands: 42,
                 rows: 3,
                 ignore_figures: false,
                 exact_only: false,
+                seed_shingle: 3,
                 window: 6,
             };
             let fingerprinter = Fingerprinter::new(params);
@@ -446,7 +457,7 @@ mod tests {
                 matches.units.len(),
                 (0..units).map(|u| (u, fingerprinter.sets(&tokens[matches.units.first(u) as usize]))),
             );
-            let partial = PartialParams { shingle: 3, min_shared_words: 8 };
+            let partial = PartialParams { shingle, seed_shingle: 3, min_shared_words: 8 };
             let all = find_partials(&sets, &every_pair, partial);
             let filtered = find_partials(&sets, &found, partial);
             prop_assert_eq!(&filtered.links, &all.links);

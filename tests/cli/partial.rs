@@ -58,6 +58,41 @@ fn seed_partial_pairs_are_reported_and_distinct_pairs_are_not() {
 }
 
 #[test]
+fn two_word_shingles_still_find_a_shared_sentence_among_common_word_pairs() {
+    // Two paragraphs share a run of 8 words whose every word pair is also in 100 other
+    // paragraphs, never three words of it in a row. Seeded by word pairs, the run's fingerprint
+    // would be winnowed in more paragraphs than the boilerplate cap and never used; seeded by
+    // 3-word shingles, the run is found.
+    let run: Vec<String> = (0..8).map(|i| word('r', i)).collect();
+    let filler =
+        |p: usize, n: usize| -> Vec<String> { (0..n).map(|i| word('f', p * 100 + i)).collect() };
+    let mut text = String::new();
+    for side in 0..2 {
+        let mut words = filler(side, 10);
+        words.extend(run.iter().cloned());
+        words.extend(filler(side + 2, 10));
+        text += &(words.join(" ") + "\n\n");
+    }
+    for p in 0..100 {
+        let mut words = filler(p + 4, 3);
+        for pair in run.windows(2) {
+            words.extend(pair.iter().cloned());
+            words.push(word('x', p));
+        }
+        text += &(words.join(" ") + "\n\n");
+    }
+    let dir = tempdir();
+    write_tree(dir.path(), &[("a.txt", text.as_bytes())]);
+    let report = ok_report(&run_in(dir.path(), &["--shingle", "2", "a.txt"]));
+    assert!(
+        partial_reported(&report, "a.txt:1", "a.txt:3"),
+        "{:#?}",
+        report["partial_matches"]
+    );
+    assert_eq!(report["settings"]["seed_shingle"], 3);
+}
+
+#[test]
 fn shared_spans_cut_from_the_files_are_the_shared_text() {
     let report = seeds_report();
     let root = fixture("..");

@@ -153,6 +153,12 @@ fn settings_record_every_parameter() {
     assert_eq!(s["shingle"], 3);
     assert_eq!(s["threshold"], 0.5);
     assert_eq!(s["min_words"], 8);
+    // Partial matches are seeded by 3-word shingles: t = window + seed_shingle − 1.
+    assert_eq!(s["seed_shingle"], 3);
+    assert_eq!(
+        s["min_shared_words"].as_u64(),
+        Some(s["window"].as_u64().unwrap() + 3 - 1)
+    );
     assert_eq!(
         s["signature"].as_u64(),
         Some(s["bands"].as_u64().unwrap() * s["rows"].as_u64().unwrap())
