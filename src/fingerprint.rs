@@ -644,7 +644,7 @@ struct Scratch {
     shingles: Vec<u64>,
     masked_shingles: Vec<u64>,
     figure_shingles: Vec<(u64, u64)>,
-    /// The seed shingles in order, when they are longer than `shingles`' ([`Scratch::seeds`]).
+    /// The seed shingles in order, when they are longer than `shingles`' ([`Fingerprinter::seeds`]).
     seed_shingles: Vec<u64>,
     mins: Vec<u64>,
 }
