@@ -6,7 +6,7 @@
 
 use std::path::PathBuf;
 
-use crate::fingerprint::{self, banding_for, candidate_probability};
+use crate::fingerprint::{self, HUGE_PARAGRAPH, banding_for, candidate_probability};
 use crate::normalize;
 use crate::output::OutputOptions;
 use crate::partial::PartialParams;
@@ -182,6 +182,7 @@ impl Config {
             short_paragraphs: "fewer than min_words tokens without wire markup: matched exactly, or as a \
                                near copy of the paragraph they equal once markup is left out; \
                                no partial matches",
+            huge_paragraph: HUGE_PARAGRAPH,
             signature: bands * rows,
             bands,
             rows,

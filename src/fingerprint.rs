@@ -20,6 +20,8 @@
 //! on the real sets. Short paragraphs (fewer than `min_words` tokens) get no band keys: they are
 //! matched exactly, and those with wire markup keep the exact key of their content
 //! ([`Fingerprints::short_contents`]) to be found as near copies of the paragraph without it.
+//! Huge paragraphs (more than [`HUGE_PARAGRAPH`] bytes) are matched exactly only, and normalized a
+//! piece at a time ([`Fingerprinter::fingerprint_huge`]), so that their tokens are never all held.
 
 use std::cell::RefCell;
 use std::collections::HashSet;
@@ -76,6 +78,13 @@ pub fn banding_for(threshold: f64) -> (usize, usize) {
 pub fn candidate_probability(j: f64, bands: usize, rows: usize) -> f64 {
     1.0 - (1.0 - j.powi(rows as i32)).powi(bands as i32)
 }
+
+/// Paragraphs of more bytes are matched exactly only: a line of a megabyte is no prose, and its
+/// tokens, shingles and sets would cost 10 to 15 times its size.
+pub const HUGE_PARAGRAPH: usize = 1 << 20;
+
+/// The bytes of a huge paragraph normalized at a time, about.
+const HUGE_PIECE: usize = 1 << 16;
 
 /// What is kept of one paragraph for the whole run.
 #[derive(Debug, Clone, Copy, Default)]
@@ -426,6 +435,28 @@ impl Fingerprinter {
         out.keys.push(key);
     }
 
+    /// The key of a huge paragraph (more than [`HUGE_PARAGRAPH`] bytes) with `options`: the same
+    /// exact key and word count [`Fingerprinter::fingerprint`] gives, but no band keys or winnowed
+    /// fingerprints, and the masked key equal to the exact one (no template is told from it). The
+    /// bytes are normalized a piece of [`HUGE_PIECE`] bytes at a time ([`huge_pieces`]), so only
+    /// one piece's tokens are held.
+    pub fn fingerprint_huge(
+        &self,
+        bytes: &[u8],
+        options: crate::normalize::Options,
+        out: &mut FileFingerprints,
+    ) {
+        let (exact, words) = huge_key(bytes, options, HUGE_PIECE);
+        out.keys.push(Key {
+            exact,
+            masked: exact,
+            words: words.min(u32::MAX as usize) as u32,
+            band_row: NO_ROW,
+            winnow_start: out.winnowed.len() as u32,
+            winnow_len: 0,
+        });
+    }
+
     /// The real sets of one paragraph: the same shingles, figure shingles and winnowed
     /// fingerprints [`Fingerprinter::fingerprint`] computed.
     pub fn sets(&self, tokens: &Tokens) -> Sets {
@@ -761,6 +792,53 @@ pub fn contexts_agree(a: u32, b: u32) -> bool {
     (before != 0 && before == b & 0xFFFF) || (after != 0 && after == b >> 16)
 }
 
+/// The exact key and word count of `bytes` normalized with `options`, a piece of about `piece`
+/// bytes at a time ([`huge_pieces`]).
+fn huge_key(bytes: &[u8], options: crate::normalize::Options, piece: usize) -> (u128, usize) {
+    let mut text = Xxh3::new();
+    let mut words = 0;
+    let mut tokens = Tokens::default();
+    for piece in huge_pieces(bytes, piece) {
+        crate::normalize::normalize_into(piece, options, &mut tokens);
+        if tokens.is_empty() {
+            continue;
+        }
+        if words > 0 {
+            text.update(b" ");
+        }
+        text.update(tokens.text.as_bytes());
+        words += tokens.len();
+    }
+    (text.digest128(), words)
+}
+
+/// A huge paragraph cut into pieces of about `size` bytes that normalize, one after
+/// another, to the tokens of the whole: each cut is at an ASCII white space byte (never inside a
+/// character or a token) before a word starting with an ASCII digit or letter other than `h`, `t`,
+/// `m` and `b`, whose first token is a figure or not whatever precedes it (only a scale word,
+/// `hundred` … `trillion`, `mln`, `bn`, looks back at the token before). A paragraph without
+/// such a place is one piece.
+fn huge_pieces(bytes: &[u8], size: usize) -> impl Iterator<Item = &[u8]> {
+    let cut_before = |next: u8| {
+        next.is_ascii_digit() || (next.is_ascii_alphabetic() && !b"hHtTmMbB".contains(&next))
+    };
+    let mut start = 0;
+    std::iter::from_fn(move || {
+        if start >= bytes.len() {
+            return None;
+        }
+        let from = (start + size).min(bytes.len());
+        let end = (from..bytes.len())
+            .find(|&i| {
+                bytes[i].is_ascii_whitespace() && bytes.get(i + 1).is_some_and(|&n| cut_before(n))
+            })
+            .map_or(bytes.len(), |i| i + 1);
+        let piece = &bytes[start..end];
+        start = end;
+        Some(piece)
+    })
+}
+
 /// The hashes of the word k-shingles of a paragraph's token hashes, in order; a paragraph shorter
 /// than k has one shingle, all of its tokens.
 fn shingle_hashes(tokens: &[u64], shingle: usize) -> impl Iterator<Item = u64> + '_ {
@@ -963,6 +1041,63 @@ mod tests {
         kept.sort_unstable();
         assert_eq!(kept, sets.winnowed.iter().map(|w| w.0).collect::<Vec<_>>());
         assert_eq!(sets.tokens.len(), 9);
+    }
+
+    #[test]
+    fn a_huge_paragraph_has_the_exact_key_of_its_whole_text() {
+        // Scale words look back at the token before (`5 mln`, `five million mln`), numbers keep
+        // their separators, and other scripts and markup sit at the cuts.
+        let words = [
+            "5",
+            "mln",
+            "million",
+            "hundred",
+            "five",
+            "Thousand",
+            "dlrs",
+            "1,500",
+            "6-5/16",
+            "Zürich",
+            "ﬁnal",
+            "colour",
+            "U.S.-backed",
+            "isn #39;t",
+            "—",
+            "BN",
+            "bn",
+            "trillion",
+            "3g",
+            "“quoted”",
+            "x",
+            "tax",
+            "May",
+            "the",
+        ];
+        let mut rng = 7u64;
+        for options in [
+            Options::default(),
+            Options {
+                ignore_figures: true,
+                fold_spelling: false,
+            },
+        ] {
+            let mut text = String::new();
+            for i in 0..4000 {
+                rng = rng
+                    .wrapping_mul(6364136223846793005)
+                    .wrapping_add(1442695040888963407);
+                text += words[(rng >> 33) as usize % words.len()];
+                text += if i % 37 == 0 { "\n" } else { " " };
+            }
+            let whole = normalize(text.as_bytes(), options);
+            for piece in [1, 2, 3, 7, 64, 1000, HUGE_PIECE] {
+                assert_eq!(
+                    huge_key(text.as_bytes(), options, piece),
+                    (xxh3_128(whole.text.as_bytes()), whole.len()),
+                    "pieces of {piece} bytes"
+                );
+            }
+        }
     }
 
     proptest::proptest! {

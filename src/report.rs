@@ -171,6 +171,8 @@ pub struct Settings {
     pub min_words: usize,
     /// What happens to short paragraphs.
     pub short_paragraphs: &'static str,
+    /// Paragraphs of more bytes are matched exactly only.
+    pub huge_paragraph: usize,
     /// MinHash values per paragraph (bands × rows).
     pub signature: usize,
     /// LSH bands.

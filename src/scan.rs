@@ -19,7 +19,7 @@ use rayon::prelude::*;
 
 use crate::corpus::{Corpus, DocumentEntry, FileEntry, Paragraph};
 use crate::error::{Problem, Problems};
-use crate::fingerprint::{Claims, FileFingerprints, Fingerprinter, Fingerprints};
+use crate::fingerprint::{Claims, FileFingerprints, Fingerprinter, Fingerprints, HUGE_PARAGRAPH};
 use crate::normalize;
 use crate::read::{self, ReadOptions};
 use crate::report::Skipped;
@@ -181,6 +181,14 @@ impl Scanner<'_> {
                 for s in block {
                     let bytes = &text[s.start..s.end];
                     hashes.push(xxhash_rust::xxh3::xxh3_64(bytes) as u32);
+                    if bytes.len() > HUGE_PARAGRAPH {
+                        self.fingerprinter.fingerprint_huge(
+                            bytes,
+                            self.normalize,
+                            &mut fingerprints,
+                        );
+                        continue;
+                    }
                     normalize::normalize_into(bytes, self.normalize, &mut tokens);
                     let content = wire::content(bytes, &tokens);
                     self.fingerprinter.fingerprint_once(

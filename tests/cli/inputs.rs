@@ -7,7 +7,8 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use crate::util::{
-    Run, dedup, error_paths, gzip, ok_report, run_in, seed_files, tempdir, word, write_tree, zstd,
+    Run, dedup, describe, error_paths, file_name, gzip, ok_report, run_in, seed_files, tempdir,
+    word, write_tree, zstd,
 };
 use serde_json::{Value, json};
 
@@ -834,10 +835,11 @@ fn a_compressed_binary_file_is_skipped_without_inflating_it() {
 fn a_phrase_repeated_thousands_of_times_is_matched_in_linear_time() {
     let dir = tempdir();
     // Every winnowed fingerprint of the repeated part recurs at thousands of positions in both
-    // paragraphs; pairing all positions would make billions of seeds.
-    let repeated = "alpha beta gamma delta ".repeat(50_000);
-    let tail_a: String = (0..60_000).map(|i| word('x', i) + " ").collect();
-    let tail_b: String = (0..60_000).map(|i| word('y', i) + " ").collect();
+    // paragraphs; pairing all positions would make hundreds of millions of seeds. (Each stays
+    // under `settings.huge_paragraph`, which would match it exactly only.)
+    let repeated = "alpha beta gamma delta ".repeat(20_000);
+    let tail_a: String = (0..40_000).map(|i| word('x', i) + " ").collect();
+    let tail_b: String = (0..40_000).map(|i| word('y', i) + " ").collect();
     write_tree(
         dir.path(),
         &[
@@ -856,7 +858,7 @@ fn a_phrase_repeated_thousands_of_times_is_matched_in_linear_time() {
         .map(|s| s["words"].as_u64().unwrap())
         .max()
         .unwrap();
-    assert!(longest >= 199_000, "{longest}");
+    assert!(longest >= 79_000, "{longest}");
 }
 
 #[test]
@@ -947,4 +949,45 @@ fn files_over_the_size_limit_are_errors_and_the_rest_is_read() {
     let all = run_in(dir.path(), &["-q", "--max-file-size", "6k", "."]);
     assert_eq!(all.code, 0, "{}", all.stderr);
     assert_eq!(run_in(dir.path(), &["--max-file-size", "5X", "."]).code, 2);
+}
+
+/// A paragraph of more than `settings.huge_paragraph` bytes is matched exactly only: two copies
+/// that differ in case, spacing and punctuation are one exact cluster, and a third with one word
+/// changed is no near copy of them.
+#[test]
+fn huge_paragraphs_are_matched_exactly_only() {
+    let words: Vec<String> = (0..250_000).map(|i| word('w', i % 5000)).collect();
+    let plain = words.join(" ");
+    let shouted = words.join(",  ").to_uppercase();
+    let mut edited = words.clone();
+    edited[125_000] = "changed".into();
+    let edited = edited.join(" ");
+    let dir = tempdir();
+    write_tree(
+        dir.path(),
+        &[
+            ("a.txt", format!("Title\n\n{plain}\n").as_bytes()),
+            ("b.txt", shouted.as_bytes()),
+            ("c.txt", edited.as_bytes()),
+        ],
+    );
+    let report = ok_report(&run_in(dir.path(), &["."]));
+    let huge = report["settings"]["huge_paragraph"].as_u64().unwrap() as usize;
+    assert!(
+        plain.len() > huge && plain.len() < 2 * huge,
+        "{}",
+        plain.len()
+    );
+    let clusters = report["clusters"].as_array().unwrap();
+    assert_eq!(clusters.len(), 1, "{:#?}", describe(&report));
+    assert_eq!(clusters[0]["kind"], "exact");
+    assert_eq!(clusters[0]["words"], 250_000);
+    let members: Vec<String> = clusters[0]["members"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| format!("{}:{}", file_name(m), m["line"]))
+        .collect();
+    assert_eq!(members, ["a.txt:3", "b.txt:1"]);
+    assert_eq!(report["summary"]["paragraphs"], 4);
 }
