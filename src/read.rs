@@ -226,7 +226,15 @@ fn read_regular(
     jsonl: bool,
     options: &ReadOptions,
 ) -> io::Result<Source> {
-    let mut bytes = Vec::with_capacity(usize::try_from(size).unwrap_or(0).saturating_add(1));
+    // Room for the whole file at once when memory allows; else it grows as it is read, so that
+    // a binary file is still told from its first bytes.
+    let mut bytes = Vec::new();
+    let whole = usize::try_from(size)
+        .unwrap_or(usize::MAX)
+        .saturating_add(1);
+    if bytes.try_reserve_exact(whole).is_err() {
+        grow(&mut bytes, BINARY_PROBE)?;
+    }
     let ended = read_up_to(&mut file, &mut bytes, BINARY_PROBE)?;
     let compressed = bytes.starts_with(GZIP_MAGIC)
         || bytes.starts_with(ZSTD_MAGIC)
@@ -252,13 +260,31 @@ fn read_regular(
     })
 }
 
+/// Makes room for `more` bytes in `bytes`, or says that memory ran out ([`out_of_memory`]).
+fn grow(bytes: &mut Vec<u8>, more: usize) -> io::Result<()> {
+    bytes
+        .try_reserve(more)
+        .map_err(|_| out_of_memory(bytes.len()))
+}
+
+/// The error of a file that does not fit in memory after `held` bytes: it names the flag that
+/// skips such files, instead of the allocator's "out of memory" (or an abort).
+fn out_of_memory(held: usize) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::OutOfMemory,
+        format!(
+            "not enough memory to hold it ({held} bytes read); --max-file-size skips files this large"
+        ),
+    )
+}
+
 /// Reads from `file` onto `bytes` until they hold `limit` bytes or the file ends; whether it
 /// ended. Room grows only when the file is longer than `bytes` had room for; at most a MiB of it
 /// is zeroed ahead of each read.
 fn read_up_to(file: &mut std::fs::File, bytes: &mut Vec<u8>, limit: usize) -> io::Result<bool> {
     while bytes.len() < limit {
         if bytes.len() == bytes.capacity() {
-            bytes.reserve(bytes.capacity().max(BINARY_PROBE));
+            grow(bytes, bytes.capacity().max(BINARY_PROBE))?;
         }
         let start = bytes.len();
         let end = bytes.capacity().min(limit).min(start + (1 << 20));
@@ -320,15 +346,21 @@ fn read_from(
             decoder: Some(zstd_frame(input)?),
         }),
     };
-    let named = |e: io::Error| match compression {
-        Some(c) => io::Error::new(e.kind(), format!("{}: {e}", c.name())),
-        None => e,
-    };
     let mut bytes = Vec::new();
+    let named = |e: io::Error, held: usize| {
+        let e = match e.kind() {
+            io::ErrorKind::OutOfMemory => out_of_memory(held),
+            _ => e,
+        };
+        match compression {
+            Some(c) => io::Error::new(e.kind(), format!("{}: {e}", c.name())),
+            None => e,
+        }
+    };
     (&mut text)
         .take(BINARY_PROBE as u64)
         .read_to_end(&mut bytes)
-        .map_err(named)?;
+        .map_err(|e| named(e, 0))?;
     if is_binary(&bytes) {
         return Ok(Source::Binary {
             size: bytes.len() as u64,
@@ -336,12 +368,10 @@ fn read_from(
     }
     // One byte more than the limit tells a file over it, without holding more.
     let room = options.max_file_size.saturating_sub(bytes.len() as u64) + 1;
-    (&mut text)
-        .take(room)
-        .read_to_end(&mut bytes)
-        .map_err(named)?;
+    let read = (&mut text).take(room).read_to_end(&mut bytes);
+    read.map_err(|e| named(e, bytes.len()))?;
     if bytes.len() as u64 > options.max_file_size {
-        return Err(named(too_large(options.max_file_size)));
+        return Err(named(too_large(options.max_file_size), bytes.len()));
     }
     Ok(match decode(bytes, compression, jsonl, options) {
         Source::Text(text) => Source::Text(Text { rereadable, ..text }),

@@ -951,6 +951,37 @@ fn files_over_the_size_limit_are_errors_and_the_rest_is_read() {
     assert_eq!(run_in(dir.path(), &["--max-file-size", "5X", "."]).code, 2);
 }
 
+/// A file larger than the memory the process may take is no crash: under an address-space cap of
+/// 2 GB, a sparse 3 GiB file of zeros is skipped as binary from its first bytes (it was an abort
+/// when room for the whole file was asked first), and the rest is read.
+#[cfg(target_os = "linux")]
+#[test]
+fn a_file_larger_than_memory_allows_does_not_abort_the_run() {
+    let dir = tempdir();
+    write_tree(
+        dir.path(),
+        &[("a.txt", b"One line of text that is here.\n")],
+    );
+    std::fs::File::create(dir.path().join("zeros.txt"))
+        .unwrap()
+        .set_len(3 << 30)
+        .unwrap();
+    let output = std::process::Command::new("sh")
+        .args([
+            "-c",
+            "ulimit -v 2000000 && exec \"$0\" -q .",
+            env!("CARGO_BIN_EXE_dedup"),
+        ])
+        .current_dir(dir.path())
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let report: Value = serde_json::from_slice(&output.stdout).unwrap();
+    assert_eq!(report["summary"]["files_skipped"], 1);
+    assert_eq!(report["summary"]["files"], 1);
+}
+
 /// A paragraph of more than `settings.huge_paragraph` bytes is matched exactly only: two copies
 /// that differ in case, spacing and punctuation are one exact cluster, and a third with one word
 /// changed is no near copy of them.
