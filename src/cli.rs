@@ -3,6 +3,7 @@
 //! In: argv. Out: a [`Config`], or clap's error message and exit status 2 for bad arguments
 //! (including the checks across flags that clap cannot express).
 
+use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 
 use clap::builder::TypedValueParser;
@@ -11,7 +12,7 @@ use dedup::config::{
     Config, DEFAULT_BOILERPLATE_CAP, DEFAULT_MIN_SHARED_WORDS, DEFAULT_MIN_WORDS, DEFAULT_SHINGLE,
     DEFAULT_THRESHOLD, MIN_SEED_SHINGLE,
 };
-use dedup::output::{Format, OutputOptions};
+use dedup::output::{Format, OutputOptions, TextOptions};
 use dedup::read::{Encoding, ReadOptions, STDIN};
 use dedup::rules::Rules;
 use dedup::walk::WalkOptions;
@@ -39,9 +40,18 @@ pub struct Args {
     #[arg(short, long, value_name = "FILE", help_heading = "Output")]
     output: Option<PathBuf>,
 
-    /// Report format.
-    #[arg(long, value_enum, default_value_t = FormatArg::Json, help_heading = "Output")]
-    format: FormatArg,
+    /// Report format [default: text when stdout is a terminal and no -o is given, else json:
+    /// piped or redirected, the output is the JSON report, byte for byte].
+    #[arg(long, value_enum, help_heading = "Output")]
+    format: Option<FormatArg>,
+
+    /// Colours in the text format: `auto` on a terminal unless NO_COLOR is set.
+    #[arg(long, value_enum, default_value_t = ColorArg::Auto, value_name = "WHEN", help_heading = "Output")]
+    color: ColorArg,
+
+    /// Items shown per section in the text format.
+    #[arg(long, default_value_t = 10, value_name = "N", help_heading = "Output")]
+    limit: usize,
 
     /// Pretty-print the JSON (the default on a terminal).
     #[arg(long, help_heading = "Output")]
@@ -184,6 +194,20 @@ enum FormatArg {
     Jsonl,
     /// GitHub Actions annotations for every redundant copy.
     Github,
+    /// For a person: the summary and the largest clusters (near copies as word diffs), shared
+    /// text, passages and files, sized for a screen.
+    Text,
+}
+
+/// When to colour the text format.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum ColorArg {
+    /// On a terminal, unless the NO_COLOR environment variable is set and not empty.
+    Auto,
+    /// Always.
+    Always,
+    /// Never.
+    Never,
 }
 
 /// Fallback encodings, as named on the command line.
@@ -274,20 +298,52 @@ pub fn parse() -> Config {
 }
 
 impl Args {
+    /// The format asked for; without `--format`, text for a person at a terminal (stdout one,
+    /// no `-o`, no JSON flag), else the JSON report.
+    fn format(&self) -> Format {
+        match self.format {
+            Some(FormatArg::Json) => Format::Json,
+            Some(FormatArg::Jsonl) => Format::Jsonl,
+            Some(FormatArg::Github) => Format::Github,
+            Some(FormatArg::Text) => Format::Text,
+            None if self.output.is_none()
+                && !self.pretty
+                && !self.summary_only
+                && io::stdout().is_terminal() =>
+            {
+                Format::Text
+            }
+            None => Format::Json,
+        }
+    }
+
+    /// Whether the text format is coloured.
+    fn color(&self) -> bool {
+        match self.color {
+            ColorArg::Always => true,
+            ColorArg::Never => false,
+            ColorArg::Auto => {
+                io::stdout().is_terminal()
+                    && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        }
+    }
+
     fn into_config(self) -> Config {
+        let (format, color) = (self.format(), self.color());
         Config {
             inputs: self.paths,
             files_from: self.files_from,
             null_separated: self.null_separated,
             output: self.output,
             output_options: OutputOptions {
-                format: match self.format {
-                    FormatArg::Json => Format::Json,
-                    FormatArg::Jsonl => Format::Jsonl,
-                    FormatArg::Github => Format::Github,
-                },
+                format,
                 pretty: self.pretty,
                 summary_only: self.summary_only,
+                text: TextOptions {
+                    limit: self.limit,
+                    color,
+                },
             },
             rules: Rules {
                 fail_on_duplicates: self.fail_on_duplicates,

@@ -142,6 +142,29 @@ pub struct Report<'a> {
     pub warnings: Vec<Problem>,
     /// Paths that could not be read; the rest of the corpus is still reported.
     pub errors: Vec<Problem>,
+    /// The members' texts, for the formats that show them; not in the report.
+    #[serde(skip)]
+    pub texts: ParagraphTexts<'a>,
+}
+
+/// Reads paragraphs' original text again from their files, for the formats that show them.
+#[derive(Clone, Copy)]
+pub struct ParagraphTexts<'a>(&'a Corpus);
+
+impl ParagraphTexts<'_> {
+    /// The texts of the paragraphs `ids` (sorted by path, as report order is), each `None` when
+    /// it cannot be read again.
+    pub fn read(&self, ids: &[u32]) -> Vec<Option<String>> {
+        self.0
+            .reread_with(ids, |_, bytes| String::from_utf8_lossy(bytes).into_owned())
+            .0
+    }
+}
+
+impl std::fmt::Debug for ParagraphTexts<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ParagraphTexts")
+    }
 }
 
 /// Name and version of the tool.
@@ -351,6 +374,10 @@ pub struct Member<'a> {
     /// Verified Jaccard similarity to the representative (cluster members only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub similarity: Option<f64>,
+    /// The paragraph's index in the corpus, to read its text again ([`ParagraphTexts`]); not
+    /// in the report.
+    #[serde(skip)]
+    pub paragraph_id: u32,
     /// A redundant copy the baseline did not have (cluster members, only with `--baseline`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new: Option<bool>,
@@ -666,6 +693,7 @@ pub fn build<'a>(
         files,
         warnings,
         errors,
+        texts: ParagraphTexts(corpus),
     }
 }
 
@@ -674,6 +702,7 @@ fn member(corpus: &Corpus, id: u32, similarity: Option<f64>) -> Member<'_> {
     let p = &corpus.paragraphs[id as usize];
     let document = &corpus.documents[p.document as usize];
     Member {
+        paragraph_id: id,
         path: &corpus.files[p.file as usize].display,
         record: document.record,
         id: document.id.as_deref(),

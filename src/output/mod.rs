@@ -2,14 +2,15 @@
 //!
 //! In: the [`Report`] (rules checked) and the [`OutputOptions`]. Out: the report on stdout or in
 //! a file, in one of the formats, each in a file of its own: `json` (one document), `jsonl` (one
-//! object per line) and `github` (workflow commands, at most [`ANNOTATION_CAP`] annotations). A
-//! file destination is written through [`write_atomically`], so a reader never sees half a
-//! report.
+//! object per line), `github` (workflow commands, at most [`ANNOTATION_CAP`] annotations) and
+//! `text` (for a person at a terminal). A file destination is written through
+//! [`write_atomically`], so a reader never sees half a report.
 
 mod atomic;
 mod github;
 mod json;
 mod jsonl;
+mod text;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::Path;
@@ -19,6 +20,7 @@ use crate::report::Report;
 pub use atomic::write_atomically;
 
 pub use github::ANNOTATION_CAP;
+pub use text::TextOptions;
 
 /// The report formats.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -30,6 +32,8 @@ pub enum Format {
     Jsonl,
     /// GitHub Actions workflow commands.
     Github,
+    /// For a person: the largest findings of each kind, sized for a screen.
+    Text,
 }
 
 /// How to write the report.
@@ -41,6 +45,8 @@ pub struct OutputOptions {
     pub pretty: bool,
     /// JSON with the summary and files but no clusters, partial matches or passages.
     pub summary_only: bool,
+    /// What the text format shows.
+    pub text: TextOptions,
 }
 
 /// Writes the report to `output` (atomically) or to stdout when it is `None` or `-`.
@@ -71,5 +77,6 @@ fn write_format(
         Format::Json => json::write_compact(out, report),
         Format::Jsonl => jsonl::write(out, report),
         Format::Github => github::write(out, report),
+        Format::Text => text::write(out, report, options.text),
     }
 }

@@ -13,4 +13,5 @@ mod random;
 mod seeds;
 mod spelling;
 mod templates;
+mod text;
 mod util;
