@@ -33,7 +33,7 @@ The report goes to stdout (or -o FILE); messages and the summary line go to stde
 pub struct Args {
     /// Files and directories to read (directories recursively); `-` reads one document from
     /// stdin.
-    #[arg(required_unless_present = "files_from", value_name = "PATH")]
+    #[arg(required_unless_present_any = ["files_from", "generate"], value_name = "PATH")]
     paths: Vec<PathBuf>,
 
     /// Write the report to FILE (atomically: a temporary file renamed into place); `-` is stdout.
@@ -179,6 +179,10 @@ pub struct Args {
     #[arg(long, value_name = "FILE", help_heading = "CI rules")]
     write_baseline: Option<PathBuf>,
 
+    /// Print the man page (roff) or a shell's completion script to stdout, and exit.
+    #[arg(long, value_enum, value_name = "KIND")]
+    generate: Option<GenerateArg>,
+
     /// Worker threads (0: one per core; at most 1024). The report is the same for any number.
     #[arg(short = 'j', long, default_value_t = 0, value_name = "N", value_parser = parse_threads)]
     threads: usize,
@@ -197,6 +201,36 @@ enum FormatArg {
     /// For a person: the summary and the largest clusters (near copies as word diffs), shared
     /// text, passages and files, sized for a screen.
     Text,
+}
+
+/// What `--generate` prints.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum GenerateArg {
+    /// The man page, dedup.1.
+    Man,
+    /// Completions for bash.
+    CompleteBash,
+    /// Completions for zsh.
+    CompleteZsh,
+    /// Completions for fish.
+    CompleteFish,
+    /// Completions for PowerShell.
+    CompletePowershell,
+}
+
+/// Prints what `--generate` asks for on stdout.
+fn generate(kind: GenerateArg) -> io::Result<()> {
+    let mut command = Args::command();
+    let mut out = io::stdout().lock();
+    let shell = match kind {
+        GenerateArg::Man => return clap_mangen::Man::new(command).render(&mut out),
+        GenerateArg::CompleteBash => clap_complete::Shell::Bash,
+        GenerateArg::CompleteZsh => clap_complete::Shell::Zsh,
+        GenerateArg::CompleteFish => clap_complete::Shell::Fish,
+        GenerateArg::CompletePowershell => clap_complete::Shell::PowerShell,
+    };
+    clap_complete::generate(shell, &mut command, "dedup", &mut out);
+    Ok(())
 }
 
 /// When to colour the text format.
@@ -275,6 +309,16 @@ fn parse_threshold(s: &str) -> Result<f64, String> {
 pub fn parse() -> Config {
     // clap exits with status 2 on bad arguments, as our exit codes want.
     let args = Args::parse();
+    if let Some(kind) = args.generate {
+        let status = match generate(kind) {
+            Ok(()) => 0,
+            Err(e) => {
+                dedup::message(format_args!("cannot write the {kind:?} output: {e}"));
+                2
+            }
+        };
+        std::process::exit(status);
+    }
     if args.min_shared_words < args.shingle.max(MIN_SEED_SHINGLE) {
         Args::command()
             .error(

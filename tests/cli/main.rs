@@ -5,6 +5,7 @@
 mod ci;
 mod determinism;
 mod errors;
+mod generate;
 mod golden;
 mod inputs;
 mod oracle;
