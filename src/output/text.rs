@@ -12,7 +12,7 @@ use std::cmp::Reverse;
 use std::io::{self, Write};
 
 use crate::cluster::Kind;
-use crate::report::{ClusterReport, Member, Report};
+use crate::report::{ClusterReport, Member, PartialReport, Report, Section};
 use crate::walk;
 
 /// What the text view shows.
@@ -165,17 +165,10 @@ fn clusters(
     if all.is_empty() {
         return Ok(());
     }
-    // Largest first; of equal size, in report order.
-    let mut sizes: Vec<(usize, usize)> = all
-        .block_ranges()
-        .zip(all.blocks())
-        .flat_map(|(range, block)| range.zip(block.into_iter().map(|c| c.size)))
-        .collect();
-    sizes.sort_by_key(|&(i, size)| (Reverse(size), i));
-    let shown: Vec<ClusterReport<'_>> = sizes
-        .iter()
+    let shown: Vec<ClusterReport<'_>> = largest_first(all, |c| c.size)
+        .into_iter()
         .take(options.limit)
-        .map(|&(i, _)| all.get(i))
+        .map(|i| all.get(i))
         .collect();
     heading(
         out,
@@ -254,26 +247,13 @@ fn partial_matches(
     if all.is_empty() {
         return Ok(());
     }
-    let longest = |p: &crate::report::PartialReport<'_>| p.shared.iter().map(|s| s.words).max();
-    let mut order: Vec<(usize, u32)> = all
-        .block_ranges()
-        .zip(all.blocks())
-        .flat_map(|(range, block)| {
-            range.zip(
-                block
-                    .iter()
-                    .map(|p| longest(p).unwrap_or(0))
-                    .collect::<Vec<_>>(),
-            )
-        })
-        .collect();
-    order.sort_by_key(|&(i, words)| (Reverse(words), i));
+    let longest = |p: &PartialReport<'_>| p.shared.iter().map(|s| s.words).max();
     // The matches with the longest runs, grouped by the text they share: one entry for a
     // sentence and every place it is in.
-    let candidates: Vec<_> = order
-        .iter()
+    let candidates: Vec<_> = largest_first(all, longest)
+        .into_iter()
         .take(options.limit.saturating_mul(GROUP_SCAN))
-        .map(|&(i, _)| all.get(i))
+        .map(|i| all.get(i))
         .collect();
     let mut ids: Vec<u32> = candidates.iter().map(|p| p.a.paragraph_id).collect();
     ids.sort_unstable();
@@ -354,14 +334,7 @@ fn passages(
     if all.is_empty() {
         return Ok(());
     }
-    let mut order: Vec<(usize, u32)> = all
-        .block_ranges()
-        .zip(all.blocks())
-        .flat_map(|(range, block)| {
-            range.zip(block.iter().map(|p| p.paragraphs).collect::<Vec<_>>())
-        })
-        .collect();
-    order.sort_by_key(|&(i, paragraphs)| (Reverse(paragraphs), i));
+    let order = largest_first(all, |p| p.paragraphs);
     heading(
         out,
         style,
@@ -369,7 +342,7 @@ fn passages(
         order.len().min(options.limit),
         all.len(),
     )?;
-    for &(i, _) in order.iter().take(options.limit) {
+    for &i in order.iter().take(options.limit) {
         let p = all.get(i);
         writeln!(
             out,
@@ -430,6 +403,20 @@ fn problems(out: &mut dyn Write, report: &Report<'_>, style: Style) -> io::Resul
         )?;
     }
     Ok(())
+}
+
+/// The indices of a section's items by `key`, largest first; of equal keys, in report order.
+fn largest_first<T: Send, K: Ord>(section: &Section<'_, T>, key: impl Fn(&T) -> K) -> Vec<usize> {
+    let mut keyed: Vec<(Reverse<K>, usize)> = section
+        .block_ranges()
+        .zip(section.blocks())
+        .flat_map(|(range, block)| {
+            let keys: Vec<K> = block.iter().map(&key).collect();
+            keys.into_iter().map(Reverse).zip(range)
+        })
+        .collect();
+    keyed.sort_unstable();
+    keyed.into_iter().map(|(_, i)| i).collect()
 }
 
 /// `path:line`, or `path:record:line` for a JSON Lines record, escaped.
