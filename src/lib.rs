@@ -13,8 +13,8 @@
 //! - [`partial`] and [`passages`]: shared runs of words, copied runs of paragraphs, file overlaps;
 //! - [`report`]: everything found to the report; [`rules`]: baselines and CI rules;
 //!   [`output`]: the report in the format asked for; [`messages`]: what stderr shows;
-//! - [`pipeline`]: the phases in order, and when memory is freed; [`error`]: problems, errors and
-//!   the exit status.
+//! - [`pipeline`]: the phases in order, and when memory is freed; [`progress`]: the line on
+//!   stderr a person sees meanwhile; [`error`]: problems, errors and the exit status.
 //!
 //! [`run`] drives it for a [`Config`] and returns an [`Outcome`] whose [`Outcome::exit_status`] is
 //! the process's. Stages 2–5 run in parallel per file and stage 6 per band and per candidate
@@ -39,6 +39,7 @@ pub mod output;
 mod partial;
 mod passages;
 mod pipeline;
+mod progress;
 pub mod read;
 mod report;
 pub mod rules;

@@ -29,6 +29,7 @@ use crate::messages;
 use crate::output;
 use crate::partial::{self, Partials};
 use crate::passages::{self, Overlaps, Passage};
+use crate::progress::{Progress, Stage};
 use crate::read;
 use crate::report::{self, Found, Report};
 use crate::rules::{self, Baseline};
@@ -40,11 +41,13 @@ use crate::walk;
 pub fn run(config: &Config) -> Result<Outcome, Error> {
     let mut errors = Problems::default();
     let paths = inputs(config, &mut errors);
+    let mut progress = Progress::new(!config.quiet, paths.len());
     let fingerprinter = Fingerprinter::new(config.fingerprint_params());
     let scanner = Scanner {
         read: &config.read,
         normalize: config.normalize_options(),
         fingerprinter: &fingerprinter,
+        progress: &progress,
     };
     let Scan {
         corpus,
@@ -54,6 +57,7 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     } = scanner.scan(&paths);
     errors.extend(scan_errors.into_vec());
 
+    progress.stage(Stage::Matching);
     let matcher = Matcher {
         corpus: &corpus,
         fingerprinter: &fingerprinter,
@@ -65,6 +69,7 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     drop(fingerprints);
     drop(candidates.near);
     alloc::give_back_freed_memory();
+    progress.stage(Stage::SharedText);
     let (partials, passages, overlaps) =
         matcher.partials_and_passages(&matches, &clusters, candidates.partial, &mut errors);
 
@@ -75,7 +80,10 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
         passages: &passages,
         overlaps: &overlaps,
     };
+    progress.stage(Stage::Writing);
     let report = report(config, &corpus, &found, warnings, errors);
+    // The line is erased before anything else reaches stderr or the terminal.
+    progress.finish();
     finish(config, &corpus, &clusters, &report, paths.is_empty())?;
     Ok(Outcome {
         summary: report.summary,

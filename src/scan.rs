@@ -21,6 +21,7 @@ use crate::corpus::{Corpus, DocumentEntry, FileEntry, Paragraph};
 use crate::error::{Problem, Problems};
 use crate::fingerprint::{Claims, FileFingerprints, Fingerprinter, Fingerprints, HUGE_PARAGRAPH};
 use crate::normalize;
+use crate::progress::Progress;
 use crate::read::{self, ReadOptions};
 use crate::report::Skipped;
 use crate::segment::{self, Span};
@@ -54,6 +55,8 @@ pub struct Scanner<'a> {
     pub normalize: normalize::Options,
     /// How normalized paragraphs are fingerprinted.
     pub fingerprinter: &'a Fingerprinter,
+    /// Told of every file read.
+    pub progress: &'a Progress,
 }
 
 impl Scanner<'_> {
@@ -71,11 +74,13 @@ impl Scanner<'_> {
                 chunk
                     .par_iter()
                     .map(|entry| {
-                        if entry.special {
+                        let scanned = if entry.special {
                             Scanned::Special
                         } else {
                             self.scan_file(&entry.path, &claims)
-                        }
+                        };
+                        self.progress.file_read(scanned.size());
+                        scanned
                     })
                     .collect::<Vec<Scanned>>()
             };
@@ -254,6 +259,15 @@ enum Scanned {
 }
 
 impl Scanned {
+    /// The bytes read (decoded, for compressed files).
+    fn size(&self) -> u64 {
+        match self {
+            Scanned::Text(text) => text.size,
+            Scanned::Binary { size } => *size,
+            Scanned::Special | Scanned::Failed(_) => 0,
+        }
+    }
+
     /// Adds the file to the scan: its entry, documents, paragraphs and fingerprints, and its
     /// warnings and errors.
     fn merge_into(self, scan: &mut Scan, path: &Path, min_words: usize) {

@@ -1,5 +1,6 @@
 //! The text view for people: what it shows of the seeds, colour only when asked or on a
-//! terminal, JSON unchanged when piped, and the view itself in a real pseudo-terminal (`script`).
+//! terminal, JSON unchanged when piped; the view itself and the progress line in a real
+//! pseudo-terminal (`script`).
 
 use std::process::Command;
 
@@ -125,4 +126,51 @@ fn on_a_terminal_the_default_is_the_text_view() {
     let plain = in_terminal(true);
     assert!(plain.contains("Clusters, largest first"), "{plain}");
     assert!(!plain.contains("\x1b[1;36m"), "{plain}");
+}
+
+/// On a run longer than half a second, a progress line on stderr in a pseudo-terminal (the stage,
+/// files read), erased at the end; none when stderr is a file, or with `-q`; the report the same.
+#[test]
+fn progress_shows_on_a_terminal_and_nowhere_else() {
+    let dir = crate::util::tempdir();
+    std::fs::create_dir(dir.path().join("corpus")).unwrap();
+    let mut rng = crate::util::Rng::new(35);
+    for f in 0..3000 {
+        let words: Vec<String> = (0..1500)
+            .map(|_| crate::util::word('p', rng.below(20_000)))
+            .collect();
+        let text = words
+            .chunks(30)
+            .map(|c| c.join(" "))
+            .collect::<Vec<_>>()
+            .join("\n\n");
+        std::fs::write(dir.path().join(format!("corpus/{f:04}.txt")), text).unwrap();
+    }
+    let binary = dedup().get_program().to_string_lossy().into_owned();
+    let in_terminal = |command: String| {
+        let out = Command::new("script")
+            .args(["-qec", &command, "/dev/null"])
+            .current_dir(dir.path())
+            .output()
+            .expect("script (util-linux) runs");
+        assert!(out.status.success(), "{out:?}");
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    };
+    let shown = in_terminal(format!("{binary} -o a.json corpus"));
+    // The stage reached depends on the machine's speed; the files read are counted in all.
+    assert!(shown.contains("\r\x1b[2Kdedup: "), "{shown:?}");
+    assert!(shown.contains("/3000 files, "), "{shown:?}");
+    // Erased before the summary line.
+    assert!(shown.contains("\r\x1b[2Kdedup: 3000 files"), "{shown:?}");
+    let to_file = in_terminal(format!("{binary} -o b.json corpus 2>stderr.txt"));
+    assert!(!to_file.contains("files, "), "{to_file:?}");
+    let stderr = std::fs::read_to_string(dir.path().join("stderr.txt")).unwrap();
+    assert!(
+        !stderr.contains("reading") && !stderr.contains('\x1b'),
+        "{stderr:?}"
+    );
+    let quiet = in_terminal(format!("{binary} -q -o c.json corpus"));
+    assert!(quiet.is_empty(), "{quiet:?}");
+    let report = |name: &str| std::fs::read(dir.path().join(name)).unwrap();
+    assert!(report("a.json") == report("b.json") && report("a.json") == report("c.json"));
 }
