@@ -201,6 +201,9 @@ enum FormatArg {
     /// For a person: the summary and the largest clusters (near copies as word diffs), shared
     /// text, passages and files, sized for a screen.
     Text,
+    /// One self-contained HTML page (use with -o report.html): clusters with filters and side-by-side
+    /// diffs, shared text, passages, file overlaps.
+    Html,
 }
 
 /// What `--generate` prints.
@@ -350,6 +353,7 @@ impl Args {
             Some(FormatArg::Jsonl) => Format::Jsonl,
             Some(FormatArg::Github) => Format::Github,
             Some(FormatArg::Text) => Format::Text,
+            Some(FormatArg::Html) => Format::Html,
             None if self.output.is_none()
                 && !self.pretty
                 && !self.summary_only

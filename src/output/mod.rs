@@ -2,12 +2,13 @@
 //!
 //! In: the [`Report`] (rules checked) and the [`OutputOptions`]. Out: the report on stdout or in
 //! a file, in one of the formats, each in a file of its own: `json` (one document), `jsonl` (one
-//! object per line), `github` (workflow commands, at most [`ANNOTATION_CAP`] annotations) and
-//! `text` (for a person at a terminal). A file destination is written through
+//! object per line), `github` (workflow commands, at most [`ANNOTATION_CAP`] annotations),
+//! `text` (for a person at a terminal) and `html` (one page for a browser). A file destination is written through
 //! [`write_atomically`], so a reader never sees half a report.
 
 mod atomic;
 mod github;
+mod html;
 mod json;
 mod jsonl;
 mod text;
@@ -34,6 +35,8 @@ pub enum Format {
     Github,
     /// For a person: the largest findings of each kind, sized for a screen.
     Text,
+    /// One self-contained HTML page to explore the findings in a browser.
+    Html,
 }
 
 /// How to write the report.
@@ -78,5 +81,6 @@ fn write_format(
         Format::Jsonl => jsonl::write(out, report),
         Format::Github => github::write(out, report),
         Format::Text => text::write(out, report, options.text),
+        Format::Html => html::write(out, report),
     }
 }

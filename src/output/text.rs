@@ -247,45 +247,7 @@ fn partial_matches(
     if all.is_empty() {
         return Ok(());
     }
-    let longest = |p: &PartialReport<'_>| p.shared.iter().map(|s| s.words).max();
-    // The matches with the longest runs, grouped by the text they share: one entry for a
-    // sentence and every place it is in.
-    let candidates: Vec<_> = largest_first(all, longest)
-        .into_iter()
-        .take(options.limit.saturating_mul(GROUP_SCAN))
-        .map(|i| all.get(i))
-        .collect();
-    let mut ids: Vec<u32> = candidates.iter().map(|p| p.a.paragraph_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
-    let texts = report.texts.read(&ids);
-    let mut groups: Vec<(String, u32, Vec<String>)> = Vec::new();
-    for p in &candidates {
-        let Some(span) = p
-            .shared
-            .iter()
-            .max_by_key(|s| (s.words, Reverse(s.a_start)))
-        else {
-            continue;
-        };
-        let text = ids
-            .binary_search(&p.a.paragraph_id)
-            .ok()
-            .and_then(|i| texts[i].as_deref())
-            .and_then(|t| t.get(span.a_start - p.a.start..span.a_end - p.a.start))
-            .map(quote)
-            .unwrap_or_default();
-        let places = [place(&p.a), place(&p.b)];
-        if let Some(group) = groups.iter_mut().find(|g| g.0 == text) {
-            for place in places {
-                if !group.2.contains(&place) {
-                    group.2.push(place);
-                }
-            }
-        } else if groups.len() < options.limit {
-            groups.push((text, span.words, places.into()));
-        }
-    }
+    let (groups, scanned) = shared_groups(report, options.limit);
     writeln!(
         out,
         "\n{} {}",
@@ -293,16 +255,18 @@ fn partial_matches(
         style.dim(&format!(
             "({} texts shared by the {} partial matches with the longest runs, of {})",
             groups.len(),
-            candidates.len(),
+            scanned,
             all.len()
         ))
     )?;
-    for (text, words, places) in &groups {
-        writeln!(
-            out,
-            "     {words} words in {} places: \"{text}\"",
-            places.len()
-        )?;
+    for SharedGroup {
+        text,
+        words,
+        places,
+    } in &groups
+    {
+        let (count, text) = (places.len(), quote(text));
+        writeln!(out, "     {words} words in {count} places: \"{text}\"")?;
         let (listed, rest) = places.split_at(places.len().min(MEMBERS_SHOWN));
         let more = if rest.is_empty() {
             String::new()
@@ -405,8 +369,71 @@ fn problems(out: &mut dyn Write, report: &Report<'_>, style: Style) -> io::Resul
     Ok(())
 }
 
+/// A run of words shared by several paragraphs: its text (white space collapsed, escaped), its
+/// length and every place it is in (`path:line`).
+pub(super) struct SharedGroup {
+    pub(super) text: String,
+    pub(super) words: u32,
+    pub(super) places: Vec<String>,
+}
+
+/// At most `limit` texts shared by the partial matches with the longest runs (`limit` ×
+/// [`GROUP_SCAN`] of them read), grouped by the text of each match's longest run, longest first;
+/// and how many matches were read.
+pub(super) fn shared_groups(report: &Report<'_>, limit: usize) -> (Vec<SharedGroup>, usize) {
+    let all = &report.partial_matches;
+    let longest = |p: &PartialReport<'_>| p.shared.iter().map(|s| s.words).max();
+    let candidates: Vec<_> = largest_first(all, longest)
+        .into_iter()
+        .take(limit.saturating_mul(GROUP_SCAN))
+        .map(|i| all.get(i))
+        .collect();
+    let mut ids: Vec<u32> = candidates.iter().map(|p| p.a.paragraph_id).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let texts = report.texts.read(&ids);
+    let mut groups: Vec<SharedGroup> = Vec::new();
+    for p in &candidates {
+        let Some(span) = p
+            .shared
+            .iter()
+            .max_by_key(|s| (s.words, Reverse(s.a_start)))
+        else {
+            continue;
+        };
+        let text = ids
+            .binary_search(&p.a.paragraph_id)
+            .ok()
+            .and_then(|i| texts[i].as_deref())
+            .and_then(|t| t.get(span.a_start - p.a.start..span.a_end - p.a.start))
+            .map(|t| {
+                walk::escape_controls(&t.split_whitespace().collect::<Vec<_>>().join(" "))
+                    .into_owned()
+            })
+            .unwrap_or_default();
+        let places = [place(&p.a), place(&p.b)];
+        if let Some(group) = groups.iter_mut().find(|g| g.text == text) {
+            for place in places {
+                if !group.places.contains(&place) {
+                    group.places.push(place);
+                }
+            }
+        } else if groups.len() < limit {
+            groups.push(SharedGroup {
+                text,
+                words: span.words,
+                places: places.into(),
+            });
+        }
+    }
+    (groups, candidates.len())
+}
+
 /// The indices of a section's items by `key`, largest first; of equal keys, in report order.
-fn largest_first<T: Send, K: Ord>(section: &Section<'_, T>, key: impl Fn(&T) -> K) -> Vec<usize> {
+pub(super) fn largest_first<T: Send, K: Ord>(
+    section: &Section<'_, T>,
+    key: impl Fn(&T) -> K,
+) -> Vec<usize> {
     let mut keyed: Vec<(Reverse<K>, usize)> = section
         .block_ranges()
         .zip(section.blocks())
@@ -420,7 +447,7 @@ fn largest_first<T: Send, K: Ord>(section: &Section<'_, T>, key: impl Fn(&T) -> 
 }
 
 /// `path:line`, or `path:record:line` for a JSON Lines record, escaped.
-fn place(m: &Member<'_>) -> String {
+pub(super) fn place(m: &Member<'_>) -> String {
     let path = walk::escape_controls(m.path);
     match m.record {
         Some(record) => format!("{path}:{record}:{}", m.line),

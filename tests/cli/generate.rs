@@ -73,7 +73,10 @@ fn bash_completes_options_and_their_values() {
         String::from_utf8(out.stdout).unwrap().trim().to_owned()
     };
     assert_eq!(complete("dedup --form", 1), "--format");
-    assert_eq!(complete("dedup --format ''", 2), "json jsonl github text");
+    assert_eq!(
+        complete("dedup --format ''", 2),
+        "json jsonl github text html"
+    );
     assert_eq!(complete("dedup --color ''", 2), "auto always never");
 }
 

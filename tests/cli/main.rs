@@ -7,6 +7,7 @@ mod determinism;
 mod errors;
 mod generate;
 mod golden;
+mod html;
 mod inputs;
 mod oracle;
 mod partial;
