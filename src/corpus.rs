@@ -10,11 +10,24 @@ use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
+use serde::Serialize;
 
 use crate::error::Problem;
 use crate::read;
-use crate::report::Skipped;
 use crate::segment::Span;
+
+/// Paragraphs read again together (for the report's texts and shared spans).
+pub(crate) const REREAD_BLOCK: usize = 16 * 1024;
+
+/// Why a file was not read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Skipped {
+    /// A NUL byte in its first 8 KiB.
+    Binary,
+    /// Not a regular file: a FIFO, socket or device met inside a walked folder, never opened.
+    Special,
+}
 
 /// One file of the corpus.
 #[derive(Debug, Clone, Default)]

@@ -3,7 +3,7 @@
 //! In: failures met on the way (a file that cannot be read, a record that cannot be parsed, a
 //! report that cannot be written). Out: [`Problem`]s, collected once each in [`Problems`] and
 //! reported in `errors` or `warnings` while the run goes on; an [`Error`] that stops the run; and
-//! the [`ExitStatus`] of a finished run ([`Outcome`]).
+//! the [`ExitStatus`] of a finished run ([`crate::Outcome`]).
 
 use std::collections::HashSet;
 use std::fmt;
@@ -13,7 +13,6 @@ use std::process::ExitCode;
 
 use serde::Serialize;
 
-use crate::report::Summary;
 use crate::walk;
 
 /// A path and what went wrong with it; reported in `errors` or `warnings`.
@@ -166,28 +165,5 @@ impl From<ExitStatus> for ExitCode {
             ExitStatus::RuleBroken => 1,
             ExitStatus::Error => 2,
         })
-    }
-}
-
-/// How a run ended.
-#[derive(Debug)]
-pub struct Outcome {
-    /// The summary of the report as written.
-    pub summary: Summary,
-    /// The paths that could not be read, as in the report.
-    pub errors: Vec<Problem>,
-}
-
-impl Outcome {
-    /// [`ExitStatus::Error`] when any input could not be read (an error wins),
-    /// [`ExitStatus::RuleBroken`] when a CI rule was broken, else [`ExitStatus::Success`].
-    pub fn exit_status(&self) -> ExitStatus {
-        if !self.errors.is_empty() {
-            ExitStatus::Error
-        } else if !self.summary.violations.is_empty() {
-            ExitStatus::RuleBroken
-        } else {
-            ExitStatus::Success
-        }
     }
 }

@@ -51,8 +51,9 @@ pub mod walk;
 mod wire;
 
 pub use config::Config;
-pub use error::{Error, ExitStatus, Outcome, Problem};
+pub use error::{Error, ExitStatus, Problem};
 pub use messages::message;
+pub use pipeline::Outcome;
 
 /// What the micro-benchmarks and the example measure of the matcher's internals; not a stable
 /// interface.

@@ -22,7 +22,7 @@ use crate::alloc;
 use crate::cluster::{self, Cluster};
 use crate::config::Config;
 use crate::corpus::Corpus;
-use crate::error::{Error, Outcome, Problem, Problems, Written};
+use crate::error::{Error, ExitStatus, Problem, Problems, Written};
 use crate::fingerprint::{Fingerprinter, Fingerprints};
 use crate::matching::{self, FileCopies, Matches};
 use crate::messages;
@@ -31,11 +31,34 @@ use crate::partial::{self, Partials};
 use crate::passages::{self, Overlaps, Passage};
 use crate::progress::{Progress, Stage};
 use crate::read;
-use crate::report::{self, Found, Report};
+use crate::report::{self, Found, Report, Summary};
 use crate::rules::{self, Baseline};
 use crate::scan::{Scan, Scanner};
 use crate::sets::{self, Contents};
 use crate::walk;
+
+/// How a run ended.
+#[derive(Debug)]
+pub struct Outcome {
+    /// The summary of the report as written.
+    pub summary: Summary,
+    /// The paths that could not be read, as in the report.
+    pub errors: Vec<Problem>,
+}
+
+impl Outcome {
+    /// [`ExitStatus::Error`] when any input could not be read (an error wins),
+    /// [`ExitStatus::RuleBroken`] when a CI rule was broken, else [`ExitStatus::Success`].
+    pub fn exit_status(&self) -> ExitStatus {
+        if !self.errors.is_empty() {
+            ExitStatus::Error
+        } else if !self.summary.violations.is_empty() {
+            ExitStatus::RuleBroken
+        } else {
+            ExitStatus::Success
+        }
+    }
+}
 
 /// Runs the whole pipeline in the current thread pool and writes the report.
 pub fn run(config: &Config) -> Result<Outcome, Error> {

@@ -21,13 +21,13 @@ use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 
 use crate::cluster::{Cluster, ClusterId, Kind};
-use crate::corpus::{Corpus, Paragraph};
+use crate::corpus::{Corpus, Paragraph, REREAD_BLOCK, Skipped};
 use crate::error::{Problem, Problems};
 use crate::matching::Matches;
-use crate::partial::{Partials, spans};
+use crate::partial::Partials;
+use crate::partial::spans::{self, SharedSpan};
 use crate::passages::{Overlaps, Passage};
 use crate::read;
-use crate::rules::{BaselineMarks, Violation};
 
 /// What the matching stages found, for the report.
 #[derive(Debug, Clone, Copy)]
@@ -117,6 +117,54 @@ impl<T> std::fmt::Debug for Section<'_, T> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Section({} items)", self.len)
     }
+}
+
+/// A CI rule, named by the flag that sets it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Rule {
+    /// `--fail-on-duplicates`.
+    FailOnDuplicates,
+    /// `--max-duplicate-ratio`.
+    MaxDuplicateRatio,
+    /// `--max-file-duplicate-ratio`.
+    MaxFileDuplicateRatio,
+}
+
+/// A broken rule.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Violation {
+    /// The flag that set the rule, without dashes.
+    pub rule: Rule,
+    /// The limit given (0 for `fail-on-duplicates`).
+    pub limit: f64,
+    /// The value found.
+    pub actual: f64,
+    /// The file, for `max-file-duplicate-ratio`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<String>,
+}
+
+/// What a baseline says of one duplicate cluster.
+#[derive(Debug, Clone)]
+pub struct Marks {
+    /// Its id is not in the baseline.
+    pub new: bool,
+    /// Redundant copies the baseline did not have.
+    pub new_copies: usize,
+    /// For each member after the representative, whether it is a new copy.
+    pub new_members: Vec<bool>,
+}
+
+/// What a baseline says of a run's clusters, for the report.
+#[derive(Debug, Clone)]
+pub struct BaselineMarks {
+    /// By cluster, the marks of a duplicate cluster (`None` for a template cluster).
+    pub clusters: Vec<Option<Marks>>,
+    /// The new copies counted, all but the ratio.
+    pub summary: BaselineSummary,
+    /// By file, the bytes of its new copies.
+    pub new_bytes: Vec<u64>,
 }
 
 /// The whole report.
@@ -410,21 +458,6 @@ pub struct PartialReport<'a> {
     pub shared: Vec<SharedSpan>,
 }
 
-/// One shared run, as byte ranges in both files.
-#[derive(Debug, Clone, Copy, Serialize)]
-pub struct SharedSpan {
-    /// Start of the run in `a`'s file.
-    pub a_start: usize,
-    /// End of the run in `a`'s file (exclusive).
-    pub a_end: usize,
-    /// Start of the run in `b`'s file.
-    pub b_start: usize,
-    /// End of the run in `b`'s file (exclusive).
-    pub b_end: usize,
-    /// Normalized words in the run.
-    pub words: u32,
-}
-
 /// A copied run of consecutive paragraphs.
 #[derive(Debug, Serialize)]
 pub struct PassageReport<'a> {
@@ -487,16 +520,6 @@ pub struct FileReport {
     /// For a JSON Lines file, the number of records read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub records: Option<usize>,
-}
-
-/// Why a file was not read.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Skipped {
-    /// A NUL byte in its first 8 KiB.
-    Binary,
-    /// Not a regular file: a FIFO, socket or device met inside a walked folder, never opened.
-    Special,
 }
 
 /// `part / whole`, 0 when `whole` is 0.
@@ -715,9 +738,6 @@ fn member(corpus: &Corpus, id: u32, similarity: Option<f64>) -> Member<'_> {
         new: None,
     }
 }
-
-/// Paragraphs re-read together for the report.
-pub(crate) const REREAD_BLOCK: usize = 16 * 1024;
 
 /// The clusters' representative texts, in one buffer.
 struct Texts {

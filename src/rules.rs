@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::cluster::{Cluster, Kind};
 use crate::corpus::Corpus;
-use crate::report::{BaselineSummary, Report};
+use crate::report::{BaselineMarks, BaselineSummary, Marks, Report, Rule, Violation};
 
 /// The CI rules given on the command line.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
@@ -30,32 +30,6 @@ pub struct Rules {
     pub max_duplicate_ratio: Option<f64>,
     /// No single file's (new) duplicate ratio may exceed this.
     pub max_file_duplicate_ratio: Option<f64>,
-}
-
-/// A CI rule, named by the flag that sets it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum Rule {
-    /// `--fail-on-duplicates`.
-    FailOnDuplicates,
-    /// `--max-duplicate-ratio`.
-    MaxDuplicateRatio,
-    /// `--max-file-duplicate-ratio`.
-    MaxFileDuplicateRatio,
-}
-
-/// A broken rule.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct Violation {
-    /// The flag that set the rule, without dashes.
-    pub rule: Rule,
-    /// The limit given (0 for `fail-on-duplicates`).
-    pub limit: f64,
-    /// The value found.
-    pub actual: f64,
-    /// The file, for `max-file-duplicate-ratio`.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub path: Option<String>,
 }
 
 /// Accepted clusters: id → accepted size and the files its members were in.
@@ -138,28 +112,6 @@ impl Baseline {
 /// The printed path of paragraph `p`'s file.
 fn path_of(corpus: &Corpus, p: u32) -> &str {
     &corpus.files[corpus.paragraphs[p as usize].file as usize].display
-}
-
-/// What a baseline says of one duplicate cluster.
-#[derive(Debug, Clone)]
-pub struct Marks {
-    /// Its id is not in the baseline.
-    pub new: bool,
-    /// Redundant copies the baseline did not have.
-    pub new_copies: usize,
-    /// For each member after the representative, whether it is a new copy.
-    pub new_members: Vec<bool>,
-}
-
-/// What a baseline says of a run's clusters, for the report.
-#[derive(Debug, Clone)]
-pub struct BaselineMarks {
-    /// By cluster, the marks of a duplicate cluster (`None` for a template cluster).
-    pub clusters: Vec<Option<Marks>>,
-    /// The new copies counted, all but the ratio.
-    pub summary: BaselineSummary,
-    /// By file, the bytes of its new copies.
-    pub new_bytes: Vec<u64>,
 }
 
 /// Marks clusters and members new or known; counts the new copies overall and per file.

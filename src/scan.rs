@@ -17,13 +17,12 @@ use std::sync::Arc;
 
 use rayon::prelude::*;
 
-use crate::corpus::{Corpus, DocumentEntry, FileEntry, Paragraph};
+use crate::corpus::{Corpus, DocumentEntry, FileEntry, Paragraph, Skipped};
 use crate::error::{Problem, Problems};
 use crate::fingerprint::{Claims, FileFingerprints, Fingerprinter, Fingerprints, HUGE_PARAGRAPH};
 use crate::normalize;
 use crate::progress::Progress;
 use crate::read::{self, ReadOptions};
-use crate::report::Skipped;
 use crate::segment::{self, Span};
 use crate::walk;
 use crate::wire;

@@ -11,13 +11,28 @@
 //! boundaries do not depend on the normalization options.
 
 use rayon::prelude::*;
+use serde::Serialize;
 
 use super::{PartialLink, Partials};
-use crate::corpus::Corpus;
+use crate::corpus::{Corpus, REREAD_BLOCK};
 use crate::error::{Problem, Problems};
 use crate::matching::Matches;
 use crate::normalize::{Options, normalized};
-use crate::report::{REREAD_BLOCK, SharedSpan};
+
+/// One shared run, as byte ranges in both files.
+#[derive(Debug, Clone, Copy, Serialize)]
+pub struct SharedSpan {
+    /// Start of the run in `a`'s file.
+    pub a_start: usize,
+    /// End of the run in `a`'s file (exclusive).
+    pub a_end: usize,
+    /// Start of the run in `b`'s file.
+    pub b_start: usize,
+    /// End of the run in `b`'s file (exclusive).
+    pub b_end: usize,
+    /// Normalized words in the run.
+    pub words: u32,
+}
 
 /// Expanded into its copies, one partial link between two distinct texts lists at most this many
 /// paragraph pairs; the rest are counted in `summary.partial_matches_omitted`.
