@@ -44,16 +44,10 @@ pub fn outcome(report: &Report<'_>, quiet: bool) {
     }
     if !quiet {
         message(format_args!(
-            "{} files, {} paragraphs: {} clusters ({} exact, {} near, {} template), \
-             {} redundant copies, {:.1}% of paragraph bytes duplicated",
+            "{} files, {} paragraphs: {}",
             s.files,
             s.paragraphs,
-            s.clusters,
-            s.exact_clusters,
-            s.near_clusters,
-            s.template_clusters,
-            s.duplicate_paragraphs,
-            s.duplicate_ratio * 100.0
+            s.clusters_line()
         ));
     }
 }

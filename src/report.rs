@@ -360,6 +360,23 @@ pub struct Summary {
     pub violations: Vec<Violation>,
 }
 
+impl Summary {
+    /// `N clusters (E exact, N near, T template), R redundant copies, P% of paragraph bytes
+    /// duplicated`: the counts a person reads first, on stderr and in the text view.
+    pub fn clusters_line(&self) -> String {
+        format!(
+            "{} clusters ({} exact, {} near, {} template), {} redundant copies, {:.1}% of \
+             paragraph bytes duplicated",
+            self.clusters,
+            self.exact_clusters,
+            self.near_clusters,
+            self.template_clusters,
+            self.duplicate_paragraphs,
+            self.duplicate_ratio * 100.0
+        )
+    }
+}
+
 /// Duplicates counted against a baseline.
 #[derive(Debug, Default, Clone, Serialize)]
 pub struct BaselineSummary {

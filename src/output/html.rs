@@ -50,7 +50,7 @@ fn data(report: &Report<'_>) -> Value {
     let all = &report.clusters;
     let order = largest_first(all, |c| c.size);
     // The texts of the members shown side by side, read again together, in path order.
-    let mut clusters: Vec<_> = order.iter().map(|&i| all.get(i)).collect();
+    let clusters: Vec<_> = order.iter().map(|&i| all.get(i)).collect();
     let mut ids: Vec<u32> = clusters
         .iter()
         .flat_map(|c| {
@@ -65,7 +65,7 @@ fn data(report: &Report<'_>) -> Value {
     let texts = report.texts.read(&ids);
     let text_of = |id: u32| ids.binary_search(&id).ok().and_then(|i| texts[i].clone());
     let clusters: Vec<Value> = clusters
-        .drain(..)
+        .into_iter()
         .map(|c| {
             let members: Vec<Value> = c
                 .members

@@ -120,17 +120,7 @@ fn summary(out: &mut dyn Write, report: &Report<'_>, style: Style) -> io::Result
         s.paragraphs,
         s.bytes
     )?;
-    writeln!(
-        out,
-        "  {} clusters ({} exact, {} near, {} template): {} redundant copies, {:.1}% of paragraph \
-         bytes duplicated",
-        s.clusters,
-        s.exact_clusters,
-        s.near_clusters,
-        s.template_clusters,
-        s.duplicate_paragraphs,
-        s.duplicate_ratio * 100.0
-    )?;
+    writeln!(out, "  {}", s.clusters_line())?;
     writeln!(
         out,
         "  {} partial matches, {} copied passages",
