@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 
 use clap::builder::TypedValueParser;
 use clap::{CommandFactory, Parser};
+use dedup::apply::{ApplyOptions, Copies, Keep};
 use dedup::config::{
     Config, DEFAULT_BOILERPLATE_CAP, DEFAULT_MIN_SHARED_WORDS, DEFAULT_MIN_WORDS, DEFAULT_SHINGLE,
     DEFAULT_THRESHOLD, MIN_SEED_SHINGLE,
@@ -29,8 +30,18 @@ The report goes to stdout (or -o FILE); messages and the summary line go to stde
 /// Find exact, near-duplicate and templated paragraphs in a corpus and write one JSON cluster
 /// report.
 #[derive(Debug, Parser)]
-#[command(name = "dedup", version, after_help = AFTER_HELP)]
+#[command(
+    name = "dedup",
+    version,
+    after_help = AFTER_HELP,
+    args_conflicts_with_subcommands = true,
+    disable_help_subcommand = true,
+    subcommand_negates_reqs = true
+)]
 pub struct Args {
+    #[command(subcommand)]
+    command: Option<Command>,
+
     /// Files and directories to read (directories recursively); `-` reads one document from
     /// stdin.
     #[arg(required_unless_present_any = ["files_from", "generate"], value_name = "PATH")]
@@ -188,6 +199,89 @@ pub struct Args {
     threads: usize,
 }
 
+/// The subcommands; `dedup PATH...` itself finds the copies.
+#[derive(Debug, clap::Subcommand)]
+enum Command {
+    /// Write the corpus without the redundant copies a report found: `dedup corpus/ -o r.json`,
+    /// look at it, then `dedup apply r.json --out clean/`.
+    #[command(after_help = APPLY_AFTER_HELP)]
+    Apply(ApplyArgs),
+}
+
+const APPLY_AFTER_HELP: &str = "\
+Run it from the folder dedup ran in: the report's paths are as reached from there. Every file of
+the report is written below DIR as it sits below the folder the inputs share, with every other
+byte as it was. DIR/dedup-removed.jsonl lists each paragraph removed (path, record, lines, bytes,
+cluster, the member kept). A file changed since the report was written is refused by name.
+
+Exit status:
+  0  every file was written (or, with --dry-run, could be)
+  2  an error: a file refused or unreadable (the others are still written), a bad report or DIR";
+
+/// `dedup apply`'s arguments.
+#[derive(Debug, clap::Args)]
+struct ApplyArgs {
+    /// The report `dedup` wrote (JSON or JSON Lines); `-` reads it from stdin.
+    #[arg(value_name = "REPORT")]
+    report: PathBuf,
+
+    /// The folder to write the deduplicated corpus to: new or empty, not inside an input.
+    #[arg(long, value_name = "DIR", required_unless_present = "dry_run")]
+    out: Option<PathBuf>,
+
+    /// Which copies go: `near` removes exact and near copies, `exact` exact copies only.
+    #[arg(long, value_enum, default_value_t = DropArg::Near, value_name = "KIND")]
+    drop: DropArg,
+
+    /// Which member of a cluster stays: `first` (the representative, the earliest copy) or
+    /// `longest` (the most complete version).
+    #[arg(long, value_enum, default_value_t = KeepArg::First, value_name = "WHICH")]
+    keep: KeepArg,
+
+    /// Print the list of removals on stdout (the lines of dedup-removed.jsonl) and write
+    /// nothing.
+    #[arg(long)]
+    dry_run: bool,
+
+    /// Keep a JSON Lines record whose text is left empty (by default it is dropped).
+    #[arg(long)]
+    keep_empty_records: bool,
+
+    /// No summary line on stderr; errors are still printed.
+    #[arg(short, long)]
+    quiet: bool,
+
+    /// Worker threads (0: one per core; at most 1024).
+    #[arg(short = 'j', long, default_value_t = 0, value_name = "N", value_parser = parse_threads)]
+    threads: usize,
+}
+
+/// `--drop`'s values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum DropArg {
+    /// Exact and near copies.
+    Near,
+    /// Exact copies only.
+    Exact,
+}
+
+/// `--keep`'s values.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum KeepArg {
+    /// The representative: the first member in report order.
+    First,
+    /// The member with the most bytes (the first of those).
+    Longest,
+}
+
+/// What the command line asks for.
+pub enum Job {
+    /// Find the copies: `dedup PATH...`.
+    Find(Box<Config>),
+    /// Write the corpus without them: `dedup apply`.
+    Apply(ApplyOptions),
+}
+
 /// The report formats, as named on the command line.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum FormatArg {
@@ -307,11 +401,29 @@ fn parse_threshold(s: &str) -> Result<f64, String> {
     }
 }
 
-/// The checked arguments as a [`Config`]; exits with status 2 and clap's message when they are
+/// The checked arguments as a [`Job`]; exits with status 2 and clap's message when they are
 /// bad.
-pub fn parse() -> Config {
+pub fn parse() -> Job {
     // clap exits with status 2 on bad arguments, as our exit codes want.
-    let args = Args::parse();
+    let mut args = Args::parse();
+    if let Some(Command::Apply(apply)) = args.command.take() {
+        return Job::Apply(ApplyOptions {
+            report: apply.report,
+            out: apply.out,
+            copies: match apply.drop {
+                DropArg::Near => Copies::ExactAndNear,
+                DropArg::Exact => Copies::Exact,
+            },
+            keep: match apply.keep {
+                KeepArg::First => Keep::First,
+                KeepArg::Longest => Keep::Longest,
+            },
+            dry_run: apply.dry_run,
+            keep_empty_records: apply.keep_empty_records,
+            threads: apply.threads,
+            quiet: apply.quiet,
+        });
+    }
     if let Some(kind) = args.generate {
         let status = match generate(kind) {
             Ok(()) => 0,
@@ -341,7 +453,7 @@ pub fn parse() -> Config {
             )
             .exit();
     }
-    args.into_config()
+    Job::Find(Box::new(args.into_config()))
 }
 
 impl Args {

@@ -115,6 +115,9 @@ pub enum Error {
         /// Why.
         error: io::Error,
     },
+    /// `dedup apply` cannot start: the report cannot be read or used, or the output folder cannot
+    /// be (the message says which, naming it).
+    Apply(String),
 }
 
 impl fmt::Display for Error {
@@ -134,6 +137,7 @@ impl fmt::Display for Error {
                     None => write!(f, "cannot write {what}: {error}"),
                 }
             }
+            Error::Apply(message) => write!(f, "apply: {message}"),
         }
     }
 }
@@ -143,6 +147,7 @@ impl std::error::Error for Error {
         match self {
             Error::Threads(e) => Some(e),
             Error::Output { error, .. } => Some(error),
+            Error::Apply(_) => None,
         }
     }
 }

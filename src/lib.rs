@@ -27,6 +27,7 @@
 #![allow(rustdoc::private_intra_doc_links)]
 
 mod alloc;
+pub mod apply;
 mod cluster;
 pub mod config;
 mod corpus;

@@ -1,4 +1,5 @@
-//! The `dedup` command: parses the arguments, runs the pipeline, maps the outcome to an exit status.
+//! The `dedup` command: parses the arguments, runs the pipeline (or `dedup apply`), maps the
+//! outcome to an exit status.
 
 mod cli;
 
@@ -8,14 +9,18 @@ use dedup::ExitStatus;
 use dedup::message;
 
 fn main() -> ExitCode {
-    let config = cli::parse();
-    dedup::tune_allocator();
-    let status = match dedup::run(&config) {
-        Ok(outcome) => outcome.exit_status(),
-        Err(e) => {
-            message(format_args!("{e}"));
-            ExitStatus::Error
+    let outcome = match cli::parse() {
+        cli::Job::Find(config) => {
+            dedup::tune_allocator();
+            dedup::run(&config).map(|outcome| outcome.exit_status())
+        }
+        cli::Job::Apply(options) => {
+            dedup::apply::run(&options).map(|applied| applied.exit_status())
         }
     };
+    let status = outcome.unwrap_or_else(|e| {
+        message(format_args!("{e}"));
+        ExitStatus::Error
+    });
     status.into()
 }

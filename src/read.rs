@@ -23,8 +23,8 @@ use std::fmt;
 use std::io::{self, BufRead, BufReader, Read};
 use std::path::Path;
 
-use serde::Serialize;
 use serde::de::{self, DeserializeSeed, IgnoredAny, MapAccess, Visitor};
+use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::xxh3_64;
 
 /// How much of a file is searched for a NUL byte to call it binary.
@@ -38,7 +38,7 @@ const ZSTD_MAGIC: &[u8] = b"\x28\xB5\x2F\xFD";
 pub const STDIN: &str = "-";
 
 /// How to read bytes that are not UTF-8; serialized as in the report's settings.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub enum Encoding {
     /// Invalid bytes become U+FFFD (with a warning for the file).
     #[default]
@@ -89,7 +89,7 @@ fn too_large(max: u64) -> io::Error {
 }
 
 /// A compression format; serialized by its name in the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
     /// gzip (RFC 1952).
@@ -117,7 +117,7 @@ impl Compression {
 }
 
 /// How the bytes of a text were decoded; serialized by its name in the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Decoding {
     /// UTF-8 as it was (possibly with U+FFFD for invalid bytes).
     #[serde(rename = "utf-8")]

@@ -537,6 +537,13 @@ pub struct FileReport {
     /// For a JSON Lines file, the number of records read.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub records: Option<usize>,
+    /// Bytes of its text as read (decompressed and decoded), for `dedup apply` to tell that the
+    /// file is unchanged; not for a skipped file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_bytes: Option<u64>,
+    /// xxh3-64 of that text, 16 hex digits; with `text_bytes`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub text_hash: Option<String>,
 }
 
 /// `part / whole`, 0 when `whole` is 0.
@@ -714,6 +721,8 @@ pub fn build<'a>(
                 compression: f.compression,
                 encoding: f.decoding.filter(|&d| d != read::Decoding::Utf8),
                 records: f.records,
+                text_bytes: f.skipped.is_none().then_some(f.size),
+                text_hash: f.skipped.is_none().then(|| format!("{:016x}", f.hash)),
             }
         })
         .collect();

@@ -7,7 +7,8 @@
 //! [`Problem`] for every path that could not be walked.
 //!
 //! `-` stands for stdin and is passed through as it is. Directories are walked recursively.
-//! Hidden entries (a name starting with `.`) are skipped unless asked for; a path given
+//! Hidden entries (a name starting with `.`) are skipped unless asked for, and so is the list
+//! of removals `dedup apply` writes ([`REMOVALS_LIST`]), which is not corpus text; a path given
 //! explicitly is always used, and read even when it is not a regular file (a FIFO such as
 //! `<(zcat a.gz)`, `/dev/stdin`). Inside a folder nothing but folders is opened: a file's type
 //! comes from its directory entry, so a FIFO without a writer cannot block the walk. Symbolic
@@ -39,6 +40,10 @@ pub struct WalkOptions {
     /// Follow symbolic links.
     pub follow: bool,
 }
+
+/// The file `dedup apply` lists its removals in, at the top of the corpus it writes; never read
+/// inside a folder, so that running `dedup` on that corpus reads the corpus only.
+pub const REMOVALS_LIST: &str = "dedup-removed.jsonl";
 
 fn is_hidden(name: &std::ffi::OsStr) -> bool {
     name.as_encoded_bytes().first() == Some(&b'.')
@@ -155,7 +160,9 @@ pub fn walk(inputs: &[PathBuf], options: &WalkOptions) -> (Vec<Entry>, Vec<Probl
             .sort_by_file_name()
             .into_iter()
             .filter_entry(|entry| {
-                entry.depth() == 0 || options.hidden || !is_hidden(entry.file_name())
+                entry.depth() == 0
+                    || (options.hidden || !is_hidden(entry.file_name()))
+                        && entry.file_name() != REMOVALS_LIST
             });
         for entry in walker {
             match entry {

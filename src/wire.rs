@@ -11,7 +11,8 @@
 //! What is markup:
 //! - a leading dateline: `CITY (Reuters) -`, `CITY, Country (AFP) -`, `AP -`, `Reuters -`,
 //!   `CITY -`, `CITY:`, `CITY, March 16 -` (a first word of capitals, at most [`DATELINE_WORDS`]
-//!   words before the dash or colon);
+//!   words before the dash or colon, and a sentence after it: an all-capitals headline such as
+//!   `BONUS WHEAT FLOUR FOR NORTH YEMEN -- USDA` has no dateline);
 //! - a trailing credit in parentheses: `(Reporting by …; Editing by …)`, `(Writing by …)`,
 //!   `(AFP Photo)`, `(Reuters)`;
 //! - tags, raw (`<a href=…>`) or escaped (`&lt;A HREF=…&gt;`), with the text of an anchor (a
@@ -72,7 +73,11 @@ pub struct Content {
 /// The tokens of `bytes` that are not markup, and its dateline's figures; `None` when every token
 /// is content.
 pub fn content(bytes: &[u8], tokens: &Tokens) -> Option<Content> {
-    let dateline_end = dateline(bytes).unwrap_or(0);
+    // What follows a dateline is a sentence: an all-capitals headline that ends `-- USDA` has
+    // none, and stripping its "dateline" would leave only the source.
+    let dateline_end = dateline(bytes)
+        .filter(|&end| crate::utf8::chars(&bytes[end..]).any(|(_, c, _)| c.is_lowercase()))
+        .unwrap_or(0);
     let markup = markup(bytes, dateline_end);
     if markup.is_empty() {
         return None;
@@ -373,6 +378,9 @@ mod tests {
             "A - the first letter",
             "Prices rose. Traders said - later - that",
             "NOTE: Share adjusted for 10 pct stock dividend",
+            "BONUS WHEAT FLOUR FOR NORTH YEMEN -- USDA",
+            "ST LOUIS HOGS UP 1.00/1.25 DLR - USDA",
+            "AP - SONY SHOWS SMALLER PLAYSTATION",
         ] {
             let tokens = normalize(text.as_bytes(), Options::default());
             let kept = content_of(text);

@@ -2,6 +2,7 @@
 //!
 //! One test binary instead of one per file: the crate is linked once.
 
+mod apply;
 mod ci;
 mod determinism;
 mod errors;
