@@ -130,6 +130,17 @@ pub struct Args {
     #[arg(long, help_heading = "Input")]
     follow: bool,
 
+    /// Reference text (repeatable): read and matched, but holding no redundant copies. A copy of
+    /// it in the inputs is the copy, the earliest reference copy the original; clusters of
+    /// reference text only are not reported, and the ratios and rules count the inputs only.
+    #[arg(
+        long,
+        value_name = "PATH",
+        help_heading = "Input",
+        conflicts_with = "baseline"
+    )]
+    reference: Vec<PathBuf>,
+
     /// Also read the paths listed in FILE, one per line (`-`: stdin).
     #[arg(long, value_name = "FILE", help_heading = "Input")]
     files_from: Option<PathBuf>,
@@ -493,6 +504,7 @@ impl Args {
         let (format, color) = (self.format(), self.color());
         Config {
             inputs: self.paths,
+            references: self.reference,
             files_from: self.files_from,
             null_separated: self.null_separated,
             output: self.output,

@@ -36,6 +36,9 @@ pub const DEFAULT_BOILERPLATE_CAP: usize = 20;
 pub struct Config {
     /// Files and directories to read; `-` is stdin.
     pub inputs: Vec<PathBuf>,
+    /// Reference files and directories (`--reference`): read and matched, holding no redundant
+    /// copies; a copy of reference text in the inputs is the copy.
+    pub references: Vec<PathBuf>,
     /// A file listing more paths to read (`-`: stdin).
     pub files_from: Option<PathBuf>,
     /// The path list is separated by NUL bytes instead of newlines.
@@ -82,6 +85,7 @@ impl Default for Config {
     fn default() -> Self {
         Config {
             inputs: Vec::new(),
+            references: Vec::new(),
             files_from: None,
             null_separated: false,
             output: None,
@@ -161,10 +165,7 @@ impl Config {
     /// The PATH arguments as displayed, sorted and each once: the report does not depend on
     /// their order.
     fn sorted_inputs(&self) -> Vec<String> {
-        let mut inputs: Vec<String> = self.inputs.iter().map(|p| walk::display_path(p)).collect();
-        inputs.sort_unstable();
-        inputs.dedup();
-        inputs
+        sorted_paths(&self.inputs)
     }
 
     /// The report's `settings` block: every effective parameter.
@@ -172,6 +173,7 @@ impl Config {
         let (bands, rows) = self.banding();
         Settings {
             inputs: self.sorted_inputs(),
+            references: sorted_paths(&self.references),
             shingle: self.shingle,
             threshold: self.threshold,
             min_coverage: MIN_COVERAGE,
@@ -214,4 +216,12 @@ impl Config {
             max_file_size: self.read.max_file_size,
         }
     }
+}
+
+/// Paths as displayed, sorted and each once.
+fn sorted_paths(paths: &[PathBuf]) -> Vec<String> {
+    let mut shown: Vec<String> = paths.iter().map(|p| walk::display_path(p)).collect();
+    shown.sort_unstable();
+    shown.dedup();
+    shown
 }

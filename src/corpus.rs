@@ -50,6 +50,8 @@ pub struct FileEntry {
     pub records: Option<usize>,
     /// The text of stdin or a pipe, which cannot be read twice.
     pub kept: Option<Arc<read::Text>>,
+    /// Reference text (`--reference`): matched, never a redundant copy.
+    pub reference: bool,
 }
 
 /// One document: a whole text file or one JSON Lines record.
@@ -105,8 +107,8 @@ pub struct Corpus {
     pub documents: Vec<DocumentEntry>,
     /// Paragraphs of all files; a paragraph's id is its index here.
     pub paragraphs: Vec<Paragraph>,
-    /// Paragraphs under `min_words`.
-    pub short_paragraphs: usize,
+    /// Paragraphs under `min_words`: of the inputs, then of the reference.
+    pub short_paragraphs: [usize; 2],
     /// The text of the last file read again, kept for the next call: ids come in blocks in path
     /// order, so a large file spans many blocks and is read once instead of once a block.
     reread_cache: Mutex<Option<(u32, Arc<read::Text>)>>,

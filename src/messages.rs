@@ -43,8 +43,14 @@ pub fn outcome(report: &Report<'_>, quiet: bool) {
         message(format_args!("{line}"));
     }
     if !quiet {
+        let against = s.reference.as_ref().map_or(String::new(), |r| {
+            format!(
+                " (against {} reference files, {} paragraphs)",
+                r.files, r.paragraphs
+            )
+        });
         message(format_args!(
-            "{} files, {} paragraphs: {}",
+            "{} files, {} paragraphs{against}: {}",
             s.files,
             s.paragraphs,
             s.clusters_line()

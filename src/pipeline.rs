@@ -135,7 +135,23 @@ fn inputs(config: &Config, errors: &mut Problems) -> Vec<walk::Entry> {
     }
     let (paths, walk_errors) = walk::walk(&inputs, &config.walk);
     errors.extend(walk_errors);
-    paths
+    if config.references.is_empty() {
+        return paths;
+    }
+    // Reference files come first, so that in every order (paragraph ids, clusters, members) the
+    // earliest copy is the earliest reference copy; a file both named as input and reached as
+    // reference is reference.
+    let (mut references, walk_errors) = walk::walk(&config.references, &config.walk);
+    errors.extend(walk_errors);
+    let held: std::collections::HashSet<&Path> =
+        references.iter().map(|e| e.path.as_path()).collect();
+    let paths: Vec<walk::Entry> = paths
+        .into_iter()
+        .filter(|e| !held.contains(e.path.as_path()))
+        .collect();
+    references.iter_mut().for_each(|e| e.reference = true);
+    references.extend(paths);
+    references
 }
 
 /// What the matching phases share.

@@ -21,7 +21,7 @@ use serde::ser::SerializeSeq;
 use serde::{Serialize, Serializer};
 
 use crate::cluster::{Cluster, ClusterId, Kind};
-use crate::corpus::{Corpus, Paragraph, REREAD_BLOCK, Skipped};
+use crate::corpus::{Corpus, REREAD_BLOCK, Skipped};
 use crate::error::{Problem, Problems};
 use crate::matching::Matches;
 use crate::partial::Partials;
@@ -229,6 +229,9 @@ pub struct Tool {
 pub struct Settings {
     /// The PATH arguments as given.
     pub inputs: Vec<String>,
+    /// The `--reference` paths, sorted (only when given).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub references: Vec<String>,
     /// Words per shingle.
     pub shingle: usize,
     /// Jaccard threshold for near duplicates and templates.
@@ -356,6 +359,9 @@ pub struct Summary {
     /// What is new against the baseline (only with `--baseline`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub baseline: Option<BaselineSummary>,
+    /// The reference text read (only with `--reference`); the counts above are of the inputs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<ReferenceSummary>,
     /// The CI rules broken; empty when none was broken or none was given.
     pub violations: Vec<Violation>,
 }
@@ -375,6 +381,19 @@ impl Summary {
             self.duplicate_ratio * 100.0
         )
     }
+}
+
+/// The reference text of a run with `--reference`.
+#[derive(Debug, Default, Clone, Serialize)]
+pub struct ReferenceSummary {
+    /// Reference files read.
+    pub files: usize,
+    /// Their paragraphs.
+    pub paragraphs: usize,
+    /// Those paragraphs' bytes.
+    pub bytes: u64,
+    /// Clusters of reference paragraphs only, not listed.
+    pub clusters_not_listed: usize,
 }
 
 /// Duplicates counted against a baseline.
@@ -446,6 +465,9 @@ pub struct Member<'a> {
     /// A redundant copy the baseline did not have (cluster members, only with `--baseline`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub new: Option<bool>,
+    /// Reference text (`--reference`): never a redundant copy.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reference: bool,
 }
 
 impl Member<'_> {
@@ -544,6 +566,9 @@ pub struct FileReport {
     /// xxh3-64 of that text, 16 hex digits; with `text_bytes`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub text_hash: Option<String>,
+    /// Reference text (`--reference`): its paragraphs are never redundant copies.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub reference: bool,
 }
 
 /// `part / whole`, 0 when `whole` is 0.
@@ -578,24 +603,64 @@ pub fn build<'a>(
     errors.extend(span_errors);
     let errors = errors.into_vec();
 
+    // With `--reference`, what holds reference text only is not listed, and what is counted
+    // is the inputs'.
+    let is_reference = |p: u32| corpus.files[corpus.paragraphs[p as usize].file as usize].reference;
+    let listed_clusters: Vec<usize> = (0..clusters.len())
+        .filter(|&i| !clusters[i].members.iter().all(|&(p, _)| is_reference(p)))
+        .collect();
+    let listed_partials: Vec<usize> = (0..partial_spans.pairs.len())
+        .filter(|&i| {
+            let pair = &partial_spans.pairs[i];
+            !(is_reference(pair.p) && is_reference(pair.q))
+        })
+        .collect();
+    let listed_passages: Vec<usize> = (0..found.passages.len())
+        .filter(|&i| !(is_reference(found.passages[i].a) && is_reference(found.passages[i].b)))
+        .collect();
+    // (files read, paragraphs, bytes) of the inputs, then of the reference.
+    let mut counts = [(0usize, 0usize, 0u64); 2];
+    for f in corpus.files.iter().filter(|f| f.skipped.is_none()) {
+        counts[usize::from(f.reference)].0 += 1;
+    }
+    for p in &corpus.paragraphs {
+        let c = &mut counts[usize::from(corpus.files[p.file as usize].reference)];
+        c.1 += 1;
+        c.2 += p.len();
+    }
+    let [
+        (files, paragraphs, bytes),
+        (reference_files, reference_paragraphs, reference_bytes),
+    ] = counts;
+    let reference = corpus
+        .files
+        .iter()
+        .any(|f| f.reference)
+        .then(|| ReferenceSummary {
+            files: reference_files,
+            paragraphs: reference_paragraphs,
+            bytes: reference_bytes,
+            clusters_not_listed: clusters.len() - listed_clusters.len(),
+        });
     let mut summary = Summary {
-        files: corpus.files.iter().filter(|f| f.skipped.is_none()).count(),
+        files,
         files_skipped: corpus.files.iter().filter(|f| f.skipped.is_some()).count(),
-        paragraphs: corpus.paragraphs.len(),
-        bytes: corpus.paragraphs.iter().map(Paragraph::len).sum(),
-        short_paragraphs: corpus.short_paragraphs,
-        clusters: clusters.len(),
-        partial_matches: partial_spans.pairs.len(),
+        paragraphs,
+        bytes,
+        short_paragraphs: corpus.short_paragraphs[0],
+        clusters: listed_clusters.len(),
+        partial_matches: listed_partials.len(),
         partial_matches_omitted,
-        passages: found.passages.len(),
+        passages: listed_passages.len(),
         candidate_pairs: found.matches.candidate_pairs,
         oversized_buckets: found.matches.oversized_buckets,
         boilerplate_fingerprints: found.partials.boilerplate_fingerprints,
         warnings: warnings.len(),
+        reference,
         ..Summary::default()
     };
     let mut file_duplicates = vec![(0usize, 0u64); corpus.files.len()];
-    for cluster in clusters {
+    for cluster in listed_clusters.iter().map(|&i| &clusters[i]) {
         match cluster.kind {
             Kind::Exact => summary.exact_clusters += 1,
             Kind::Near => summary.near_clusters += 1,
@@ -604,7 +669,10 @@ pub fn build<'a>(
                 continue;
             }
         }
-        for &(id, _) in &cluster.members[1..] {
+        for &(id, _) in cluster.members[1..]
+            .iter()
+            .filter(|&&(id, _)| !is_reference(id))
+        {
             let p = &corpus.paragraphs[id as usize];
             summary.duplicate_paragraphs += 1;
             summary.duplicate_bytes += p.len();
@@ -625,7 +693,8 @@ pub fn build<'a>(
         }
         None => (Vec::new(), None),
     };
-    let cluster_reports = Section::new(clusters.len(), move |i| {
+    let cluster_reports = Section::new(listed_clusters.len(), move |i| {
+        let i = listed_clusters[i];
         let c = &clusters[i];
         let mut members: Vec<Member> = c
             .members
@@ -652,7 +721,8 @@ pub fn build<'a>(
     });
 
     let links = &found.partials.links;
-    let partial_matches = Section::new(partial_spans.pairs.len(), move |i| {
+    let partial_matches = Section::new(listed_partials.len(), move |i| {
+        let i = listed_partials[i];
         let pair = &partial_spans.pairs[i];
         PartialReport {
             a: member(corpus, pair.p, None),
@@ -672,8 +742,8 @@ pub fn build<'a>(
         }
     };
     let found_passages = found.passages;
-    let passages = Section::new(found_passages.len(), move |i| {
-        let ps = &found_passages[i];
+    let passages = Section::new(listed_passages.len(), move |i| {
+        let ps = &found_passages[listed_passages[i]];
         PassageReport {
             paragraphs: ps.len,
             a: side(ps.a, ps.len),
@@ -723,6 +793,7 @@ pub fn build<'a>(
                 records: f.records,
                 text_bytes: f.skipped.is_none().then_some(f.size),
                 text_hash: f.skipped.is_none().then(|| format!("{:016x}", f.hash)),
+                reference: f.reference,
             }
         })
         .collect();
@@ -762,6 +833,7 @@ fn member(corpus: &Corpus, id: u32, similarity: Option<f64>) -> Member<'_> {
         end: p.span.end,
         similarity,
         new: None,
+        reference: corpus.files[p.file as usize].reference,
     }
 }
 

@@ -100,7 +100,7 @@ impl Scanner<'_> {
     fn merge(&self, scan: &mut Scan, paths: &[walk::Entry], scanned: Vec<Scanned>) {
         for (entry, scanned) in paths.iter().zip(scanned) {
             let min_words = self.fingerprinter.params().min_words;
-            scanned.merge_into(scan, &entry.path, min_words);
+            scanned.merge_into(scan, entry, min_words);
         }
     }
 
@@ -269,10 +269,12 @@ impl Scanned {
 
     /// Adds the file to the scan: its entry, documents, paragraphs and fingerprints, and its
     /// warnings and errors.
-    fn merge_into(self, scan: &mut Scan, path: &Path, min_words: usize) {
+    fn merge_into(self, scan: &mut Scan, walked: &walk::Entry, min_words: usize) {
+        let path = walked.path.as_path();
         let mut entry = FileEntry {
             path: path.to_path_buf(),
             display: walk::display_path(path),
+            reference: walked.reference,
             ..FileEntry::default()
         };
         match self {
@@ -335,12 +337,13 @@ impl ScannedText {
                 });
             }
         }
-        corpus.short_paragraphs += self
+        let short = self
             .fingerprints
             .keys()
             .iter()
             .filter(|k| (k.words as usize) < min_words)
             .count();
+        corpus.short_paragraphs[usize::from(entry.reference)] += short;
         scan.fingerprints.append(self.fingerprints);
     }
 }

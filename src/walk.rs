@@ -139,6 +139,8 @@ pub struct Entry {
     /// Not a regular file (a FIFO, a socket, a device) met inside a folder: listed in the report
     /// as skipped, never opened (opening a FIFO without a writer would block).
     pub special: bool,
+    /// Reached from a `--reference` path: read and matched, but holding no redundant copies.
+    pub reference: bool,
 }
 
 /// Expands `inputs` into the files to read and the special files met, sorted by path, each
@@ -149,6 +151,7 @@ pub fn walk(inputs: &[PathBuf], options: &WalkOptions) -> (Vec<Entry>, Vec<Probl
     let file = |path: PathBuf| Entry {
         path,
         special: false,
+        reference: false,
     };
     for input in inputs {
         if input == Path::new(crate::read::STDIN) {
@@ -180,6 +183,7 @@ pub fn walk(inputs: &[PathBuf], options: &WalkOptions) -> (Vec<Entry>, Vec<Probl
                         files.push(Entry {
                             special: !explicit && !kind.is_file(),
                             path: entry.into_path(),
+                            reference: false,
                         });
                     }
                 }

@@ -139,7 +139,8 @@ pub fn run(options: &ApplyOptions) -> Result<Applied, Error> {
     let root = common_folder(&plan.inputs, &plan.files);
     let out = match (&options.out, options.dry_run) {
         (Some(out), false) => {
-            check_out(out, &plan.inputs).map_err(Error::Apply)?;
+            let inputs: Vec<&String> = plan.inputs.iter().chain(&plan.references).collect();
+            check_out(out, &inputs).map_err(Error::Apply)?;
             Some(out.as_path())
         }
         _ => None,
@@ -265,9 +266,9 @@ fn read_report(path: &Path) -> io::Result<Vec<u8>> {
     std::fs::read(path)
 }
 
-/// The output folder must be a new or empty folder, and not inside an input folder (where the
-/// next run over the inputs would read it).
-fn check_out(out: &Path, inputs: &[String]) -> Result<(), String> {
+/// The output folder must be a new or empty folder, and not inside an input or reference folder
+/// (where the next run over them would read it).
+fn check_out(out: &Path, inputs: &[&String]) -> Result<(), String> {
     let shown = walk::display_path(out);
     match std::fs::read_dir(out) {
         Ok(mut entries) => {

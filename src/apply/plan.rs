@@ -5,7 +5,8 @@
 //! to drop ([`Copies`]) and which to keep ([`Keep`]). Out: a [`Plan`]: how the run read its files,
 //! the inputs it was given, and every file of the report with its [`Removal`]s in text order.
 //!
-//! In each duplicate cluster one member is kept and the others are removed: with
+//! In each duplicate cluster one member is kept and the others are removed (never reference
+//! text: with `--reference`, the reference files are not written and their paragraphs stay): with
 //! [`Copies::ExactAndNear`], every exact and near cluster; with [`Copies::Exact`], the exact clusters and,
 //! in a near cluster, the representative's exact copies (the members of similarity 1.0), a group
 //! of their own. Template clusters, shared text and partial matches are never removed.
@@ -45,6 +46,8 @@ pub struct Plan {
     pub read: ReadOptions,
     /// The PATH arguments of the run, as the report lists them.
     pub inputs: Vec<String>,
+    /// Its `--reference` paths.
+    pub references: Vec<String>,
     /// Every file of the report, in report order.
     pub files: Vec<PlannedFile>,
 }
@@ -100,6 +103,9 @@ pub struct Place {
     /// Its similarity to the representative, as the report gives it; not written again.
     #[serde(default, skip_serializing)]
     pub similarity: Option<f64>,
+    /// Reference text (`--reference`): never removed.
+    #[serde(default, skip_serializing)]
+    pub reference: bool,
 }
 
 #[derive(Deserialize)]
@@ -114,6 +120,8 @@ struct ReportIn {
 struct SettingsIn {
     #[serde(default)]
     inputs: Vec<String>,
+    #[serde(default)]
+    references: Vec<String>,
     jsonl: bool,
     text_field: String,
     #[serde(default)]
@@ -139,6 +147,8 @@ struct FileIn {
     text_bytes: Option<u64>,
     #[serde(default)]
     text_hash: Option<String>,
+    #[serde(default)]
+    reference: bool,
 }
 
 /// The lines of a JSON Lines report that `apply` reads.
@@ -175,9 +185,11 @@ pub fn plan(report: &[u8], drop: Copies, keep: Keep) -> Result<Plan, String> {
         encoding: s.encoding,
         max_file_size: s.max_file_size,
     };
+    // Reference files are not part of the corpus being cleaned: they are not written.
     let mut files: Vec<PlannedFile> = report
         .files
         .into_iter()
+        .filter(|f| !f.reference)
         .map(|f| PlannedFile {
             path: f.path,
             skipped: f.skipped,
@@ -196,7 +208,7 @@ pub fn plan(report: &[u8], drop: Copies, keep: Keep) -> Result<Plan, String> {
         for group in groups(&cluster, drop) {
             let kept = kept(&group, keep);
             for (i, member) in group.iter().enumerate() {
-                if i == kept {
+                if i == kept || member.reference {
                     continue;
                 }
                 let file = *index.get(&member.path).ok_or_else(|| {
@@ -221,6 +233,7 @@ pub fn plan(report: &[u8], drop: Copies, keep: Keep) -> Result<Plan, String> {
     Ok(Plan {
         read,
         inputs: s.inputs,
+        references: s.references,
         files,
     })
 }
@@ -237,9 +250,11 @@ fn groups(cluster: &ClusterIn, drop: Copies) -> Vec<Vec<&Place>> {
     }
 }
 
-/// The index of the member kept in `group`.
+/// The index of the member kept in `group`: with reference text in it, always the
+/// representative, the earliest reference copy.
 fn kept(group: &[&Place], keep: Keep) -> usize {
     match keep {
+        _ if group.first().is_some_and(|p| p.reference) => 0,
         Keep::First => 0,
         Keep::Longest => {
             let mut best = 0;
@@ -264,6 +279,7 @@ fn parse(bytes: &[u8]) -> Result<ReportIn, String> {
         version: 0,
         settings: SettingsIn {
             inputs: Vec::new(),
+            references: Vec::new(),
             jsonl: false,
             text_field: String::new(),
             id_field: None,

@@ -35,7 +35,7 @@ pub(super) fn write(out: &mut dyn Write, r: &Report<'_>) -> io::Result<()> {
     for c in clusters.filter(|c| c.kind.is_duplicate()) {
         let rep = &c.members[0];
         for m in &c.members[1..] {
-            if m.new == Some(false) {
+            if m.new == Some(false) || m.reference {
                 continue;
             }
             if written == ANNOTATION_CAP {

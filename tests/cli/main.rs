@@ -13,6 +13,7 @@ mod inputs;
 mod oracle;
 mod partial;
 mod random;
+mod reference;
 mod seeds;
 mod spelling;
 mod templates;

@@ -1,0 +1,224 @@
+//! `--reference`: new text against text already held, which holds no redundant copies itself.
+
+use std::path::Path;
+
+use serde_json::Value;
+
+use crate::util::{ok_report, run_in, seed_files, tempdir, write_tree};
+
+/// The seeds as the reference (`held/`), and a batch (`new/`) with two copies from them, a
+/// paragraph of its own and a copy within the batch.
+fn corpus(dir: &Path) -> String {
+    for (name, bytes) in seed_files() {
+        write_tree(dir, &[(&format!("held/{name}"), &bytes)]);
+    }
+    let seeds = seed_files();
+    let first = String::from_utf8(seeds[0].1.clone()).unwrap();
+    let lines: Vec<&str> = first
+        .lines()
+        .filter(|l| l.split(' ').count() > 10)
+        .collect();
+    let own = "A paragraph the batch is the first to hold, about the river and its ferries today.";
+    let batch = format!("{}\n\n{}\n\n{own}\n\n{own}\n", lines[0], lines[1]);
+    write_tree(dir, &[("new/batch.txt", batch.as_bytes())]);
+    batch
+}
+
+fn clusters(report: &Value) -> &Vec<Value> {
+    report["clusters"].as_array().unwrap()
+}
+
+#[test]
+fn only_copies_in_the_inputs_count_and_the_reference_is_the_original() {
+    let dir = tempdir();
+    corpus(dir.path());
+    let report = ok_report(&run_in(
+        dir.path(),
+        &["new", "--reference", "held", "-o", "-"],
+    ));
+    let summary = &report["summary"];
+    // Three copies in the batch: two of the reference, one of its own paragraph.
+    assert_eq!(summary["duplicate_paragraphs"], 3, "{summary}");
+    assert_eq!(summary["files"], 1);
+    assert_eq!(summary["reference"]["files"], 5);
+    assert!(
+        summary["reference"]["clusters_not_listed"]
+            .as_u64()
+            .unwrap()
+            > 50
+    );
+    let batch_bytes = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "new/batch.txt")
+        .unwrap()["bytes"]
+        .as_u64()
+        .unwrap();
+    assert_eq!(
+        summary["bytes"].as_u64().unwrap(),
+        batch_bytes,
+        "ratios count the inputs only"
+    );
+    for c in clusters(&report) {
+        let members = c["members"].as_array().unwrap();
+        assert!(
+            members.iter().any(|m| m["path"] == "new/batch.txt"),
+            "a cluster of reference text only is not listed: {c}"
+        );
+        if members.iter().any(|m| m["reference"] == true) {
+            assert_eq!(
+                members[0]["reference"], true,
+                "the original is reference text: {c}"
+            );
+        }
+    }
+    for f in report["files"].as_array().unwrap() {
+        let reference = f["path"].as_str().unwrap().starts_with("held/");
+        assert_eq!(f["reference"] == true, reference, "{f}");
+        if reference {
+            assert_eq!(
+                f["duplicate_paragraphs"], 0,
+                "reference holds no copies: {f}"
+            );
+        }
+    }
+    // The gate: copies of the reference fail it, and the reference alone passes.
+    let gate = run_in(
+        dir.path(),
+        &[
+            "new",
+            "--reference",
+            "held",
+            "--fail-on-duplicates",
+            "-o",
+            "/dev/null",
+        ],
+    );
+    assert_eq!(gate.code, 1, "{}", gate.stderr);
+    let alone = run_in(
+        dir.path(),
+        &[
+            "held/000_2ad6602cf03491f6.txt",
+            "--reference",
+            "held",
+            "--fail-on-duplicates",
+            "-o",
+            "/dev/null",
+        ],
+    );
+    assert_eq!(
+        alone.code, 0,
+        "a file named as input and reached as reference is reference: {}",
+        alone.stderr
+    );
+}
+
+#[test]
+fn stdin_against_a_reference_folder_is_the_copy() {
+    let dir = tempdir();
+    let batch = corpus(dir.path());
+    let mut child = crate::util::dedup()
+        .args(["-", "--reference", "held", "-o", "-"])
+        .current_dir(dir.path())
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    use std::io::Write;
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(batch.as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let stdin = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["path"] == "-")
+        .unwrap();
+    assert!(stdin["duplicate_ratio"].as_f64().unwrap() > 0.5, "{stdin}");
+    assert_eq!(report["summary"]["duplicate_paragraphs"], 3);
+}
+
+#[test]
+fn reference_runs_are_the_same_for_any_argument_order() {
+    let dir = tempdir();
+    corpus(dir.path());
+    write_tree(
+        dir.path(),
+        &[(
+            "more/x.txt",
+            b"Another held text with no copies at all in it, long enough.\n",
+        )],
+    );
+    let a = run_in(
+        dir.path(),
+        &[
+            "new",
+            "--reference",
+            "held",
+            "--reference",
+            "more",
+            "-o",
+            "-",
+        ],
+    );
+    let b = run_in(
+        dir.path(),
+        &[
+            "--reference",
+            "more",
+            "new",
+            "--reference",
+            "held",
+            "-o",
+            "-",
+            "-j",
+            "1",
+        ],
+    );
+    assert_eq!(a.code, 0, "{}", a.stderr);
+    assert_eq!(a.stdout, b.stdout);
+}
+
+#[test]
+fn annotations_and_apply_leave_the_reference_alone() {
+    let dir = tempdir();
+    corpus(dir.path());
+    let github = run_in(
+        dir.path(),
+        &["new", "--reference", "held", "--format", "github"],
+    );
+    let annotations = String::from_utf8(github.stdout).unwrap();
+    let warnings: Vec<&str> = annotations
+        .lines()
+        .filter(|l| l.starts_with("::warning"))
+        .collect();
+    assert_eq!(warnings.len(), 3, "{annotations}");
+    assert!(
+        warnings.iter().all(|w| w.contains("file=new/batch.txt")),
+        "{annotations}"
+    );
+
+    let found = run_in(dir.path(), &["new", "--reference", "held", "-o", "report"]);
+    assert_eq!(found.code, 0, "{}", found.stderr);
+    let applied = run_in(dir.path(), &["apply", "report", "--out", "clean"]);
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
+    let own = "A paragraph the batch is the first to hold, about the river and its ferries today.";
+    assert_eq!(
+        std::fs::read_to_string(dir.path().join("clean/batch.txt")).unwrap(),
+        format!("{own}\n"),
+        "the copies of the reference and the batch's own copy go; the reference is not written"
+    );
+    assert!(!dir.path().join("clean/000_2ad6602cf03491f6.txt").exists());
+}
