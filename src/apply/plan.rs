@@ -268,11 +268,13 @@ fn kept(group: &[&Place], keep: Keep) -> usize {
     }
 }
 
-/// The report as one JSON document, or its JSON Lines put together.
+/// How a JSON Lines report starts: its header line's type, written first.
+const JSONL_HEADER: &[u8] = b"{\"type\":\"header\"";
+
+/// The report as one JSON document, or its JSON Lines put together. (Which one is told by the
+/// first bytes: a compact JSON report is one line, which must not be parsed as a tagged line.)
 fn parse(bytes: &[u8]) -> Result<ReportIn, String> {
-    let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-    let lines = serde_json::from_slice::<LineIn>(first_line);
-    if !matches!(lines, Ok(LineIn::Header { .. })) {
+    if !bytes.starts_with(JSONL_HEADER) {
         return serde_json::from_slice(bytes).map_err(|e| format!("not a dedup report: {e}"));
     }
     let mut report = ReportIn {
@@ -367,10 +369,11 @@ mod tests {
             "members": [member("c/a", 0, 4, 1.0), member("c/b", 0, 4, 1.0)]}]);
         let json = report(clusters.clone());
         let doc: serde_json::Value = serde_json::from_slice(&json).expect("json");
-        let mut lines = serde_json::to_string(&serde_json::json!({"type": "header",
-            "version": 1, "settings": doc["settings"]}))
-        .expect("line");
-        lines.push('\n');
+        // As dedup writes them: the type first.
+        let mut lines = format!(
+            "{{\"type\":\"header\",\"version\":1,\"settings\":{}}}\n",
+            doc["settings"]
+        );
         for c in clusters.as_array().expect("array") {
             let mut c = c.clone();
             c["type"] = "cluster".into();
