@@ -64,6 +64,17 @@ pub struct Args {
     #[arg(long, default_value_t = 10, value_name = "N", help_heading = "Output")]
     limit: usize,
 
+    /// Also write annotations for a CI system to stdout from the same run, while the report goes
+    /// to the file given with -o (its summary notice names that file).
+    #[arg(
+        long,
+        value_enum,
+        value_name = "KIND",
+        requires = "output",
+        help_heading = "Output"
+    )]
+    annotations: Option<AnnotationsArg>,
+
     /// Pretty-print the JSON (the default on a terminal).
     #[arg(long, help_heading = "Output")]
     pretty: bool,
@@ -311,6 +322,13 @@ enum FormatArg {
     Html,
 }
 
+/// What `--annotations` writes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum AnnotationsArg {
+    /// GitHub Actions workflow commands, as `--format github` writes them.
+    Github,
+}
+
 /// What `--generate` prints.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 enum GenerateArg {
@@ -455,6 +473,28 @@ pub fn parse() -> Job {
             )
             .exit();
     }
+    let format = args.format();
+    let pretty = "--pretty pretty-prints the JSON report";
+    let refused = match format {
+        Format::Json => None,
+        Format::Jsonl if args.pretty => Some(pretty),
+        Format::Jsonl => None,
+        _ if args.summary_only => Some("--summary-only works with --format json and jsonl"),
+        _ if args.pretty => Some(pretty),
+        _ => None,
+    }
+    .map(|why| format!("{why}, not with --format {}", format.name()));
+    let to_stdout = args.output.as_deref().is_none_or(|o| o == Path::new(STDIN));
+    let refused = refused.or_else(|| {
+        (args.annotations.is_some() && to_stdout).then(|| {
+            "--annotations writes to stdout, so the report needs a file (-o FILE)".to_owned()
+        })
+    });
+    if let Some(message) = refused {
+        Args::command()
+            .error(clap::error::ErrorKind::ArgumentConflict, message)
+            .exit();
+    }
     let stdin = Path::new(STDIN);
     if args.files_from.as_deref() == Some(stdin) && args.paths.iter().any(|p| p == stdin) {
         Args::command()
@@ -516,6 +556,7 @@ impl Args {
                     limit: self.limit,
                     color,
                 },
+                annotations: self.annotations.is_some(),
             },
             rules: Rules {
                 fail_on_duplicates: self.fail_on_duplicates,

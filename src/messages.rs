@@ -22,16 +22,13 @@ pub fn message(args: fmt::Arguments<'_>) {
 
 /// The problems met, before the report is written: every error, and unless `quiet` every
 /// warning and a note when the paths held no file.
-pub fn problems(report: &Report<'_>, no_files: bool, quiet: bool) {
+pub fn problems(report: &Report<'_>, quiet: bool) {
     for problem in &report.errors {
         message(format_args!("{problem}"));
     }
     if !quiet {
         for problem in &report.warnings {
             message(format_args!("warning: {problem}"));
-        }
-        if no_files {
-            message(format_args!("no files found under the given paths"));
         }
     }
 }

@@ -62,6 +62,20 @@ impl Outcome {
 
 /// Runs the whole pipeline in the current thread pool and writes the report.
 pub fn run(config: &Config) -> Result<Outcome, Error> {
+    // Where the report and the baseline go is checked before the work, not after it.
+    let destinations = [
+        (Written::Report, config.output.as_deref()),
+        (Written::Baseline, config.write_baseline.as_deref()),
+    ];
+    for (what, path) in destinations {
+        if let Some(path) = path.filter(|&p| p != Path::new("-")) {
+            writable(path).map_err(|error| Error::Output {
+                what,
+                path: Some(path.to_path_buf()),
+                error,
+            })?;
+        }
+    }
     let mut errors = Problems::default();
     let paths = inputs(config, &mut errors);
     let mut progress = Progress::new(!config.quiet, paths.len());
@@ -107,7 +121,7 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     let report = report(config, &corpus, &found, warnings, errors);
     // The line is erased before anything else reaches stderr or the terminal.
     progress.finish();
-    finish(config, &corpus, &clusters, &report, paths.is_empty())?;
+    finish(config, &corpus, &clusters, &report)?;
     Ok(Outcome {
         summary: report.summary,
         errors: report.errors,
@@ -134,6 +148,7 @@ fn inputs(config: &Config, errors: &mut Problems) -> Vec<walk::Entry> {
         }
     }
     let (paths, walk_errors) = walk::walk(&inputs, &config.walk);
+    errors.extend(no_files(&config.inputs, &paths, &walk_errors, config));
     errors.extend(walk_errors);
     if config.references.is_empty() {
         return paths;
@@ -142,6 +157,12 @@ fn inputs(config: &Config, errors: &mut Problems) -> Vec<walk::Entry> {
     // earliest copy is the earliest reference copy; a file both named as input and reached as
     // reference is reference.
     let (mut references, walk_errors) = walk::walk(&config.references, &config.walk);
+    errors.extend(no_files(
+        &config.references,
+        &references,
+        &walk_errors,
+        config,
+    ));
     errors.extend(walk_errors);
     let held: std::collections::HashSet<&Path> =
         references.iter().map(|e| e.path.as_path()).collect();
@@ -152,6 +173,76 @@ fn inputs(config: &Config, errors: &mut Problems) -> Vec<walk::Entry> {
     references.iter_mut().for_each(|e| e.reference = true);
     references.extend(paths);
     references
+}
+
+/// An error for each of `inputs` that exists (the walk met no problem with it) but holds no
+/// file to read: a gate given an empty folder or a mistyped extension must not pass.
+fn no_files(
+    inputs: &[std::path::PathBuf],
+    walked: &[walk::Entry],
+    walk_errors: &[Problem],
+    config: &Config,
+) -> Vec<Problem> {
+    let failed: std::collections::HashSet<&str> =
+        walk_errors.iter().map(|p| p.path.as_str()).collect();
+    let message = match config.walk.extensions.as_slice() {
+        [] => "no files to read under it".to_owned(),
+        extensions => format!(
+            "no files to read under it with the extension {}",
+            extensions.join(", ")
+        ),
+    };
+    inputs
+        .iter()
+        .filter(|input| *input != Path::new(read::STDIN))
+        .filter(|input| !failed.contains(walk::display_path(input).as_str()))
+        .filter(|input| !holds_files(walked, input))
+        .map(|input| Problem::new(input, message.clone()))
+        .collect()
+}
+
+/// Whether a file can be written at `path`: it is not a folder, and its folder exists.
+fn writable(path: &Path) -> io::Result<()> {
+    if path.is_dir() {
+        return Err(io::Error::new(
+            io::ErrorKind::IsADirectory,
+            "it is a folder",
+        ));
+    }
+    let folder = path.parent().filter(|f| !f.as_os_str().is_empty());
+    match folder {
+        Some(folder) if folder.exists() && !folder.is_dir() => Err(io::Error::new(
+            io::ErrorKind::NotADirectory,
+            format!("{} is a file (Not a directory)", walk::display_path(folder)),
+        )),
+        Some(folder) if !folder.is_dir() => Err(io::Error::new(
+            io::ErrorKind::NotFound,
+            format!("there is no folder {}", walk::display_path(folder)),
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// Whether the walked `paths` (sorted by their bytes) hold `input` or a file below it.
+fn holds_files(paths: &[walk::Entry], input: &Path) -> bool {
+    let bytes = input.as_os_str().as_encoded_bytes();
+    let bytes = bytes
+        .strip_suffix(b"/")
+        .filter(|b| !b.is_empty())
+        .unwrap_or(bytes);
+    fn key(e: &walk::Entry) -> &[u8] {
+        e.path.as_os_str().as_encoded_bytes()
+    }
+    let first = paths.partition_point(|e| key(e) < bytes);
+    // Every path starting with the input's bytes follows it: `dir`, `dir-2/…`, `dir/…`.
+    paths[first..]
+        .iter()
+        .map(key)
+        .take_while(|path| path.starts_with(bytes))
+        .any(|path| {
+            let rest = &path[bytes.len()..];
+            rest.is_empty() || rest[0] == b'/' || bytes.ends_with(b"/")
+        })
 }
 
 /// What the matching phases share.
@@ -310,9 +401,8 @@ fn finish(
     corpus: &Corpus,
     clusters: &[Cluster],
     report: &Report<'_>,
-    no_files: bool,
 ) -> Result<(), Error> {
-    messages::problems(report, no_files, config.quiet);
+    messages::problems(report, config.quiet);
     if let Some(path) = &config.write_baseline {
         let baseline = Baseline::json_for(clusters, corpus);
         output::write_atomically(path, |out| out.write_all(baseline.as_bytes())).map_err(

@@ -614,7 +614,10 @@ fn prepare(
         match encode::encode(bytes, text.decoding, text.compression) {
             Ok(bytes) => Output::Bytes(bytes),
             Err(e) => {
-                return Prepared::refused(file, format!("cannot encode it again: {e}; not written"));
+                return Prepared::refused(
+                    file,
+                    format!("cannot encode it again: {e}; not written"),
+                );
             }
         }
     } else {

@@ -32,14 +32,32 @@ fn write_line(out: &mut dyn Write, kind: &'static str, item: &impl Serialize) ->
     out.write_all(b"\n")
 }
 
-/// Writes the report as JSON Lines.
-pub(super) fn write(out: &mut dyn Write, r: &Report<'_>) -> io::Result<()> {
+/// Writes the report as JSON Lines; with `summary_only`, without the cluster, partial match and
+/// passage lines.
+pub(super) fn write(out: &mut dyn Write, r: &Report<'_>, summary_only: bool) -> io::Result<()> {
     let header = Header {
         version: r.version,
         tool: &r.tool,
         settings: &r.settings,
     };
     write_line(out, "header", &header)?;
+    if !summary_only {
+        write_findings(out, r)?;
+    }
+    for f in &r.files {
+        write_line(out, "file", f)?;
+    }
+    for w in &r.warnings {
+        write_line(out, "warning", w)?;
+    }
+    for e in &r.errors {
+        write_line(out, "error", e)?;
+    }
+    write_line(out, "summary", &r.summary)
+}
+
+/// The cluster, partial match and passage lines.
+fn write_findings(out: &mut dyn Write, r: &Report<'_>) -> io::Result<()> {
     for block in r.clusters.blocks() {
         for c in &block {
             write_line(out, "cluster", c)?;
@@ -55,14 +73,5 @@ pub(super) fn write(out: &mut dyn Write, r: &Report<'_>) -> io::Result<()> {
             write_line(out, "passage", p)?;
         }
     }
-    for f in &r.files {
-        write_line(out, "file", f)?;
-    }
-    for w in &r.warnings {
-        write_line(out, "warning", w)?;
-    }
-    for e in &r.errors {
-        write_line(out, "error", e)?;
-    }
-    write_line(out, "summary", &r.summary)
+    Ok(())
 }

@@ -39,6 +39,19 @@ pub enum Format {
     Html,
 }
 
+impl Format {
+    /// Its name on the command line.
+    pub fn name(self) -> &'static str {
+        match self {
+            Format::Json => "json",
+            Format::Jsonl => "jsonl",
+            Format::Github => "github",
+            Format::Text => "text",
+            Format::Html => "html",
+        }
+    }
+}
+
 /// How to write the report.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct OutputOptions {
@@ -50,22 +63,32 @@ pub struct OutputOptions {
     pub summary_only: bool,
     /// What the text format shows.
     pub text: TextOptions,
+    /// Also write GitHub annotations to stdout (the report goes to a file).
+    pub annotations: bool,
 }
 
 /// Writes the report to `output` (atomically) or to stdout when it is `None` or `-`.
+/// With `options.annotations`, the GitHub annotations then go to stdout, naming the file.
 pub fn write(report: &Report<'_>, output: Option<&Path>, options: OutputOptions) -> io::Result<()> {
-    match output {
-        Some(path) if path != Path::new("-") => write_atomically(path, |out| {
+    let file = output.filter(|&p| p != Path::new("-"));
+    match file {
+        Some(path) => write_atomically(path, |out| {
             write_format(out, report, options, options.pretty)
         }),
-        _ => {
+        None => {
             let stdout = io::stdout();
             let pretty = options.pretty || stdout.is_terminal();
             let mut out = io::BufWriter::new(stdout.lock());
             write_format(&mut out, report, options, pretty)?;
             out.flush()
         }
+    }?;
+    if options.annotations {
+        let mut out = io::BufWriter::new(io::stdout().lock());
+        github::write(&mut out, report, file)?;
+        out.flush()?;
     }
+    Ok(())
 }
 
 fn write_format(
@@ -78,8 +101,8 @@ fn write_format(
         Format::Json if options.summary_only => json::write_summary_only(out, report, pretty),
         Format::Json if pretty => json::write_pretty(out, report),
         Format::Json => json::write_compact(out, report),
-        Format::Jsonl => jsonl::write(out, report),
-        Format::Github => github::write(out, report),
+        Format::Jsonl => jsonl::write(out, report, options.summary_only),
+        Format::Github => github::write(out, report, None),
         Format::Text => text::write(out, report, options.text),
         Format::Html => html::write(out, report),
     }

@@ -302,12 +302,65 @@ fn github_annotations_point_at_the_copies() {
             );
         }
     }
-    assert_eq!(warnings, copies.len().min(50));
-    let left_out = copies.len().saturating_sub(50);
+    // GitHub shows 10 warnings a step: the 10 copies in the largest clusters, and a notice
+    // saying exactly how many were left out.
+    assert_eq!(warnings, copies.len().min(10));
+    let largest = json["clusters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["kind"] != "template")
+        .map(|c| c["size"].as_u64().unwrap())
+        .max()
+        .unwrap();
+    assert!(
+        text.contains(&format!(" of {largest})")),
+        "the largest cluster comes first"
+    );
+    let left_out = copies.len() - 10;
     assert!(text.contains(&format!(
-        "::notice title=dedup::{left_out} more redundant copies"
+        "::notice title=dedup::{left_out} of {} redundant copies not annotated",
+        copies.len()
     )));
-    assert!(text.contains("::error title=dedup::rule broken: --max-duplicate-ratio 0.1"));
+    assert!(text.starts_with("::error title=dedup::rule broken: --max-duplicate-ratio 0.1"));
+}
+
+#[test]
+fn one_run_writes_the_report_and_the_annotations() {
+    let dir = crate::util::tempdir();
+    let seeds = crate::util::fixture("seeds");
+    let seeds = seeds.to_str().unwrap();
+    let both = crate::util::run_in(
+        dir.path(),
+        &[
+            seeds,
+            "-o",
+            "report.json",
+            "--annotations",
+            "github",
+            "--fail-on-duplicates",
+        ],
+    );
+    assert_eq!(both.code, 1, "{}", both.stderr);
+    let report: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.path().join("report.json")).unwrap()).unwrap();
+    let alone = run(&[
+        "fixtures/seeds",
+        "--format",
+        "github",
+        "--fail-on-duplicates",
+    ]);
+    let text = String::from_utf8(both.stdout).unwrap();
+    let warnings = |t: &str| t.lines().filter(|l| l.starts_with("::warning")).count();
+    assert_eq!(warnings(&text), 10);
+    assert_eq!(
+        warnings(&text),
+        warnings(&String::from_utf8(alone.stdout).unwrap())
+    );
+    assert!(text.contains("all of them are in report.json"), "{text}");
+    assert_eq!(report["summary"]["duplicate_paragraphs"], 92);
+    let refused = run(&["fixtures/seeds", "--annotations", "github"]);
+    assert_eq!(refused.code, 2);
 }
 
 #[test]

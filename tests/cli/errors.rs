@@ -251,16 +251,51 @@ fn invalid_utf8_is_read_lossily_with_a_warning() {
 }
 
 #[test]
-fn empty_folder_gives_an_empty_report() {
+fn a_path_holding_no_file_to_read_is_an_error_so_a_gate_cannot_pass_by_mistake() {
     let dir = tempdir();
     fs::create_dir(dir.path().join("empty")).unwrap();
-    let run = run_in(dir.path(), &["empty"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    assert!(run.stderr.contains("no files found"), "{}", run.stderr);
+    fs::create_dir(dir.path().join("hidden")).unwrap();
+    fs::write(
+        dir.path().join("hidden/.only"),
+        "A hidden file is not read by default.\n",
+    )
+    .unwrap();
+    fs::create_dir(dir.path().join("full")).unwrap();
+    fs::write(dir.path().join("full/a.txt"), "Text to read in a file.\n").unwrap();
+    let run = run_in(
+        dir.path(),
+        &["empty", "hidden", "full/", "--fail-on-duplicates"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("dedup: empty: no files to read under it"),
+        "{}",
+        run.stderr
+    );
+    assert!(
+        run.stderr
+            .contains("dedup: hidden: no files to read under it"),
+        "{}",
+        run.stderr
+    );
     let report = run.json();
-    assert_eq!(report["summary"]["files"], 0);
-    assert_eq!(report["summary"]["paragraphs"], 0);
-    assert!(report["clusters"].as_array().unwrap().is_empty());
+    assert_eq!(crate::util::error_paths(&report), ["empty", "hidden"]);
+    assert_eq!(report["summary"]["files"], 1);
+    // A mistyped extension names itself.
+    let run = run_in(dir.path(), &["full", "-e", "md"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr
+            .contains("full: no files to read under it with the extension md"),
+        "{}",
+        run.stderr
+    );
+    // A folder whose name another one extends is told apart: `full` holds `full/a.txt`, and
+    // `ful` holds nothing even though `full/a.txt` starts with its bytes.
+    fs::create_dir(dir.path().join("ful")).unwrap();
+    let run = run_in(dir.path(), &["ful", "full"]);
+    assert_eq!(crate::util::error_paths(&run.json()), ["ful"]);
 }
 
 #[test]
@@ -451,4 +486,76 @@ fn stale_temporary_reports_are_removed_by_the_next_run() {
     let mut expected = vec![other.to_owned(), running, "report.json".to_owned()];
     expected.sort();
     assert_eq!(left, expected);
+}
+
+#[test]
+fn a_report_that_cannot_be_written_is_refused_before_the_work_naming_the_file() {
+    let dir = tempdir();
+    corpus(dir.path());
+    fs::create_dir(dir.path().join("folder")).unwrap();
+    for (args, says) in [
+        (
+            vec!["corpus", "-o", "nodir/r.json"],
+            "cannot write the report to nodir/r.json: there is no folder nodir",
+        ),
+        (
+            vec!["corpus", "-o", "folder"],
+            "cannot write the report to folder: it is a folder",
+        ),
+        (
+            vec!["corpus", "--write-baseline", "nodir/b.json", "-o", "r.json"],
+            "cannot write the baseline to nodir/b.json: there is no folder nodir",
+        ),
+    ] {
+        let run = run_in(dir.path(), &args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert_eq!(run.stderr.trim(), format!("dedup: {says}"), "{args:?}");
+        assert!(!run.stderr.contains(".dedup-"), "never the temporary name");
+    }
+    assert!(!dir.path().join("r.json").exists(), "nothing was run");
+}
+
+#[test]
+fn pretty_and_summary_only_work_with_the_formats_they_fit_and_are_refused_with_the_others() {
+    let dir = tempdir();
+    corpus(dir.path());
+    for (format, flag) in [
+        ("jsonl", "--pretty"),
+        ("github", "--pretty"),
+        ("github", "--summary-only"),
+        ("text", "--summary-only"),
+        ("html", "--pretty"),
+    ] {
+        let run = run_in(dir.path(), &["corpus", "--format", format, flag]);
+        assert_eq!(run.code, 2, "{format} {flag}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("not with --format {format}")),
+            "{}",
+            run.stderr
+        );
+    }
+    // JSON Lines with --summary-only: no cluster, partial match or passage lines.
+    let run = run_in(
+        dir.path(),
+        &["corpus", "--format", "jsonl", "--summary-only"],
+    );
+    assert_eq!(run.code, 0, "{}", run.stderr);
+    let types: Vec<String> = String::from_utf8(run.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<serde_json::Value>(l).unwrap()["type"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        })
+        .collect();
+    assert_eq!(types.first().map(String::as_str), Some("header"));
+    assert_eq!(types.last().map(String::as_str), Some("summary"));
+    assert!(
+        types
+            .iter()
+            .all(|t| ["header", "file", "warning", "error", "summary"].contains(&t.as_str())),
+        "{types:?}"
+    );
 }
