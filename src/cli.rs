@@ -133,6 +133,15 @@ pub struct Args {
     )]
     extensions: Vec<String>,
 
+    /// Leave out files and folders matching GLOB (repeatable): without `/` it is matched against
+    /// the name (`*.md`, `drafts`), with `/` against the path as reached from the argument.
+    #[arg(long, value_name = "GLOB", value_parser = parse_glob, help_heading = "Input")]
+    exclude: Vec<glob::Pattern>,
+
+    /// Print the files that would be read, one per line (reference files marked), and stop.
+    #[arg(long, help_heading = "Input")]
+    list_files: bool,
+
     /// Read hidden files and directories.
     #[arg(long, help_heading = "Input")]
     hidden: bool,
@@ -421,6 +430,10 @@ fn parse_size(s: &str) -> Result<u64, String> {
         .ok_or_else(|| "too large".to_owned())
 }
 
+fn parse_glob(s: &str) -> Result<glob::Pattern, String> {
+    glob::Pattern::new(s).map_err(|e| e.to_string())
+}
+
 fn parse_threshold(s: &str) -> Result<f64, String> {
     let t: f64 = s.parse().map_err(|e| format!("{e}"))?;
     if t > 0.0 && t <= 1.0 {
@@ -573,6 +586,7 @@ impl Args {
                     .collect(),
                 hidden: self.hidden,
                 follow: self.follow,
+                exclude: self.exclude,
             },
             read: ReadOptions {
                 jsonl: self.jsonl,
@@ -594,6 +608,7 @@ impl Args {
             keep_spelling: self.keep_spelling,
             threads: self.threads,
             quiet: self.quiet,
+            list_files: self.list_files,
         }
     }
 }

@@ -79,6 +79,8 @@ pub struct Config {
     pub threads: usize,
     /// No summary line and no warnings on stderr (errors are still printed).
     pub quiet: bool,
+    /// Print the files that would be read and stop.
+    pub list_files: bool,
 }
 
 impl Default for Config {
@@ -105,6 +107,7 @@ impl Default for Config {
             boilerplate_cap: DEFAULT_BOILERPLATE_CAP,
             threads: 0,
             quiet: false,
+            list_files: false,
         }
     }
 }
@@ -206,6 +209,12 @@ impl Config {
             },
             normalization: normalize::steps(self.normalize_options()),
             extensions: self.walk.extensions.clone(),
+            exclude: self
+                .walk
+                .exclude
+                .iter()
+                .map(|p| p.as_str().to_owned())
+                .collect(),
             hidden: self.walk.hidden,
             follow: self.walk.follow,
             files_from: self.files_from.as_deref().map(walk::display_path),

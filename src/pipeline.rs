@@ -13,7 +13,7 @@
 //! 6. [`report()`]: the report built, the baseline applied and the CI rules checked;
 //! 7. [`finish`]: the messages, the baseline and the report written.
 
-use std::io::{self, Read};
+use std::io::{self, Read, Write};
 use std::path::Path;
 
 use rayon::prelude::*;
@@ -78,6 +78,9 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     }
     let mut errors = Problems::default();
     let paths = inputs(config, &mut errors);
+    if config.list_files {
+        return Ok(list_files(&paths, errors));
+    }
     let mut progress = Progress::new(!config.quiet, paths.len());
     let fingerprinter = Fingerprinter::new(config.fingerprint_params());
     let scanner = Scanner {
@@ -126,6 +129,34 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
         summary: report.summary,
         errors: report.errors,
     })
+}
+
+/// `--list-files`: the files that would be read on stdout, one per line (a reference file
+/// followed by a tab and `reference`), the problems on stderr.
+fn list_files(paths: &[walk::Entry], errors: Problems) -> Outcome {
+    let mut out = io::BufWriter::new(io::stdout().lock());
+    let listed = paths.iter().filter(|e| !e.special).try_for_each(|e| {
+        let shown = walk::escape_controls(&walk::display_path(&e.path)).into_owned();
+        let mark = if e.reference { "\treference" } else { "" };
+        writeln!(out, "{shown}{mark}")
+    });
+    let listed = listed.and_then(|()| out.flush());
+    let mut errors = errors.into_vec();
+    if let Err(e) = listed
+        && e.kind() != io::ErrorKind::BrokenPipe
+    {
+        errors.push(Problem::new(
+            Path::new("-"),
+            format!("cannot write the list: {e}"),
+        ));
+    }
+    for problem in &errors {
+        messages::message(format_args!("{problem}"));
+    }
+    Outcome {
+        summary: Summary::default(),
+        errors,
+    }
 }
 
 /// The files to read (and the special files met, to list): the PATH arguments and the

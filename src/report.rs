@@ -273,6 +273,9 @@ pub struct Settings {
     pub normalization: Vec<String>,
     /// Extension filter; empty means every file.
     pub extensions: Vec<String>,
+    /// The `--exclude` patterns (only when given).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub exclude: Vec<String>,
     /// Whether hidden files were read.
     pub hidden: bool,
     /// Whether symbolic links were followed.

@@ -6,7 +6,10 @@
 //! inside folders (FIFOs, sockets, devices), which the report lists as skipped; plus a
 //! [`Problem`] for every path that could not be walked.
 //!
-//! `-` stands for stdin and is passed through as it is. Directories are walked recursively.
+//! `-` stands for stdin and is passed through as it is. Directories are walked recursively;
+//! `--exclude` patterns leave out files and whole folders met inside them (a pattern without `/`
+//! matches a name, `*.md`, `drafts`; one with `/` the path as reached from the argument,
+//! `corpus/old/*`).
 //! Hidden entries (a name starting with `.`) are skipped unless asked for, and so is the list
 //! of removals `dedup apply` writes ([`REMOVALS_LIST`]), which is not corpus text; a path given
 //! explicitly is always used, and read even when it is not a regular file (a FIFO such as
@@ -39,6 +42,24 @@ pub struct WalkOptions {
     pub hidden: bool,
     /// Follow symbolic links.
     pub follow: bool,
+    /// Files and folders left out (`--exclude`): a pattern without `/` is matched against the
+    /// name, one with `/` against the path as reached from the argument.
+    pub exclude: Vec<glob::Pattern>,
+}
+
+/// Whether `--exclude` leaves out the entry at `path` named `name`.
+fn excluded(path: &Path, name: &std::ffi::OsStr, options: &WalkOptions) -> bool {
+    let options_glob = glob::MatchOptions {
+        require_literal_separator: true,
+        ..glob::MatchOptions::new()
+    };
+    options.exclude.iter().any(|pattern| {
+        if pattern.as_str().contains('/') {
+            pattern.matches_path_with(path, options_glob)
+        } else {
+            pattern.matches_path_with(Path::new(name), options_glob)
+        }
+    })
 }
 
 /// The file `dedup apply` lists its removals in, at the top of the corpus it writes; never read
@@ -166,6 +187,7 @@ pub fn walk(inputs: &[PathBuf], options: &WalkOptions) -> (Vec<Entry>, Vec<Probl
                 entry.depth() == 0
                     || (options.hidden || !is_hidden(entry.file_name()))
                         && entry.file_name() != REMOVALS_LIST
+                        && !excluded(entry.path(), entry.file_name(), options)
             });
         for entry in walker {
             match entry {

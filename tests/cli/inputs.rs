@@ -1022,3 +1022,65 @@ fn huge_paragraphs_are_matched_exactly_only() {
     assert_eq!(members, ["a.txt:3", "b.txt:1"]);
     assert_eq!(report["summary"]["paragraphs"], 4);
 }
+
+#[test]
+fn exclude_leaves_out_files_and_folders_and_list_files_shows_what_is_read() {
+    let dir = tempdir();
+    let text = b"A paragraph long enough to be read as text by the tool.\n";
+    write_tree(
+        dir.path(),
+        &[
+            ("corpus/a.txt", text),
+            ("corpus/notes.md", text),
+            ("corpus/drafts/b.txt", text),
+            ("corpus/old/c.txt", text),
+            ("corpus/keep/old.txt", text),
+            ("held/r.txt", text),
+        ],
+    );
+    let list = run_in(
+        dir.path(),
+        &[
+            "corpus",
+            "--reference",
+            "held",
+            "--exclude",
+            "*.md",
+            "--exclude",
+            "drafts",
+            "--exclude",
+            "corpus/old",
+            "--list-files",
+        ],
+    );
+    assert_eq!(list.code, 0, "{}", list.stderr);
+    assert_eq!(
+        String::from_utf8(list.stdout).unwrap(),
+        "held/r.txt\treference\ncorpus/a.txt\ncorpus/keep/old.txt\n"
+    );
+    let report = ok_report(&run_in(
+        dir.path(),
+        &[
+            "corpus",
+            "--exclude",
+            "*.md",
+            "--exclude",
+            "drafts",
+            "-o",
+            "-",
+        ],
+    ));
+    let paths: Vec<&str> = report["files"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["path"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        paths,
+        ["corpus/a.txt", "corpus/keep/old.txt", "corpus/old/c.txt"]
+    );
+    assert_eq!(report["settings"]["exclude"], json!(["*.md", "drafts"]));
+    // A bad pattern is refused.
+    assert_eq!(run_in(dir.path(), &["corpus", "--exclude", "[a"]).code, 2);
+}
