@@ -48,6 +48,9 @@ pub struct Cluster {
     /// The representative's key (exact and masked keys, word count), kept for the report so that
     /// the corpus's keys can be freed.
     pub key: Key,
+    /// The ids its members' texts would give as representatives (one per distinct text, in
+    /// member order), so that a baseline knows the cluster by any of them.
+    pub texts: Vec<ClusterId>,
 }
 
 impl Kind {
@@ -321,6 +324,10 @@ fn cluster_of(m: &Matches, fps: &Fingerprints, star: &[(u32, f64)], template: bo
         kind,
         members,
         key: *fps.key(m.units.first(star[0].0)),
+        texts: star
+            .iter()
+            .map(|&(u, _)| ClusterId(fps.key(m.units.first(u)).exact as u64))
+            .collect(),
     }
 }
 

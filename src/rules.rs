@@ -32,10 +32,12 @@ pub struct Rules {
     pub max_file_duplicate_ratio: Option<f64>,
 }
 
-/// Accepted clusters: id → accepted size and the files its members were in.
+/// Accepted clusters: id → accepted size and the files its members were in; and the ids of the
+/// accepted clusters' member texts → the cluster's id.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Baseline {
     clusters: BTreeMap<String, (usize, BTreeSet<String>)>,
+    texts: BTreeMap<String, String>,
 }
 
 /// The version of the baseline file written.
@@ -56,6 +58,9 @@ struct BaselineCluster {
     kind: Option<Kind>,
     size: usize,
     members: Vec<BaselineMember>,
+    /// The ids its member texts would give (a baseline file; not in a report).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    texts: Vec<String>,
 }
 
 #[derive(Debug, Serialize, Deserialize)]
@@ -69,16 +74,20 @@ impl Baseline {
         let text = std::fs::read(path).map_err(|e| e.to_string())?;
         let file: BaselineFile = serde_json::from_slice(&text)
             .map_err(|e| format!("not a dedup report or baseline: {e}"))?;
+        let mut texts = BTreeMap::new();
         let clusters = file
             .clusters
             .into_iter()
             .filter(|c| c.kind.is_none_or(Kind::is_duplicate))
             .map(|c| {
+                for text in c.texts {
+                    texts.insert(text, c.id.clone());
+                }
                 let paths = c.members.into_iter().map(|m| m.path).collect();
                 (c.id, (c.size, paths))
             })
             .collect();
-        Ok(Baseline { clusters })
+        Ok(Baseline { clusters, texts })
     }
 
     /// The baseline that accepts every duplicate cluster found, as JSON.
@@ -97,6 +106,7 @@ impl Baseline {
                         path: path_of(corpus, p).to_owned(),
                     })
                     .collect(),
+                texts: c.texts.iter().map(ToString::to_string).collect(),
             })
             .collect();
         let file = BaselineFile {
@@ -125,7 +135,17 @@ pub fn mark(clusters: &[Cluster], corpus: &Corpus, baseline: &Baseline) -> Basel
             continue;
         }
         let size = cluster.members.len();
-        let known = baseline.clusters.get(&cluster.id().to_string());
+        // Known by its id, or by any of its texts: renaming the file that held the
+        // representative, or an earlier copy appearing, changes the id but not the texts.
+        let known = baseline
+            .clusters
+            .get(&cluster.id().to_string())
+            .or_else(|| {
+                cluster.texts.iter().find_map(|text| {
+                    let id = baseline.texts.get(&text.to_string())?;
+                    baseline.clusters.get(id)
+                })
+            });
         let new_copies = known.map_or(size - 1, |(accepted, _)| size.saturating_sub(*accepted));
         if known.is_some() {
             summary.known_clusters += 1;

@@ -383,3 +383,62 @@ fn summary_only_has_no_clusters() {
     assert_eq!(hook.code, 1, "{}", hook.stderr);
     assert!(hook.stdout.is_empty());
 }
+
+#[test]
+fn a_baseline_survives_renaming_the_file_that_holds_a_representative() {
+    let dir = crate::util::tempdir();
+    for (name, bytes) in crate::util::seed_files() {
+        crate::util::write_tree(dir.path(), &[(&format!("corpus/{name}"), &bytes)]);
+    }
+    let write = crate::util::run_in(
+        dir.path(),
+        &[
+            "corpus",
+            "--write-baseline",
+            "baseline.json",
+            "-o",
+            "/dev/null",
+        ],
+    );
+    assert_eq!(write.code, 0, "{}", write.stderr);
+    // 000 holds the representative of the near cluster 000:11 / 001:2; renamed, it sorts last.
+    std::fs::rename(
+        dir.path().join("corpus/000_2ad6602cf03491f6.txt"),
+        dir.path().join("corpus/zzz_000_renamed.txt"),
+    )
+    .unwrap();
+    let gate = crate::util::run_in(
+        dir.path(),
+        &[
+            "corpus",
+            "--baseline",
+            "baseline.json",
+            "--fail-on-duplicates",
+            "-o",
+            "-",
+        ],
+    );
+    assert_eq!(
+        gate.code, 0,
+        "a pure rename passes the gate: {}",
+        gate.stderr
+    );
+    let report = gate.json();
+    assert_eq!(report["summary"]["baseline"]["new_clusters"], 0);
+    // A real new copy still fails it.
+    let copy = std::fs::read_to_string(dir.path().join("corpus/zzz_000_renamed.txt")).unwrap();
+    let paragraph = copy.lines().nth(10).unwrap();
+    std::fs::write(dir.path().join("corpus/new.txt"), format!("{paragraph}\n")).unwrap();
+    let gate = crate::util::run_in(
+        dir.path(),
+        &[
+            "corpus",
+            "--baseline",
+            "baseline.json",
+            "--fail-on-duplicates",
+            "-o",
+            "/dev/null",
+        ],
+    );
+    assert_eq!(gate.code, 1, "{}", gate.stderr);
+}
