@@ -3,6 +3,7 @@
 //! In: argv. Out: a [`Config`], or clap's error message and exit status 2 for bad arguments
 //! (including the checks across flags that clap cannot express).
 
+use std::ffi::OsString;
 use std::io::{self, IsTerminal};
 use std::path::{Path, PathBuf};
 
@@ -34,6 +35,7 @@ The report goes to stdout (or -o FILE); messages and the summary line go to stde
     name = "dedup",
     version,
     after_help = AFTER_HELP,
+    args_override_self = true,
     args_conflicts_with_subcommands = true,
     disable_help_subcommand = true,
     subcommand_negates_reqs = true
@@ -225,9 +227,103 @@ pub struct Args {
     #[arg(long, value_enum, value_name = "KIND")]
     generate: Option<GenerateArg>,
 
+    /// Settings from FILE (TOML, the long option names as keys: `threshold = 0.6`,
+    /// `exclude = ["*.md"]`, `paths = ["corpus/"]`) [default: dedup.toml in the current folder,
+    /// when there is one]. Flags on the command line win; list options add to the file's.
+    #[arg(long, value_name = "FILE")]
+    config: Option<PathBuf>,
+
     /// Worker threads (0: one per core; at most 1024). The report is the same for any number.
     #[arg(short = 'j', long, default_value_t = 0, value_name = "N", value_parser = parse_threads)]
     threads: usize,
+}
+
+/// The configuration file read when `--config` is not given.
+pub const CONFIG_FILE: &str = "dedup.toml";
+
+/// `argv` with the settings of the configuration file put before the command line's own
+/// arguments (so that those win: clap keeps the last value of an option), and the file read.
+/// The file is `--config FILE`, else `dedup.toml` in the current folder if there is one; none
+/// for `dedup apply`. A file that cannot be read, or holds what is not an option of `dedup`,
+/// exits with status 2 and a message naming it.
+fn with_config_file(argv: Vec<OsString>) -> (Vec<OsString>, Option<PathBuf>) {
+    if argv.get(1).is_some_and(|a| a == "apply") {
+        return (argv, None);
+    }
+    let given = argv.iter().enumerate().find_map(|(i, a)| {
+        let a = a.to_str()?;
+        match a.strip_prefix("--config") {
+            Some("") => argv.get(i + 1).map(PathBuf::from),
+            Some(rest) => rest.strip_prefix('=').map(PathBuf::from),
+            None => None,
+        }
+    });
+    let path = match given {
+        Some(path) => path,
+        None if Path::new(CONFIG_FILE).is_file() => PathBuf::from(CONFIG_FILE),
+        None => return (argv, None),
+    };
+    let fail = |message: String| -> ! {
+        Args::command()
+            .error(
+                clap::error::ErrorKind::ValueValidation,
+                format!("{}: {message}", dedup::walk::display_path(&path)),
+            )
+            .exit()
+    };
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| fail(e.to_string()));
+    let table: toml::Table = toml::from_str(&text).unwrap_or_else(|e| fail(e.to_string()));
+    let command = Args::command();
+    let known = |name: &str| {
+        command
+            .get_arguments()
+            .any(|a| a.get_long() == Some(name) && name != "config" && name != "generate")
+    };
+    let mut options = Vec::new();
+    let mut paths = Vec::new();
+    for (key, value) in table {
+        let values = match value {
+            toml::Value::Array(items) => items,
+            other => vec![other],
+        };
+        let name = key.replace('_', "-");
+        if name == "paths" {
+            for v in values {
+                match v {
+                    toml::Value::String(s) => paths.push(OsString::from(s)),
+                    _ => fail(format!("`paths` holds a {}, not a path", v.type_str())),
+                }
+            }
+            continue;
+        }
+        if !known(&name) {
+            fail(format!(
+                "`{key}` is not an option of dedup (see dedup --help)"
+            ));
+        }
+        for v in values {
+            match v {
+                toml::Value::Boolean(true) => options.push(OsString::from(format!("--{name}"))),
+                toml::Value::Boolean(false) => {}
+                toml::Value::String(s) => options.push(OsString::from(format!("--{name}={s}"))),
+                toml::Value::Integer(n) => options.push(OsString::from(format!("--{name}={n}"))),
+                toml::Value::Float(x) => options.push(OsString::from(format!("--{name}={x}"))),
+                _ => fail(format!(
+                    "`{key}` holds a {}: give a string, number or true/false",
+                    v.type_str()
+                )),
+            }
+        }
+    }
+    let mut merged = vec![argv[0].clone()];
+    merged.extend(options);
+    merged.extend(argv.into_iter().skip(1));
+    // The file's paths are read when the command line names none.
+    let missing = |e: clap::Error| e.kind() == clap::error::ErrorKind::MissingRequiredArgument;
+    if !paths.is_empty() && Args::try_parse_from(&merged).is_err_and(missing) {
+        merged.extend(paths);
+    }
+    (merged, Some(path))
 }
 
 /// The subcommands; `dedup PATH...` itself finds the copies.
@@ -446,8 +542,11 @@ fn parse_threshold(s: &str) -> Result<f64, String> {
 /// The checked arguments as a [`Job`]; exits with status 2 and clap's message when they are
 /// bad.
 pub fn parse() -> Job {
+    let argv: Vec<OsString> = std::env::args_os().collect();
+    let (argv, config_file) = with_config_file(argv);
     // clap exits with status 2 on bad arguments, as our exit codes want.
-    let mut args = Args::parse();
+    let mut args = Args::parse_from(argv);
+    args.config = config_file;
     if let Some(Command::Apply(apply)) = args.command.take() {
         return Job::Apply(ApplyOptions {
             report: apply.report,
@@ -559,6 +658,7 @@ impl Args {
             inputs: self.paths,
             references: self.reference,
             files_from: self.files_from,
+            config: self.config,
             null_separated: self.null_separated,
             output: self.output,
             output_options: OutputOptions {

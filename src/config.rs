@@ -41,6 +41,8 @@ pub struct Config {
     pub references: Vec<PathBuf>,
     /// A file listing more paths to read (`-`: stdin).
     pub files_from: Option<PathBuf>,
+    /// The configuration file the settings came from, if any.
+    pub config: Option<PathBuf>,
     /// The path list is separated by NUL bytes instead of newlines.
     pub null_separated: bool,
     /// Where to write the report; `None` or `-` is stdout.
@@ -89,6 +91,7 @@ impl Default for Config {
             inputs: Vec::new(),
             references: Vec::new(),
             files_from: None,
+            config: None,
             null_separated: false,
             output: None,
             output_options: OutputOptions::default(),
@@ -218,6 +221,7 @@ impl Config {
             hidden: self.walk.hidden,
             follow: self.walk.follow,
             files_from: self.files_from.as_deref().map(walk::display_path),
+            config: self.config.as_deref().map(walk::display_path),
             jsonl: self.read.jsonl,
             text_field: self.read.text_field.clone(),
             id_field: self.read.id_field.clone(),

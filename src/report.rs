@@ -283,6 +283,9 @@ pub struct Settings {
     /// The path list read with `--files-from`.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub files_from: Option<String>,
+    /// The configuration file the settings came from (`--config`, or `dedup.toml`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub config: Option<String>,
     /// Whether every file was read as JSON Lines (else only `.jsonl` and `.ndjson` files).
     pub jsonl: bool,
     /// The JSON Lines field holding a record's text.

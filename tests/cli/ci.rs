@@ -442,3 +442,58 @@ fn a_baseline_survives_renaming_the_file_that_holds_a_representative() {
     );
     assert_eq!(gate.code, 1, "{}", gate.stderr);
 }
+
+#[test]
+fn dedup_toml_holds_the_settings_and_flags_win() {
+    let dir = crate::util::tempdir();
+    for (name, bytes) in crate::util::seed_files() {
+        crate::util::write_tree(dir.path(), &[(&format!("corpus/{name}"), &bytes)]);
+    }
+    std::fs::write(
+        dir.path().join("dedup.toml"),
+        "paths = [\"corpus\"]\nthreshold = 0.7\nexclude = [\"004_*\"]\nmin_words = 6\nquiet = true\n",
+    )
+    .unwrap();
+    let settings = |args: &[&str]| {
+        let run = crate::util::run_in(dir.path(), args);
+        assert_eq!(run.code, 0, "{args:?}: {}", run.stderr);
+        run.json()["settings"].clone()
+    };
+    let from_file = settings(&["-o", "-"]);
+    assert_eq!(from_file["config"], "dedup.toml");
+    assert_eq!(from_file["inputs"], serde_json::json!(["corpus"]));
+    assert_eq!(from_file["threshold"], 0.7);
+    assert_eq!(from_file["min_words"], 6);
+    assert_eq!(from_file["exclude"], serde_json::json!(["004_*"]));
+    // The command line wins, list options add to the file's, and paths given replace its own.
+    let overridden = settings(&[
+        "corpus/000_2ad6602cf03491f6.txt",
+        "-t",
+        "0.6",
+        "--exclude",
+        "003_*",
+        "-o",
+        "-",
+    ]);
+    assert_eq!(overridden["threshold"], 0.6);
+    assert_eq!(
+        overridden["inputs"],
+        serde_json::json!(["corpus/000_2ad6602cf03491f6.txt"])
+    );
+    assert_eq!(overridden["exclude"], serde_json::json!(["004_*", "003_*"]));
+    // --config names another file; a key that is no option is refused, naming the file.
+    std::fs::write(dir.path().join("other.toml"), "thresold = 0.8\n").unwrap();
+    let bad = crate::util::run_in(dir.path(), &["--config", "other.toml", "corpus"]);
+    assert_eq!(bad.code, 2);
+    assert!(
+        bad.stderr
+            .contains("other.toml: `thresold` is not an option of dedup"),
+        "{}",
+        bad.stderr
+    );
+    std::fs::write(dir.path().join("other.toml"), "threshold = 0.8\n").unwrap();
+    assert_eq!(
+        settings(&["--config=other.toml", "corpus", "-o", "-"])["threshold"],
+        0.8
+    );
+}
