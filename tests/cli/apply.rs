@@ -577,26 +577,12 @@ fn the_report_can_come_from_a_pipe() {
     let dir = tempdir();
     small_corpus(dir.path());
     let report = run_in(dir.path(), &["corpus"]);
-    let mut apply = crate::util::dedup()
-        .args(["apply", "-", "--out", "clean"])
-        .current_dir(dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    apply
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(&report.stdout)
-        .unwrap();
-    let out = apply.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let applied = crate::util::run_with_stdin(
+        dir.path(),
+        &["apply", "-", "--out", "clean"],
+        &report.stdout,
     );
+    assert_eq!(applied.code, 0, "{}", applied.stderr);
     assert_eq!(
         std::fs::read_to_string(dir.path().join("clean/b.txt")).unwrap(),
         "A different paragraph about the weather in the hills.\n"

@@ -407,40 +407,31 @@ fn a_baseline_survives_renaming_the_file_that_holds_a_representative() {
         dir.path().join("corpus/zzz_000_renamed.txt"),
     )
     .unwrap();
-    let gate = crate::util::run_in(
-        dir.path(),
-        &[
+    let gate = |out: &str| {
+        let args = [
             "corpus",
             "--baseline",
             "baseline.json",
             "--fail-on-duplicates",
             "-o",
-            "-",
-        ],
-    );
+            out,
+        ];
+        crate::util::run_in(dir.path(), &args)
+    };
+    let rename = gate("-");
     assert_eq!(
-        gate.code, 0,
+        rename.code, 0,
         "a pure rename passes the gate: {}",
-        gate.stderr
+        rename.stderr
     );
-    let report = gate.json();
+    let report = rename.json();
     assert_eq!(report["summary"]["baseline"]["new_clusters"], 0);
     // A real new copy still fails it.
     let copy = std::fs::read_to_string(dir.path().join("corpus/zzz_000_renamed.txt")).unwrap();
     let paragraph = copy.lines().nth(10).unwrap();
     std::fs::write(dir.path().join("corpus/new.txt"), format!("{paragraph}\n")).unwrap();
-    let gate = crate::util::run_in(
-        dir.path(),
-        &[
-            "corpus",
-            "--baseline",
-            "baseline.json",
-            "--fail-on-duplicates",
-            "-o",
-            "/dev/null",
-        ],
-    );
-    assert_eq!(gate.code, 1, "{}", gate.stderr);
+    let copied = gate("/dev/null");
+    assert_eq!(copied.code, 1, "{}", copied.stderr);
 }
 
 #[test]

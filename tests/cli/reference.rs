@@ -118,28 +118,12 @@ fn only_copies_in_the_inputs_count_and_the_reference_is_the_original() {
 fn stdin_against_a_reference_folder_is_the_copy() {
     let dir = tempdir();
     let batch = corpus(dir.path());
-    let mut child = crate::util::dedup()
-        .args(["-", "--reference", "held", "-o", "-"])
-        .current_dir(dir.path())
-        .stdin(std::process::Stdio::piped())
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    use std::io::Write;
-    child
-        .stdin
-        .take()
-        .unwrap()
-        .write_all(batch.as_bytes())
-        .unwrap();
-    let out = child.wait_with_output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    let run = crate::util::run_with_stdin(
+        dir.path(),
+        &["-", "--reference", "held", "-o", "-"],
+        batch.as_bytes(),
     );
-    let report: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = ok_report(&run);
     let stdin = report["files"]
         .as_array()
         .unwrap()

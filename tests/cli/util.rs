@@ -59,6 +59,22 @@ pub fn run_in(dir: &Path, args: &[&str]) -> Run {
         .into()
 }
 
+/// Runs `dedup` with `args` in `dir`, `stdin` written to its standard input.
+pub fn run_with_stdin(dir: &Path, args: &[&str], stdin: &[u8]) -> Run {
+    let mut child = dedup()
+        .args(args)
+        .current_dir(dir)
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("cannot start dedup");
+    let mut input = child.stdin.take().expect("stdin");
+    input.write_all(stdin).expect("write stdin");
+    drop(input);
+    child.wait_with_output().expect("dedup ran").into()
+}
+
 /// Runs `dedup` with `args` from the crate root.
 pub fn run(args: &[&str]) -> Run {
     run_in(Path::new(env!("CARGO_MANIFEST_DIR")), args)
