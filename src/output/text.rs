@@ -201,8 +201,15 @@ fn clusters(
         writeln!(out, "     \"{}\"", quote(&c.text))?;
         let representative = text_of(c.members[0].paragraph_id);
         let shown = c.members.len().min(MEMBERS_SHOWN);
-        for (i, m) in c.members[..shown].iter().enumerate() {
+        // The representative, then the copies in the inputs before other reference text.
+        let mut order: Vec<usize> = (1..c.members.len()).collect();
+        order.sort_by_key(|&i| c.members[i].reference);
+        let members = std::iter::once(0).chain(order).map(|i| &c.members[i]);
+        for (i, m) in members.take(shown).enumerate() {
             let mut line = format!("     {}", place(m));
+            if m.reference {
+                line += &format!(" {}", style.dim("(reference)"));
+            }
             if i == 0 {
                 line += &format!(" {}", style.dim("(representative)"));
             } else if c.kind != Kind::Exact {

@@ -206,3 +206,32 @@ fn annotations_and_apply_leave_the_reference_alone() {
     );
     assert!(!dir.path().join("clean/000_2ad6602cf03491f6.txt").exists());
 }
+
+#[test]
+fn the_text_view_shows_the_input_copies_before_other_reference_text() {
+    let dir = tempdir();
+    corpus(dir.path());
+    let view = run_in(
+        dir.path(),
+        &[
+            "new",
+            "--reference",
+            "held",
+            "--format",
+            "text",
+            "--color",
+            "never",
+        ],
+    );
+    assert_eq!(view.code, 0, "{}", view.stderr);
+    let text = String::from_utf8(view.stdout).unwrap();
+    let lines: Vec<&str> = text.lines().collect();
+    let rep = lines
+        .iter()
+        .position(|l| l.ends_with("(reference) (representative)"))
+        .unwrap_or_else(|| panic!("a reference representative: {text}"));
+    assert!(
+        lines[rep + 1].trim_start().starts_with("new/batch.txt:"),
+        "{text}"
+    );
+}
