@@ -13,8 +13,16 @@ use std::sync::{Arc, Condvar, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-/// How long a run goes without a progress line.
+/// How long a run goes without a progress line, unless `DEDUP_PROGRESS_DELAY_MS` says otherwise.
 const QUIET_START: Duration = Duration::from_millis(500);
+
+/// The delay before the first line: [`QUIET_START`], or `DEDUP_PROGRESS_DELAY_MS` milliseconds.
+fn quiet_start() -> Duration {
+    std::env::var("DEDUP_PROGRESS_DELAY_MS")
+        .ok()
+        .and_then(|ms| ms.parse().ok())
+        .map_or(QUIET_START, Duration::from_millis)
+}
 /// How often the line is redrawn.
 const REDRAW: Duration = Duration::from_millis(200);
 
@@ -31,6 +39,7 @@ pub struct Progress {
 #[derive(Debug)]
 struct Shared {
     start: Instant,
+    quiet_start: Duration,
     files: usize,
     files_read: AtomicUsize,
     bytes_read: AtomicU64,
@@ -62,6 +71,7 @@ impl Progress {
         }
         let shared = Arc::new(Shared {
             start: Instant::now(),
+            quiet_start: quiet_start(),
             files,
             files_read: AtomicUsize::new(0),
             bytes_read: AtomicU64::new(0),
@@ -120,17 +130,17 @@ impl Shared {
     fn draw_until_done(&self) {
         let mut done = self.done.lock().unwrap_or_else(|e| e.into_inner());
         while !*done {
-            let wait = if self.start.elapsed() < QUIET_START {
-                QUIET_START - self.start.elapsed()
-            } else {
+            let wait = if self.drawn.load(Ordering::Relaxed) {
                 REDRAW
+            } else {
+                self.quiet_start.saturating_sub(self.start.elapsed())
             };
             done = self
                 .wake
                 .wait_timeout(done, wait)
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
-            if !*done && self.start.elapsed() >= QUIET_START {
+            if !*done && self.start.elapsed() >= self.quiet_start {
                 self.draw(&self.line());
             }
         }
