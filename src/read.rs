@@ -197,6 +197,12 @@ pub struct RecordError {
     pub message: String,
 }
 
+/// A text's hash as the report writes it (`files[].text_hash`) and `dedup apply` checks it:
+/// 16 hex digits.
+pub fn hash_hex(hash: u64) -> String {
+    format!("{hash:016x}")
+}
+
 /// Reads and decodes one file, or stdin for [`STDIN`]. A binary file is read only as far as
 /// its first 8 KiB.
 pub fn read(path: &Path, options: &ReadOptions) -> io::Result<Source> {

@@ -798,7 +798,7 @@ pub fn build<'a>(
                 encoding: f.decoding.filter(|&d| d != read::Decoding::Utf8),
                 records: f.records,
                 text_bytes: f.skipped.is_none().then_some(f.size),
-                text_hash: f.skipped.is_none().then(|| format!("{:016x}", f.hash)),
+                text_hash: f.skipped.is_none().then(|| read::hash_hex(f.hash)),
                 reference: f.reference,
             }
         })

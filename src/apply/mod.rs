@@ -183,11 +183,10 @@ pub fn run(options: &ApplyOptions) -> Result<Applied, Error> {
                 Err(e) => Prepared::refused(file, e.clone()),
             }
         };
-        // Only the writing thread takes it: the folder made last, so each is made once.
-        let folder_made = std::sync::Mutex::new(PathBuf::new());
+        // The folder made last, so each is made once.
+        let mut made = PathBuf::new();
         let write = |i: usize, prepared: Prepared| match (&staging, &places[i]) {
             (Some(staging), Ok(place)) => {
-                let mut made = folder_made.lock().expect("one writer");
                 prepared.write(&plan.files[i], &staging.join(place), &mut made)
             }
             _ => prepared.done,
@@ -453,7 +452,7 @@ fn prepare_and_write(
     n: usize,
     size: impl Fn(usize) -> Option<u64>,
     prepare: impl Fn(usize) -> Prepared + Sync,
-    write: impl Fn(usize, Prepared) -> FileDone + Sync,
+    mut write: impl FnMut(usize, Prepared) -> FileDone + Send,
 ) -> Vec<FileDone> {
     let mut blocks = Vec::new();
     let (mut start, mut bytes) = (0, 0);
@@ -466,8 +465,8 @@ fn prepare_and_write(
     }
     let mut done = Vec::with_capacity(n);
     let mut pending: Option<(std::ops::Range<usize>, Vec<Prepared>)> = None;
-    let write_pending = |pending: Option<(std::ops::Range<usize>, Vec<Prepared>)>,
-                         done: &mut Vec<FileDone>| {
+    let mut write_pending = |pending: Option<(std::ops::Range<usize>, Vec<Prepared>)>,
+                             done: &mut Vec<FileDone>| {
         if let Some((range, prepared)) = pending {
             done.extend(range.zip(prepared).map(|(i, p)| write(i, p)));
         }
@@ -586,7 +585,7 @@ fn prepare(
         }
         Err(e) => return Prepared::refused(file, format!("cannot read it: {e}; not written")),
     };
-    let hash = format!("{:016x}", text.hash);
+    let hash = read::hash_hex(text.hash);
     if Some(text.bytes.len() as u64) != file.text_bytes || Some(&hash) != file.text_hash.as_ref() {
         let message = format!(
             "changed since the report was written (its text is {} bytes with hash {hash}, the \
