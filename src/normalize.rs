@@ -7,8 +7,8 @@
 //! The rule, also written in the README:
 //! 1. A token is a maximal run of letters, digits and combining marks. Every other character
 //!    (white space, punctuation, quotes, apostrophes, dashes, symbols) separates tokens, so
-//!    `Baghdadi’s` is `baghdadi s` and `U.S.-backed` is `u s backed`, whatever quote or dash
-//!    style the file uses.
+//!    `Baghdadi’s` is `baghdadi s` and `U.S.-backed` is `us backed` (rule 6), whatever quote or
+//!    dash style the file uses.
 //! 2. Inside numbers the separators stay: `,` `.` `/` `:` and any dash between two digits are
 //!    part of the token, so `1,500`, `6-5/16`, `3.5` and `10:30` are one token each; dashes are
 //!    folded to `-` (`1,500–2,500` is `1,500-2,500`).
@@ -30,6 +30,9 @@
 //!    character reference left by stripped markup (`#39;` in `isn #39;t`). With
 //!    [`Options::ignore_figures`], every figure becomes the token `0`, so figures never tell
 //!    paragraphs apart (the digits of a character reference are masked too).
+//! 6. An initialism written with full stops is one token: single letters each followed by a full
+//!    stop and the next letter (`U.S.`, `U.K.`, `a.m.`) are read as written without them (`us`);
+//!    an initial before a name (`J. Lee`) is not an initialism.
 
 use std::cell::RefCell;
 use std::collections::HashMap;
@@ -394,6 +397,65 @@ pub fn normalize_into(bytes: &[u8], options: Options, out: &mut Tokens) {
     out.tokens.clear();
     if !tokenize_ascii(bytes, options, out) {
         normalize_chars(bytes, options, out);
+    }
+    if has_initialism(bytes, &out.tokens) {
+        join_initialisms(bytes, options, out);
+    }
+}
+
+/// Whether token `t` is one ASCII letter as written.
+fn is_letter(bytes: &[u8], t: &Token) -> bool {
+    t.source.len() == 1 && bytes[t.source.start].is_ascii_alphabetic()
+}
+
+/// Whether tokens `a` and `b` stand as two letters of an initialism: `a` is one letter and a full
+/// stop, and `b` one letter right after it (`U.S`).
+fn dotted_letters(bytes: &[u8], a: &Token, b: &Token) -> bool {
+    b.source.start == a.source.end + 1
+        && bytes[a.source.end] == b'.'
+        && is_letter(bytes, a)
+        && is_letter(bytes, b)
+}
+
+/// Whether the tokens hold an initialism written with full stops (rule 6).
+fn has_initialism(bytes: &[u8], tokens: &[Token]) -> bool {
+    tokens
+        .windows(2)
+        .any(|w| dotted_letters(bytes, &w[0], &w[1]))
+}
+
+/// Rule 6: the letters of an initialism written with full stops (`U.S.`, `U.K.`, `a.m.`) are one
+/// token, the initialism written without them (`us`). Rebuilds `out`; rare, so not in the fast
+/// path of the tokenizers.
+fn join_initialisms(bytes: &[u8], options: Options, out: &mut Tokens) {
+    let old = std::mem::take(out);
+    let mut i = 0;
+    while i < old.tokens.len() {
+        let mut end = i + 1;
+        while end < old.tokens.len()
+            && dotted_letters(bytes, &old.tokens[end - 1], &old.tokens[end])
+        {
+            end += 1;
+        }
+        if end - i >= 2 {
+            let letters: String = old.tokens[i..end]
+                .iter()
+                .map(|t| bytes[t.source.start] as char)
+                .collect();
+            let source = old.tokens[i].source.start..old.tokens[end - 1].source.end;
+            push_ascii_token(out, &letters, source, false, options);
+        } else {
+            if !out.text.is_empty() {
+                out.text.push(' ');
+            }
+            let begin = out.text.len();
+            out.text.push_str(old.word(i));
+            out.tokens.push(Token {
+                norm: begin..out.text.len(),
+                ..old.tokens[i].clone()
+            });
+        }
+        i = end;
     }
 }
 
@@ -764,6 +826,7 @@ pub fn steps(options: Options) -> Vec<String> {
         "unicode NFKC",
         "lowercase (ß to ss, final sigma to sigma)",
         "unicode NFKC again; what NFKC made of a token split again by the token rules",
+        "an initialism with full stops (U.S., a.m.) one token of its letters",
     ]
     .into_iter()
     .map(str::to_owned)
@@ -826,9 +889,29 @@ mod tests {
     fn case_quotes_and_punctuation() {
         assert_eq!(
             words("“Baghdadi’s death,” she said — U.S.-backed!"),
-            ["baghdadi", "s", "death", "she", "said", "u", "s", "backed"]
+            ["baghdadi", "s", "death", "she", "said", "us", "backed"]
         );
         assert_eq!(words("Baghdadi's"), words("BAGHDADI’S"));
+    }
+
+    #[test]
+    fn initialisms_with_full_stops_are_one_token() {
+        assert_eq!(words("the U.S. and US"), ["the", "us", "and", "us"]);
+        assert_eq!(
+            words("U.S.A., U.K.-based, 9 a.m."),
+            ["usa", "uk", "based", "9", "am"]
+        );
+        assert_eq!(
+            words("Chairman J. Lee said"),
+            ["chairman", "j", "lee", "said"]
+        );
+        // One letter after a full stop and a blank, or a longer word, is no initialism.
+        assert_eq!(words("plan A. B said"), ["plan", "a", "b", "said"]);
+        assert_eq!(words("e.on U.Sx"), ["e", "on", "u", "sx"]);
+        // Outside ASCII the rule is the same, and the tokens point at the whole initialism.
+        let tokens = normalize("«U.S.» naïve".as_bytes(), Options::default());
+        assert_eq!(tokens.words().collect::<Vec<_>>(), ["us", "naïve"]);
+        assert_eq!(tokens.tokens[0].source, 2..5);
     }
 
     #[test]
