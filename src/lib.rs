@@ -47,6 +47,7 @@ pub mod rules;
 mod scan;
 pub mod segment;
 mod sets;
+mod timings;
 pub mod utf8;
 pub mod walk;
 mod wire;

@@ -35,6 +35,7 @@ use crate::report::{self, Found, Report, Summary};
 use crate::rules::{self, Baseline};
 use crate::scan::{Scan, Scanner};
 use crate::sets::{self, Contents};
+use crate::timings::Timings;
 use crate::walk;
 
 /// How a run ended.
@@ -76,8 +77,10 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
             })?;
         }
     }
+    let timings = Timings::from_env();
     let mut errors = Problems::default();
     let paths = inputs(config, &mut errors);
+    timings.lap("walk");
     if config.list_files {
         return Ok(list_files(&paths, errors));
     }
@@ -96,14 +99,17 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
         errors: scan_errors,
     } = scanner.scan(&paths);
     errors.extend(scan_errors.into_vec());
+    timings.lap("scan");
 
     progress.stage(Stage::Matching);
     let matcher = Matcher {
         corpus: &corpus,
         fingerprinter: &fingerprinter,
         config,
+        timings: &timings,
     };
     let (mut matches, candidates, fingerprints) = matcher.candidates(fingerprints);
+    timings.lap("candidates");
     let clusters = matcher.clusters(&mut matches, &candidates.near, &fingerprints, &mut errors);
     // The clusters keep their representatives' keys; nothing reads the others any more.
     drop(fingerprints);
@@ -112,6 +118,7 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     progress.stage(Stage::SharedText);
     let (partials, passages, overlaps) =
         matcher.partials_and_passages(&matches, &clusters, candidates.partial, &mut errors);
+    timings.lap("shared text");
 
     let found = Found {
         matches: &matches,
@@ -122,9 +129,12 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     };
     progress.stage(Stage::Writing);
     let report = report(config, &corpus, &found, warnings, errors);
+    timings.lap("report");
     // The line is erased before anything else reaches stderr or the terminal.
     progress.finish();
     finish(config, &corpus, &clusters, &report)?;
+    timings.lap("writing");
+    timings.print();
     Ok(Outcome {
         summary: report.summary,
         errors: report.errors,
@@ -281,6 +291,7 @@ struct Matcher<'a> {
     corpus: &'a Corpus,
     fingerprinter: &'a Fingerprinter,
     config: &'a Config,
+    timings: &'a Timings,
 }
 
 /// Candidate pairs of units: near and template candidates from the LSH bands, and partial
@@ -322,15 +333,18 @@ impl Matcher<'_> {
         let units = linked_units(near.iter().chain(&matches.templates));
         let sets = self.load(matches, &units, Contents::Verify, errors);
         drop(units);
+        self.timings.lap("re-read");
         let threshold = self.config.threshold;
         let (paragraphs, files) = (&self.corpus.paragraphs, self.corpus.files.len());
         let mut copies = FileCopies::new(paragraphs, files, &matches.units, &matches.unit_of);
         let (links, templates) = (&mut matches.near, &mut matches.templates);
         matching::verify(links, templates, near, &sets, threshold, &mut copies);
+        self.timings.lap("verify");
         let same_story = |a, b| copies.same_story(a, b);
         let clusters =
             cluster::build_clusters(matches, &sets, fingerprints, threshold, &same_story);
         drop(sets);
+        self.timings.lap("clusters");
         clusters
     }
 

@@ -1,0 +1,88 @@
+//! Per-stage times of a run, for whoever tunes it: `DEDUP_TIMINGS=1` prints them on stderr when
+//! the run ends, never in the report.
+//!
+//! In: the pipeline's laps (a stage's name when it ends). Out: one line per stage on stderr, its
+//! wall time and the process's CPU time (user + system) spent in it, then the whole run's.
+
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+/// The laps of one run; does nothing unless `DEDUP_TIMINGS` is set to something but `0`.
+#[derive(Debug)]
+pub struct Timings {
+    on: bool,
+    start: Instant,
+    /// `(stage, wall time at its end, CPU time at its end)`.
+    laps: Mutex<Vec<(&'static str, Duration, Duration)>>,
+}
+
+impl Timings {
+    /// Timings on when `DEDUP_TIMINGS` says so.
+    pub fn from_env() -> Self {
+        let on = std::env::var_os("DEDUP_TIMINGS").is_some_and(|v| !v.is_empty() && v != "0");
+        Timings {
+            on,
+            start: Instant::now(),
+            laps: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Marks the end of `stage`.
+    pub fn lap(&self, stage: &'static str) {
+        if self.on {
+            let lap = (stage, self.start.elapsed(), cpu_time());
+            self.laps.lock().expect("no lap panics").push(lap);
+        }
+    }
+
+    /// The lines printed, one per stage and a total.
+    pub fn lines(&self) -> Vec<String> {
+        let laps = self.laps.lock().expect("no lap panics");
+        let mut lines = Vec::new();
+        let (mut wall, mut cpu) = (Duration::ZERO, Duration::ZERO);
+        for &(stage, at, cpu_at) in laps.iter() {
+            lines.push(line(stage, at - wall, cpu_at.saturating_sub(cpu)));
+            (wall, cpu) = (at, cpu_at);
+        }
+        if let Some(&(_, at, cpu_at)) = laps.last() {
+            lines.push(line("total", at, cpu_at));
+        }
+        lines
+    }
+
+    /// Prints [`Timings::lines`] on stderr, when on.
+    pub fn print(&self) {
+        if self.on {
+            for line in self.lines() {
+                eprintln!("{line}");
+            }
+        }
+    }
+}
+
+fn line(stage: &str, wall: Duration, cpu: Duration) -> String {
+    format!(
+        "dedup: timings: {stage:<12} wall {:>8.3} s  cpu {:>8.3} s",
+        wall.as_secs_f64(),
+        cpu.as_secs_f64()
+    )
+}
+
+/// The CPU time (user and system) the process has used so far, from `/proc/self/stat`; zero
+/// where that cannot be read.
+fn cpu_time() -> Duration {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return Duration::ZERO;
+    };
+    // The fields after the command name (in parentheses, which may hold spaces): utime is the
+    // 14th field of the line, stime the 15th, in clock ticks (100 a second on Linux).
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+}
