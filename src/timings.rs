@@ -36,7 +36,7 @@ impl Timings {
     }
 
     /// The lines printed, one per stage and a total.
-    pub fn lines(&self) -> Vec<String> {
+    fn lines(&self) -> Vec<String> {
         let laps = self.laps.lock().expect("no lap panics");
         let mut lines = Vec::new();
         let (mut wall, mut cpu) = (Duration::ZERO, Duration::ZERO);
@@ -50,7 +50,7 @@ impl Timings {
         lines
     }
 
-    /// Prints [`Timings::lines`] on stderr, when on.
+    /// Prints one line per stage and a total on stderr, when on.
     pub fn print(&self) {
         if self.on {
             for line in self.lines() {

@@ -559,3 +559,25 @@ fn pretty_and_summary_only_work_with_the_formats_they_fit_and_are_refused_with_t
         "{types:?}"
     );
 }
+
+#[test]
+fn timings_go_to_stderr_and_leave_the_report_alone() {
+    let plain = run(&["fixtures/seeds"]);
+    let timed = dedup()
+        .args(["fixtures/seeds"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .env("DEDUP_TIMINGS", "1")
+        .output()
+        .expect("cannot start dedup");
+    assert_eq!(timed.stdout, plain.stdout);
+    let stderr = String::from_utf8_lossy(&timed.stderr);
+    for stage in ["scan", "verify", "shared text", "writing", "total"] {
+        assert!(
+            stderr
+                .lines()
+                .any(|l| l.starts_with(&format!("dedup: timings: {stage} "))),
+            "{stage} missing from {stderr}"
+        );
+    }
+    assert!(!plain.stderr.contains("timings"), "{}", plain.stderr);
+}
