@@ -215,7 +215,7 @@ pub fn build_clusters(
 ///
 /// The rule, greedy in report order: the earliest unit not yet placed is a representative; every
 /// later unit not yet placed joins it when its set is near the representative's
-/// ([`near_similarity`]: Jaccard at least `threshold`, shared shingles at least the coverage) and,
+/// ([`near_similarity`]: Jaccard at least `threshold`, shared shingles covering each side) and,
 /// for duplicates, its figures conflict with no member's already in (the representative's
 /// included; a conflict confined to the datelines does not count when `same_story` says the two
 /// units' files are copies); the others are left for the next representative. Template
@@ -239,16 +239,15 @@ fn stars(
         true => sets.masked(u),
         false => sets.get(u).shingles,
     };
-    let similar = |a, b| match template {
-        true => jaccard_if_at_least(a, b, threshold),
-        false => near_similarity(a, b, threshold),
+    let similar = |u: u32, rep: u32| match template {
+        true => jaccard_if_at_least(sets.masked(u), sets.masked(rep), threshold),
+        false => near_similarity(&sets.get(u), &sets.get(rep), threshold),
     };
     // (unit, size of its set): the sizes rule most pairs of a large component out, read here
     // without a look into the arena.
     let mut left: Vec<(u32, usize)> = component.iter().map(|&u| (u, set_of(u).len())).collect();
     let mut stars = Vec::new();
     while let Some((&(rep, rep_len), rest)) = left.split_first() {
-        let rep_set = set_of(rep);
         let mut star = vec![(rep, 1.0)];
         // The members whose figures a newcomer must not contradict.
         let mut with_figures: Vec<u32> = Vec::new();
@@ -259,21 +258,18 @@ fn stars(
         for &(u, len) in rest {
             let (small, large) = (len.min(rep_len), len.max(rep_len));
             let sizes_allow = large == 0 || small as f64 / large as f64 >= threshold;
-            let joins = sizes_allow
-                .then(|| similar(set_of(u), rep_set))
-                .flatten()
-                .filter(|_| {
-                    let sets_u = sets.get(u);
-                    template
-                        || sets_u.figure_shingles.is_empty()
-                        || !with_figures
-                            .iter()
-                            .any(|&w| match sets.get(w).conflict(&sets_u) {
-                                Conflict::None => false,
-                                Conflict::Dateline => !same_story(w, u),
-                                Conflict::Figures => true,
-                            })
-                });
+            let joins = sizes_allow.then(|| similar(u, rep)).flatten().filter(|_| {
+                let sets_u = sets.get(u);
+                template
+                    || sets_u.figure_shingles.is_empty()
+                    || !with_figures
+                        .iter()
+                        .any(|&w| match sets.get(w).conflict(&sets_u) {
+                            Conflict::None => false,
+                            Conflict::Dateline => !same_story(w, u),
+                            Conflict::Figures => true,
+                        })
+            });
             match joins {
                 Some(similarity) => {
                     if !template && !sets.get(u).figure_shingles.is_empty() {
@@ -343,7 +339,14 @@ mod tests {
         let mut shingles = shingles.to_vec();
         shingles.extend(figures.iter().map(|&(_, real)| real));
         shingles.sort_unstable();
+        // Each shingle one word, at its place in the sorted set.
+        let words = shingles.len() as u32;
         Sets {
+            shingle_at: (0..words).collect(),
+            words: crate::sets::Words {
+                total: words,
+                per_shingle: 1,
+            },
             shingles,
             figure_shingles: figures.to_vec(),
             ..Sets::default()

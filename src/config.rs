@@ -17,7 +17,7 @@ use crate::sets::MIN_COVERAGE;
 use crate::walk::{self, WalkOptions};
 
 /// Default words per shingle.
-pub const DEFAULT_SHINGLE: usize = 3;
+pub const DEFAULT_SHINGLE: usize = 2;
 /// The fewest words per seed shingle of partial matches: shorter seeds are boilerplate in
 /// too many paragraphs to find shared sentences (`he said`, `of the`).
 pub const MIN_SEED_SHINGLE: usize = 3;
@@ -183,6 +183,9 @@ impl Config {
             shingle: self.shingle,
             threshold: self.threshold,
             min_coverage: MIN_COVERAGE,
+            coverage: "the words of each paragraph (without wire markup) inside shingles both \
+                       share, each shingle at the first place it occurs; near copies have more \
+                       than min_coverage of each",
             wire_markup: "leading datelines, trailing credits, tags and entities: left out of near \
                           similarity (a dated dateline counts as one figure); exact identity \
                           keeps them",

@@ -30,7 +30,7 @@ use std::sync::Mutex;
 use xxhash_rust::xxh3::{Xxh3, Xxh3Builder, xxh3_64, xxh3_128};
 
 use crate::normalize::{FIGURE_MASK, Token, Tokens};
-use crate::sets::{Contents, DATELINE_SHINGLE, Sets};
+use crate::sets::{Contents, DATELINE_SHINGLE, Sets, Words};
 use crate::wire::Content;
 
 /// The recall the LSH banding must reach at the threshold itself.
@@ -518,10 +518,20 @@ impl Fingerprinter {
             }
             if verify {
                 sets.figure_shingles = scratch.figure_shingles.clone();
-                let shingles = &mut scratch.shingles;
-                shingles.sort_unstable();
-                shingles.dedup();
-                sets.shingles = shingles.clone();
+                // Each shingle with the place it first occurs: sorted by hash, then place, the
+                // first of each hash.
+                let placed = &mut scratch.placed;
+                placed.clear();
+                placed.extend(scratch.shingles.iter().copied().zip(0u32..));
+                placed.sort_unstable();
+                placed.dedup_by_key(|&mut (hash, _)| hash);
+                sets.shingles = placed.iter().map(|&(hash, _)| hash).collect();
+                sets.shingle_at = placed.iter().map(|&(_, at)| at).collect();
+                let total = content.map_or(tokens.len(), |c| c.tokens.len()) as u32;
+                sets.words = Words {
+                    total,
+                    per_shingle: (self.params.shingle as u32).min(total),
+                };
             }
             sets
         })
@@ -678,6 +688,8 @@ struct Scratch {
     /// The seed shingles in order, when they are longer than `shingles`' ([`Fingerprinter::seeds`]).
     seed_shingles: Vec<u64>,
     mins: Vec<u64>,
+    /// `(shingle hash, place)` of the real sets ([`Fingerprinter::sets_with`]).
+    placed: Vec<(u64, u32)>,
 }
 
 thread_local! {

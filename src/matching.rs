@@ -391,8 +391,7 @@ pub fn verify(
         .into_par_iter()
         .filter_map(|(a, b)| {
             let link = if copies.same_story(a, b) {
-                near_similarity(sets.get(a).shingles, sets.get(b).shingles, threshold)
-                    .map(|_| Link::Near)
+                near_similarity(&sets.get(a), &sets.get(b), threshold).map(|_| Link::Near)
             } else {
                 masked_alike(a, b).then_some(Link::Template)
             };
@@ -433,7 +432,7 @@ fn verify_pair(
     match a.conflict(b) {
         Conflict::Dateline => Some(Link::DatelineOnly),
         Conflict::Figures => masked_alike().then_some(Link::Template),
-        Conflict::None => near_similarity(a.shingles, b.shingles, threshold).map(|_| Link::Near),
+        Conflict::None => near_similarity(a, b, threshold).map(|_| Link::Near),
     }
 }
 

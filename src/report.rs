@@ -236,8 +236,11 @@ pub struct Settings {
     pub shingle: usize,
     /// Jaccard threshold for near duplicates and templates.
     pub threshold: f64,
-    /// The least share of each paragraph's shingles two near duplicates have in common.
+    /// The share of each paragraph's words two near duplicates have in shared shingles, which
+    /// they must exceed.
     pub min_coverage: f64,
+    /// How that share is counted.
+    pub coverage: &'static str,
     /// What near similarity and the figure test leave out.
     pub wire_markup: &'static str,
     /// Paragraphs with fewer tokens are matched exactly only (or, with wire markup, as near

@@ -231,13 +231,21 @@ impl Paragraph {
     }
 }
 
-/// The least share of each paragraph's shingles two near duplicates have in common (README,
-/// "Matching").
-const MIN_COVERAGE: f64 = 0.6;
-
-/// The shared shingles over the larger set's: the least of the two sides' coverage.
-fn coverage(a: &BTreeSet<Vec<String>>, b: &BTreeSet<Vec<String>>) -> f64 {
-    a.intersection(b).count() as f64 / a.len().max(b.len()) as f64
+/// Whether the shingles `a` shares with `b` hold more than two thirds of `a`'s words, each
+/// shingle counted at the first place it occurs in `a` (README, "Matching").
+fn covered_by(a: &Paragraph, b: &Paragraph, k: usize) -> bool {
+    let words = units(&a.words);
+    let k = k.min(words.len());
+    let mut seen = BTreeSet::new();
+    let mut covered = vec![false; words.len()];
+    for start in 0..=words.len() - k {
+        let shingle = &words[start..start + k];
+        let first = seen.insert(shingle);
+        if first && b.shingles.contains(shingle) {
+            covered[start..start + k].fill(true);
+        }
+    }
+    3 * covered.iter().filter(|&&c| c).count() > 2 * words.len()
 }
 
 fn jaccard(a: &BTreeSet<Vec<String>>, b: &BTreeSet<Vec<String>>) -> f64 {
@@ -298,14 +306,15 @@ fn check(
     let paragraphs: Vec<Paragraph> = corpus.values().map(|w| Paragraph::new(w, k)).collect();
     let long = |i: usize| paragraphs[i].words.len() >= min_words;
     // Near as the README defines it: J at least the threshold, figures not in conflict, and the
-    // shared shingles at least MIN_COVERAGE of each paragraph's (no containment).
+    // shared shingles holding more than two thirds of each paragraph's words (no containment).
     let near = |i: usize, j: usize| {
         let (a, b) = (&paragraphs[i], &paragraphs[j]);
         long(i)
             && long(j)
             && !a.conflicts_with(b)
             && jaccard(&a.shingles, &b.shingles) >= threshold
-            && coverage(&a.shingles, &b.shingles) >= MIN_COVERAGE
+            && covered_by(a, b, k)
+            && covered_by(b, a, k)
     };
     let index_of = |m: &Value| {
         let key = (file_name(m), m["line"].as_u64().unwrap());

@@ -150,10 +150,12 @@ fn report_is_consistent() {
 fn settings_record_every_parameter() {
     let report = seeds_report();
     let s = &report["settings"];
-    assert_eq!(s["shingle"], 3);
+    assert_eq!(s["shingle"], 2);
+    assert!((s["min_coverage"].as_f64().unwrap() - 2.0 / 3.0).abs() < 1e-12);
     assert_eq!(s["threshold"], 0.5);
     assert_eq!(s["min_words"], 8);
-    // Partial matches are seeded by 3-word shingles: t = window + seed_shingle − 1.
+    // Partial matches are seeded by 3-word shingles, however short the shingles are:
+    // t = window + seed_shingle − 1.
     assert_eq!(s["seed_shingle"], 3);
     assert_eq!(
         s["min_shared_words"].as_u64(),
