@@ -56,7 +56,8 @@ pub struct Sets {
 
 /// Jaccard similarity of two sorted sets without repeats.
 pub fn jaccard(a: &[u64], b: &[u64]) -> f64 {
-    jaccard_unless_below(a, b, 0).expect("an intersection is never below 0")
+    let shared = shared_unless_below(a, b, 0, |_, _| {}).expect("no intersection is below 0");
+    similarity_of(shared, a.len(), b.len())
 }
 
 /// Whether `jaccard(a, b) >= threshold` (`threshold` in (0, 1]), the same answer; but the merge
@@ -93,27 +94,20 @@ pub struct Words {
 /// [`MIN_COVERAGE`] of each paragraph's words, each shingle counted at the place it first
 /// occurs.
 pub fn near_similarity(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> Option<f64> {
-    let j = jaccard_if_at_least(a.shingles, b.shingles, threshold)?;
+    let needed = needed_for(a.shingles.len(), b.shingles.len(), threshold)?;
     COVERED.with_borrow_mut(|(at_a, at_b)| {
         at_a.clear();
         at_b.clear();
-        let (mut i, mut k) = (0, 0);
-        while i < a.shingles.len() && k < b.shingles.len() {
-            match a.shingles[i].cmp(&b.shingles[k]) {
-                std::cmp::Ordering::Less => i += 1,
-                std::cmp::Ordering::Greater => k += 1,
-                std::cmp::Ordering::Equal => {
-                    at_a.extend(a.shingle_at.get(i));
-                    at_b.extend(b.shingle_at.get(k));
-                    i += 1;
-                    k += 1;
-                }
-            }
-        }
+        // One merge gives the intersection and where each shared shingle is on both sides.
+        let shared = shared_unless_below(a.shingles, b.shingles, needed, |i, k| {
+            at_a.extend(a.shingle_at.get(i));
+            at_b.extend(b.shingle_at.get(k));
+        })?;
+        let j = similarity_of(shared, a.shingles.len(), b.shingles.len());
         let covered = |at: &mut Vec<u32>, words: Words| {
             covers(covered_words(at, words.per_shingle), words.total as usize)
         };
-        (covered(at_a, a.words) && covered(at_b, b.words)).then_some(j)
+        (j >= threshold && covered(at_a, a.words) && covered(at_b, b.words)).then_some(j)
     })
 }
 
@@ -145,22 +139,42 @@ pub fn shared_count(j: f64, a: usize, b: usize) -> f64 {
 /// stop of [`jaccard_at_least`]; a pair whose sizes alone rule it out (J ≤ min / max) is not
 /// merged at all.
 pub fn jaccard_if_at_least(a: &[u64], b: &[u64], threshold: f64) -> Option<f64> {
+    let needed = needed_for(a.len(), b.len(), threshold)?;
+    let shared = shared_unless_below(a, b, needed, |_, _| {})?;
+    Some(similarity_of(shared, a.len(), b.len())).filter(|&j| j >= threshold)
+}
+
+/// The intersection two sets of `n` and `m` elements need for a Jaccard similarity of at least
+/// `threshold`, taken one lower so that rounding is left to the exact test; `None` when their
+/// sizes alone rule it out (J ≤ min / max).
+fn needed_for(n: usize, m: usize, threshold: f64) -> Option<usize> {
     // The same division as the similarity's, and no larger than it can be: fp division is monotone.
-    let (small, large) = (a.len().min(b.len()), a.len().max(b.len()));
+    let (small, large) = (n.min(m), n.max(m));
     if large > 0 && (small as f64 / large as f64) < threshold {
         return None;
     }
-    let bound = (threshold * (a.len() + b.len()) as f64 / (1.0 + threshold)).floor() as usize;
-    jaccard_unless_below(a, b, bound.saturating_sub(1)).filter(|&j| j >= threshold)
+    let bound = (threshold * (n + m) as f64 / (1.0 + threshold)).floor() as usize;
+    Some(bound.saturating_sub(1))
 }
 
-/// The Jaccard similarity of two sorted sets without repeats; `None` as soon as the elements left
-/// cannot bring their intersection to `needed`.
-fn jaccard_unless_below(a: &[u64], b: &[u64], needed: usize) -> Option<f64> {
-    let (n, m) = (a.len(), b.len());
-    if n == 0 && m == 0 {
-        return Some(1.0);
+/// The Jaccard similarity of two sets of `n` and `m` elements sharing `shared`.
+fn similarity_of(shared: usize, n: usize, m: usize) -> f64 {
+    match n + m {
+        0 => 1.0,
+        _ => shared as f64 / (n + m - shared) as f64,
     }
+}
+
+/// The size of the intersection of two sorted sets without repeats, telling `on_shared` the
+/// index in `a` and in `b` of each shared element; `None` as soon as the elements left cannot
+/// bring it to `needed`.
+fn shared_unless_below(
+    a: &[u64],
+    b: &[u64],
+    needed: usize,
+    mut on_shared: impl FnMut(usize, usize),
+) -> Option<usize> {
+    let (n, m) = (a.len(), b.len());
     let (mut i, mut j, mut shared) = (0, 0, 0);
     while i < n && j < m {
         if shared + (n - i).min(m - j) < needed {
@@ -170,13 +184,14 @@ fn jaccard_unless_below(a: &[u64], b: &[u64], needed: usize) -> Option<f64> {
             std::cmp::Ordering::Less => i += 1,
             std::cmp::Ordering::Greater => j += 1,
             std::cmp::Ordering::Equal => {
+                on_shared(i, j);
                 shared += 1;
                 i += 1;
                 j += 1;
             }
         }
     }
-    Some(shared as f64 / (n + m - shared) as f64)
+    Some(shared)
 }
 
 impl Sets {
