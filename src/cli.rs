@@ -333,6 +333,10 @@ enum Command {
     /// look at it, then `dedup apply r.json --out clean/`.
     #[command(after_help = APPLY_AFTER_HELP)]
     Apply(ApplyArgs),
+    /// Write a reference index of the paths for `--reference`: `dedup index corpus/ -o
+    /// corpus.dedupx`, then `dedup new/ --reference corpus.dedupx`. Takes the options of `dedup
+    /// PATH...`; a run with other matching settings refuses the index.
+    Index,
 }
 
 const APPLY_AFTER_HELP: &str = "\
@@ -407,6 +411,8 @@ pub enum Job {
     Find(Box<Config>),
     /// Write the corpus without them: `dedup apply`.
     Apply(ApplyOptions),
+    /// Write a reference index of the paths: `dedup index PATH... -o corpus.dedupx`.
+    Index(Box<Config>),
 }
 
 /// The report formats, as named on the command line.
@@ -542,7 +548,13 @@ fn parse_threshold(s: &str) -> Result<f64, String> {
 /// The checked arguments as a [`Job`]; exits with status 2 and clap's message when they are
 /// bad.
 pub fn parse() -> Job {
-    let argv: Vec<OsString> = std::env::args_os().collect();
+    let mut argv: Vec<OsString> = std::env::args_os().collect();
+    // `dedup index` takes the options of `dedup PATH...` that shape matching, so it is parsed as
+    // that command: the same settings make the same index.
+    let index = argv.get(1).is_some_and(|a| a == "index");
+    if index {
+        argv.remove(1);
+    }
     let (argv, config_file) = with_config_file(argv);
     // clap exits with status 2 on bad arguments, as our exit codes want.
     let mut args = Args::parse_from(argv);
@@ -616,7 +628,17 @@ pub fn parse() -> Job {
             )
             .exit();
     }
-    Job::Find(Box::new(args.into_config()))
+    let config = Box::new(args.into_config());
+    match index {
+        true if config.references.is_empty() => Job::Index(config),
+        true => Args::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "dedup index indexes its PATH arguments; --reference is for the runs that use it",
+            )
+            .exit(),
+        false => Job::Find(config),
+    }
 }
 
 impl Args {

@@ -98,6 +98,8 @@ pub enum Written {
     Report,
     /// The baseline (`--write-baseline FILE`).
     Baseline,
+    /// The reference index (`dedup index -o FILE`).
+    Index,
 }
 
 /// A failure that stops the run before a report is written.
@@ -118,6 +120,8 @@ pub enum Error {
     /// `dedup apply` cannot start: the report cannot be read or used, or the output folder cannot
     /// be (the message says which, naming it).
     Apply(String),
+    /// A reference index cannot be used (the message names it and says why).
+    Index(String),
 }
 
 impl fmt::Display for Error {
@@ -128,6 +132,7 @@ impl fmt::Display for Error {
                 let what = match what {
                     Written::Report => "the report",
                     Written::Baseline => "the baseline",
+                    Written::Index => "the index",
                 };
                 match path {
                     Some(path) => {
@@ -138,6 +143,7 @@ impl fmt::Display for Error {
                 }
             }
             Error::Apply(message) => write!(f, "apply: {message}"),
+            Error::Index(message) => write!(f, "{message}"),
         }
     }
 }
@@ -147,7 +153,7 @@ impl std::error::Error for Error {
         match self {
             Error::Threads(e) => Some(e),
             Error::Output { error, .. } => Some(error),
-            Error::Apply(_) => None,
+            Error::Apply(_) | Error::Index(_) => None,
         }
     }
 }

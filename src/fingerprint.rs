@@ -303,6 +303,77 @@ impl Fingerprints {
         }
     }
 
+    /// Writes the fingerprints in the reference index's layout ([`crate::index`]): the keys
+    /// (u64 count; each exact u128, masked u128, words, band row, winnow start and length u32),
+    /// the band keys (u32 bands, u64 rows, then each band's u32 keys), the winnowed
+    /// fingerprints (u64 count, the u64 hashes, then the u32 contexts) and the short contents
+    /// (u64 count; each paragraph u32, key u128).
+    pub(crate) fn encode(&self, w: &mut crate::index::Writer<'_>) -> std::io::Result<()> {
+        w.u64(self.keys.len() as u64)?;
+        for k in &self.keys {
+            w.u128(k.exact)?;
+            w.u128(k.masked)?;
+            for v in [k.words, k.band_row, k.winnow_start, k.winnow_len] {
+                w.u32(v)?;
+            }
+        }
+        w.u32(self.band_keys.len() as u32)?;
+        w.u64(self.band_keys.first().map_or(0, Vec::len) as u64)?;
+        for band in &self.band_keys {
+            band.iter().try_for_each(|&key| w.u32(key))?;
+        }
+        w.u64(self.winnowed.len() as u64)?;
+        self.winnowed.iter().try_for_each(|&h| w.u64(h))?;
+        self.winnow_contexts.iter().try_for_each(|&c| w.u32(c))?;
+        w.u64(self.short_contents.len() as u64)?;
+        for &(p, key) in &self.short_contents {
+            w.u32(p)?;
+            w.u128(key)?;
+        }
+        Ok(())
+    }
+
+    /// Reads what [`Fingerprints::encode`] wrote.
+    pub(crate) fn decode(r: &mut crate::index::Reader<'_>) -> std::io::Result<Fingerprints> {
+        let mut keys = Vec::with_capacity(r.count(48)?);
+        for _ in 0..keys.capacity() {
+            let (exact, masked) = (r.u128()?, r.u128()?);
+            let (words, band_row, winnow_start, winnow_len) =
+                (r.u32()?, r.u32()?, r.u32()?, r.u32()?);
+            keys.push(Key {
+                exact,
+                masked,
+                words,
+                band_row,
+                winnow_start,
+                winnow_len,
+            });
+        }
+        let bands = r.u32()? as usize;
+        let rows = r.count(4 * bands.max(1))?;
+        let band_keys = (0..bands)
+            .map(|_| (0..rows).map(|_| r.u32()).collect())
+            .collect::<std::io::Result<_>>()?;
+        let winnowed_len = r.count(12)?;
+        let winnowed = (0..winnowed_len)
+            .map(|_| r.u64())
+            .collect::<std::io::Result<_>>()?;
+        let winnow_contexts = (0..winnowed_len)
+            .map(|_| r.u32())
+            .collect::<std::io::Result<_>>()?;
+        let short_len = r.count(20)?;
+        let short_contents = (0..short_len)
+            .map(|_| Ok((r.u32()?, r.u128()?)))
+            .collect::<std::io::Result<_>>()?;
+        Ok(Fingerprints {
+            keys,
+            band_keys,
+            winnowed,
+            winnow_contexts,
+            short_contents,
+        })
+    }
+
     /// Takes the band keys out, band by band (each indexed by [`Fingerprints::band_row`]), so
     /// that each band's keys can be freed as soon as its candidates are drawn.
     pub fn take_band_keys(&mut self) -> Vec<Vec<u32>> {

@@ -6,7 +6,8 @@
 //! - [`walk`]: PATH arguments to sorted files;
 //! - [`scan`]: per file, [`read`] (bytes to text), [`segment`] (text to paragraphs),
 //!   [`normalize`] (paragraphs to tokens) and [`fingerprint`] (tokens to exact keys, LSH band keys
-//!   and winnowed fingerprints), merged in path order into the [`corpus`];
+//!   and winnowed fingerprints), merged in path order into the [`corpus`]; [`index`]: the scan of
+//!   reference files saved (`dedup index`) and read back in place of scanning them;
 //! - [`matching`]: units of exact copies and candidate pairs, verified on the real [`sets`]
 //!   (re-read from the files);
 //! - [`cluster`]: verified links to clusters;
@@ -33,6 +34,7 @@ pub mod config;
 mod corpus;
 pub mod error;
 mod fingerprint;
+mod index;
 mod matching;
 mod messages;
 pub mod normalize;
@@ -68,11 +70,25 @@ pub mod internals {
 
 /// Runs the whole pipeline on a pool of `config.threads` workers and writes the report.
 pub fn run(config: &Config) -> Result<Outcome, Error> {
+    in_pool(config, pipeline::run)
+}
+
+/// `job` run on a pool of `config.threads` workers.
+fn in_pool(
+    config: &Config,
+    job: impl FnOnce(&Config) -> Result<Outcome, Error> + Send,
+) -> Result<Outcome, Error> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(config.threads)
         .build()
         .map_err(Error::Threads)?;
-    pool.install(|| pipeline::run(config))
+    pool.install(|| job(config))
+}
+
+/// `dedup index`: scans the inputs on a pool of `config.threads` workers and writes what
+/// matching needs of them to `config.output`, a reference index for `--reference`.
+pub fn write_index(config: &Config) -> Result<Outcome, Error> {
+    in_pool(config, pipeline::write_index)
 }
 
 /// Tunes the process's allocator for a run (glibc: blocks of 1 MiB and more are mapped, so the

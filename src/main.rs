@@ -14,6 +14,10 @@ fn main() -> ExitCode {
             dedup::tune_allocator();
             dedup::run(&config).map(|outcome| outcome.exit_status())
         }
+        cli::Job::Index(config) => {
+            dedup::tune_allocator();
+            dedup::write_index(&config).map(|outcome| outcome.exit_status())
+        }
         cli::Job::Apply(options) => {
             dedup::apply::run(&options).map(|applied| applied.exit_status())
         }

@@ -4,7 +4,8 @@
 //! [`Outcome`]. Each phase is a function below, in run order:
 //!
 //! 1. [`inputs`]: the PATH arguments and `--files-from` list walked to sorted files;
-//! 2. [`Scanner::scan`]: every file read, segmented, normalized and fingerprinted;
+//! 2. [`Scanner::scan`]: every file read, segmented, normalized and fingerprinted (after the
+//!    files of a reference index, read from it instead: [`reference_index`]);
 //! 3. [`Matcher::candidates`]: units of exact copies, LSH candidate pairs and partial candidates drawn from
 //!    the fingerprints, which are freed as they are used;
 //! 4. [`Matcher::clusters`]: the candidates verified on their real sets, re-read, and clustered;
@@ -12,18 +13,21 @@
 //!    the copied passages and file overlaps, which need only the clusters;
 //! 6. [`report()`]: the report built, the baseline applied and the CI rules checked;
 //! 7. [`finish`]: the messages, the baseline and the report written.
+//!
+//! [`write_index`] (`dedup index`) runs phases 1 and 2 and writes the scan as a reference index.
 
 use std::io::{self, Read, Write};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use rayon::prelude::*;
 
 use crate::alloc;
 use crate::cluster::{self, Cluster};
 use crate::config::Config;
-use crate::corpus::Corpus;
+use crate::corpus::{Corpus, FileEntry};
 use crate::error::{Error, ExitStatus, Problem, Problems, Written};
 use crate::fingerprint::{Fingerprinter, Fingerprints};
+use crate::index;
 use crate::matching::{self, FileCopies, Matches};
 use crate::messages;
 use crate::output;
@@ -79,25 +83,21 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     }
     let timings = Timings::from_env();
     let mut errors = Problems::default();
-    let paths = inputs(config, &mut errors);
+    let indexed = reference_index(config)?;
+    let paths = inputs(config, &indexed.corpus.files, &mut errors);
     timings.lap("walk");
     if config.list_files {
         return Ok(list_files(&paths, errors));
     }
     let mut progress = Progress::new(!config.quiet, paths.len());
     let fingerprinter = Fingerprinter::new(config.fingerprint_params());
-    let scanner = Scanner {
-        read: &config.read,
-        normalize: config.normalize_options(),
-        fingerprinter: &fingerprinter,
-        progress: &progress,
-    };
+    let scanner = scanner(config, &fingerprinter, &progress);
     let Scan {
         corpus,
         fingerprints,
         warnings,
         errors: scan_errors,
-    } = scanner.scan(&paths);
+    } = scanner.scan_onto(indexed, &paths);
     errors.extend(scan_errors.into_vec());
     timings.lap("scan");
 
@@ -141,6 +141,91 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     })
 }
 
+/// The scanner of the run's files.
+fn scanner<'a>(
+    config: &'a Config,
+    fingerprinter: &'a Fingerprinter,
+    progress: &'a Progress,
+) -> Scanner<'a> {
+    Scanner {
+        read: &config.read,
+        normalize: config.normalize_options(),
+        fingerprinter,
+        progress,
+    }
+}
+
+/// The reference index among the `--reference` paths, read, as the scan the inputs follow;
+/// an empty scan when there is none. At most one index is taken.
+fn reference_index(config: &Config) -> Result<Scan, Error> {
+    let empty = || Scan {
+        corpus: Corpus::new(config.read.clone()),
+        ..Scan::default()
+    };
+    let indexes: Vec<&PathBuf> = config
+        .references
+        .iter()
+        .filter(|p| index::is_index(p))
+        .collect();
+    let path = match indexes[..] {
+        [] => return Ok(empty()),
+        [path] => path,
+        [..] => {
+            return Err(Error::Index(
+                "give one reference index (--reference FILE.dedupx), not several".to_owned(),
+            ));
+        }
+    };
+    let settings = serde_json::to_value(config.settings()).expect("settings serialize");
+    index::read(path, &settings, &config.read).map_err(Error::Index)
+}
+
+/// `dedup index`: the inputs scanned and written to `config.output` as a reference index.
+pub fn write_index(config: &Config) -> Result<Outcome, Error> {
+    let output = config
+        .output
+        .as_deref()
+        .filter(|&p| p != Path::new("-"))
+        .ok_or_else(|| Error::Index("dedup index needs -o FILE, the index to write".to_owned()))?;
+    let failed = |error| Error::Output {
+        what: Written::Index,
+        path: Some(output.to_path_buf()),
+        error,
+    };
+    writable(output).map_err(failed)?;
+    let mut errors = Problems::default();
+    let paths = inputs(config, &[], &mut errors);
+    let mut progress = Progress::new(!config.quiet, paths.len());
+    let fingerprinter = Fingerprinter::new(config.fingerprint_params());
+    let scan = scanner(config, &fingerprinter, &progress).scan(&paths);
+    progress.finish();
+    if scan.corpus.files.iter().any(|f| f.kept.is_some()) {
+        return Err(Error::Index(
+            "stdin and pipes cannot be indexed: the index points into files read again".to_owned(),
+        ));
+    }
+    let settings = serde_json::to_value(config.settings()).expect("settings serialize");
+    output::atomic::write_atomically(output, |out| index::write(out, &settings, &scan))
+        .map_err(failed)?;
+    errors.extend(scan.errors.into_vec());
+    let errors = errors.into_vec();
+    for problem in scan.warnings.iter().chain(&errors) {
+        messages::message(format_args!("{problem}"));
+    }
+    if !config.quiet {
+        messages::message(format_args!(
+            "index of {} files, {} paragraphs written to {}",
+            scan.corpus.files.len(),
+            scan.corpus.paragraphs.len(),
+            walk::display_path(output)
+        ));
+    }
+    Ok(Outcome {
+        summary: Summary::default(),
+        errors,
+    })
+}
+
 /// `--list-files`: the files that would be read on stdout, one per line (a reference file
 /// followed by a tab and `reference`), the problems on stderr.
 fn list_files(paths: &[walk::Entry], errors: Problems) -> Outcome {
@@ -171,7 +256,7 @@ fn list_files(paths: &[walk::Entry], errors: Problems) -> Outcome {
 
 /// The files to read (and the special files met, to list): the PATH arguments and the
 /// `--files-from` list, walked and sorted.
-fn inputs(config: &Config, errors: &mut Problems) -> Vec<walk::Entry> {
+fn inputs(config: &Config, indexed: &[FileEntry], errors: &mut Problems) -> Vec<walk::Entry> {
     let mut inputs = config.inputs.clone();
     if let Some(list) = &config.files_from {
         let bytes = if list == Path::new(read::STDIN) {
@@ -197,16 +282,21 @@ fn inputs(config: &Config, errors: &mut Problems) -> Vec<walk::Entry> {
     // Reference files come first, so that in every order (paragraph ids, clusters, members) the
     // earliest copy is the earliest reference copy; a file both named as input and reached as
     // reference is reference.
-    let (mut references, walk_errors) = walk::walk(&config.references, &config.walk);
-    errors.extend(no_files(
-        &config.references,
-        &references,
-        &walk_errors,
-        config,
-    ));
+    // A reference index is read, not walked ([`reference_index`]); its files are held too.
+    let walked: Vec<PathBuf> = config
+        .references
+        .iter()
+        .filter(|p| !index::is_index(p))
+        .cloned()
+        .collect();
+    let (mut references, walk_errors) = walk::walk(&walked, &config.walk);
+    errors.extend(no_files(&walked, &references, &walk_errors, config));
     errors.extend(walk_errors);
-    let held: std::collections::HashSet<&Path> =
-        references.iter().map(|e| e.path.as_path()).collect();
+    let held: std::collections::HashSet<&Path> = references
+        .iter()
+        .map(|e| e.path.as_path())
+        .chain(indexed.iter().map(|f| f.path.as_path()))
+        .collect();
     let paths: Vec<walk::Entry> = paths
         .into_iter()
         .filter(|e| !held.contains(e.path.as_path()))

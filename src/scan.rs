@@ -62,10 +62,15 @@ impl Scanner<'_> {
     /// Scans the files the walk found (sorted) into a corpus, in path order; special files are
     /// listed as skipped without being opened.
     pub fn scan(&self, paths: &[walk::Entry]) -> Scan {
-        let mut scan = Scan {
+        let scan = Scan {
             corpus: Corpus::new(self.read.clone()),
             ..Scan::default()
         };
+        self.scan_onto(scan, paths)
+    }
+
+    /// [`Scanner::scan`], the files following those of `scan` (a reference index's).
+    pub fn scan_onto(&self, mut scan: Scan, paths: &[walk::Entry]) -> Scan {
         let claims = Claims::default();
         let mut previous: Option<(&[walk::Entry], Vec<Scanned>)> = None;
         for chunk in paths.chunks(SCAN_CHUNK) {

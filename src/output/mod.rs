@@ -6,7 +6,7 @@
 //! `text` (for a person at a terminal) and `html` (one page for a browser). A file destination is written through
 //! [`write_atomically`], so a reader never sees half a report.
 
-mod atomic;
+pub(crate) mod atomic;
 mod github;
 mod html;
 mod json;

@@ -235,3 +235,87 @@ fn the_text_view_shows_the_input_copies_before_other_reference_text() {
         "{text}"
     );
 }
+
+/// The report of `args` with `settings.references` left out: what an index must not change.
+fn findings(dir: &Path, args: &[&str]) -> Value {
+    let mut report = ok_report(&run_in(dir, args));
+    report["settings"]
+        .as_object_mut()
+        .unwrap()
+        .remove("references");
+    report
+}
+
+#[test]
+fn a_reference_index_finds_what_the_reference_folder_finds() {
+    let dir = tempdir();
+    let batch = corpus(dir.path());
+    let indexed = run_in(dir.path(), &["index", "held", "-o", "held.dedupx"]);
+    assert_eq!(indexed.code, 0, "{}", indexed.stderr);
+    assert!(indexed.stderr.contains("held.dedupx"), "{}", indexed.stderr);
+    let from_folder = findings(dir.path(), &["new", "--reference", "held", "-o", "-"]);
+    let from_index = findings(
+        dir.path(),
+        &["new", "--reference", "held.dedupx", "-o", "-"],
+    );
+    assert_eq!(from_index, from_folder);
+    assert_eq!(from_index["summary"]["duplicate_paragraphs"], 3);
+    // stdin against the index is the copy, as against the folder.
+    let run = crate::util::run_with_stdin(
+        dir.path(),
+        &["-", "--reference", "held.dedupx", "-o", "-"],
+        batch.as_bytes(),
+    );
+    assert_eq!(ok_report(&run)["summary"]["duplicate_paragraphs"], 3);
+}
+
+#[test]
+fn an_index_made_with_other_settings_or_stale_files_is_refused_by_name() {
+    let dir = tempdir();
+    corpus(dir.path());
+    let indexed = run_in(dir.path(), &["index", "held", "-o", "held.dedupx"]);
+    assert_eq!(indexed.code, 0, "{}", indexed.stderr);
+    let other = run_in(
+        dir.path(),
+        &[
+            "new",
+            "--reference",
+            "held.dedupx",
+            "--shingle",
+            "3",
+            "-o",
+            "-",
+        ],
+    );
+    assert_eq!(other.code, 2);
+    assert!(other.stdout.is_empty());
+    assert!(
+        other.stderr.contains("held.dedupx") && other.stderr.contains("shingle: 2"),
+        "{}",
+        other.stderr
+    );
+    // A reference file gone since the index was written is an error naming it; the run goes on.
+    let (name, _) = &seed_files()[4];
+    std::fs::remove_file(dir.path().join("held").join(name)).unwrap();
+    let gone = run_in(
+        dir.path(),
+        &["new", "--reference", "held.dedupx", "-o", "-"],
+    );
+    assert_eq!(gone.code, 2);
+    assert!(gone.stderr.contains(name.as_str()), "{}", gone.stderr);
+    assert!(
+        gone.json()["summary"]["duplicate_paragraphs"]
+            .as_u64()
+            .unwrap()
+            >= 2
+    );
+    // Not an index at all, cut short: refused, naming it.
+    std::fs::write(dir.path().join("cut.dedupx"), b"DEDUPX\r\n\x01\x00").unwrap();
+    let cut = run_in(dir.path(), &["new", "--reference", "cut.dedupx", "-o", "-"]);
+    assert_eq!(cut.code, 2);
+    assert!(cut.stderr.contains("cut.dedupx"), "{}", cut.stderr);
+    // dedup index writes a file, never stdout.
+    let no_file = run_in(dir.path(), &["index", "held"]);
+    assert_eq!(no_file.code, 2);
+    assert!(no_file.stderr.contains("-o FILE"), "{}", no_file.stderr);
+}

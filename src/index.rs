@@ -1,0 +1,425 @@
+//! The reference index: what matching needs of a reference corpus, saved once and used by every
+//! later run (`dedup index PATH... -o corpus.dedupx`, then `--reference corpus.dedupx`).
+//!
+//! In: the [`Scan`] of the reference files (written) or an index file (read), and the settings of
+//! the run. Out: the index file, or the [`Scan`] it holds, its files marked as reference, as if
+//! they had just been scanned; the rest of the pipeline is the same, and reads again from the
+//! reference files only the paragraphs whose candidates it verifies or quotes.
+//!
+//! The format (version [`VERSION`]), all integers little-endian:
+//!
+//! | part | layout |
+//! |---|---|
+//! | magic | the 8 bytes `DEDUPX\r\n` |
+//! | version | u32 |
+//! | settings | u32 length, then the JSON of the report's `settings` that shape fingerprints ([`shaping_settings`]) |
+//! | files | u64 count; each: path and display path (u32 length, bytes), text bytes u64, text hash u64, length on disk u64, modification time u64 (ns since the epoch), skipped u8 (0 no, 1 binary, 2 special), compression u8 (0 none, 1 gzip, 2 zstd), decoding u8 (0 none, 1 UTF-8, 2 UTF-16LE, 3 UTF-16BE, 4 Latin-1), records u64 (`u64::MAX`: not JSON Lines) |
+//! | documents | u64 count; each: file u32, record u32 (`u32::MAX`: none), offset u64, id (u32 length, `u32::MAX`: none; bytes) |
+//! | paragraphs | u64 count; each: file u32, document u32, index u32, bytes hash u32, line u32, end line u32, start u64, end u64 |
+//! | short paragraphs | u64 |
+//! | fingerprints | [`crate::fingerprint::Fingerprints::encode`]: keys, band keys band by band, winnowed fingerprints and their contexts, short contents |
+//!
+//! A run whose settings differ from those the index was written with is refused, naming them;
+//! a reference file missing, or changed on disk since (another length or modification time), is
+//! an error naming it.
+
+use std::io::{self, Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::UNIX_EPOCH;
+
+use crate::corpus::{Corpus, DocumentEntry, FileEntry, Paragraph, Skipped};
+use crate::error::{Problem, Problems};
+use crate::fingerprint::Fingerprints;
+use crate::read::{self, Compression, Decoding};
+use crate::scan::Scan;
+use crate::segment::Span;
+
+/// The first bytes of every index file.
+pub const MAGIC: &[u8; 8] = b"DEDUPX\r\n";
+
+/// The version of the format this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// Whether `path` is an index file (a regular file starting with [`MAGIC`]).
+pub fn is_index(path: &Path) -> bool {
+    let mut magic = [0u8; 8];
+    std::fs::File::open(path)
+        .and_then(|mut f| f.read_exact(&mut magic))
+        .is_ok()
+        && &magic == MAGIC
+}
+
+/// The settings of a report's `settings` block (as JSON) that shape what an index holds: all
+/// but the paths given and the options of the walk and of the candidates' expansion, which the
+/// index does not depend on.
+pub fn shaping_settings(settings: &serde_json::Value) -> serde_json::Value {
+    let mut settings = settings.clone();
+    if let Some(map) = settings.as_object_mut() {
+        for key in [
+            "inputs",
+            "references",
+            "extensions",
+            "hidden",
+            "follow",
+            "boilerplate_cap",
+        ] {
+            map.remove(key);
+        }
+    }
+    settings
+}
+
+/// Writes the scan of the reference files to `out`, with the settings that shaped it.
+pub fn write(out: &mut dyn Write, settings: &serde_json::Value, scan: &Scan) -> io::Result<()> {
+    let mut w = Writer::new(out);
+    w.put(MAGIC)?;
+    w.u32(VERSION)?;
+    w.bytes(shaping_settings(settings).to_string().as_bytes())?;
+    let corpus = &scan.corpus;
+    w.u64(corpus.files.len() as u64)?;
+    for file in &corpus.files {
+        w.bytes(file.path.as_os_str().as_encoded_bytes())?;
+        w.bytes(file.display.as_bytes())?;
+        w.u64(file.size)?;
+        w.u64(file.hash)?;
+        let (length, modified) = on_disk(&file.path);
+        w.u64(length)?;
+        w.u64(modified)?;
+        w.u8(match file.skipped {
+            None => 0,
+            Some(Skipped::Binary) => 1,
+            Some(Skipped::Special) => 2,
+        })?;
+        w.u8(match file.compression {
+            None => 0,
+            Some(Compression::Gzip) => 1,
+            Some(Compression::Zstd) => 2,
+        })?;
+        w.u8(match file.decoding {
+            None => 0,
+            Some(Decoding::Utf8) => 1,
+            Some(Decoding::Utf16Le) => 2,
+            Some(Decoding::Utf16Be) => 3,
+            Some(Decoding::Latin1) => 4,
+        })?;
+        w.u64(file.records.map_or(u64::MAX, |r| r as u64))?;
+    }
+    w.u64(corpus.documents.len() as u64)?;
+    for d in &corpus.documents {
+        w.u32(d.file)?;
+        w.u32(d.record.unwrap_or(u32::MAX))?;
+        w.u64(d.offset)?;
+        match &d.id {
+            Some(id) => w.bytes(id.as_bytes())?,
+            None => w.u32(u32::MAX)?,
+        }
+    }
+    w.u64(corpus.paragraphs.len() as u64)?;
+    for p in &corpus.paragraphs {
+        for v in [
+            p.file,
+            p.document,
+            p.index,
+            p.bytes_hash,
+            p.span.line,
+            p.span.end_line,
+        ] {
+            w.u32(v)?;
+        }
+        w.u64(p.span.start as u64)?;
+        w.u64(p.span.end as u64)?;
+    }
+    w.u64(corpus.short_paragraphs[0] as u64)?;
+    scan.fingerprints.encode(&mut w)?;
+    w.finish()
+}
+
+/// Reads the index at `path` as the scan of reference files read with `read_options`; `Err`
+/// with the message to print when it cannot be used (not an index, another version, other
+/// settings, cut short). Reference files missing or changed on disk are errors in the scan.
+pub fn read(
+    path: &Path,
+    settings: &serde_json::Value,
+    read_options: &read::ReadOptions,
+) -> Result<Scan, String> {
+    let name = crate::walk::display_path(path);
+    let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
+    let mut r = Reader { bytes: &bytes };
+    let cut = |_| format!("{name}: the index is cut short or damaged; write it again");
+    if r.take(8).map_err(cut)? != MAGIC {
+        return Err(format!("{name}: not a dedup index"));
+    }
+    let version = r.u32().map_err(cut)?;
+    if version != VERSION {
+        return Err(format!(
+            "{name}: index format {version}; this dedup reads format {VERSION}: write it again"
+        ));
+    }
+    let written: serde_json::Value = serde_json::from_slice(r.bytes_field().map_err(cut)?)
+        .map_err(|e| format!("{name}: {e}"))?;
+    let wanted = shaping_settings(settings);
+    if written != wanted {
+        return Err(format!(
+            "{name}: written with other settings ({}); write it again with these, or run with \
+             those",
+            differences(&written, &wanted)
+        ));
+    }
+    decode(&mut r, read_options).map_err(cut)
+}
+
+/// The settings that differ, as `key: index's value, this run's value`.
+fn differences(written: &serde_json::Value, wanted: &serde_json::Value) -> String {
+    let (Some(a), Some(b)) = (written.as_object(), wanted.as_object()) else {
+        return "another layout".to_owned();
+    };
+    let mut keys: Vec<&String> = a.keys().chain(b.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    keys.into_iter()
+        .filter(|k| a.get(*k) != b.get(*k))
+        .map(|k| {
+            let show =
+                |v: Option<&serde_json::Value>| v.map_or("none".to_owned(), |v| v.to_string());
+            format!(
+                "{k}: {} in the index, {} here",
+                show(a.get(k)),
+                show(b.get(k))
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn decode(r: &mut Reader<'_>, read_options: &read::ReadOptions) -> io::Result<Scan> {
+    let mut corpus = Corpus::new(read_options.clone());
+    let mut errors = Problems::default();
+    let bad = || io::Error::from(io::ErrorKind::InvalidData);
+    for _ in 0..r.u64()? {
+        let path = PathBuf::from(String::from_utf8(r.bytes_field()?.to_vec()).map_err(|_| bad())?);
+        let display = String::from_utf8(r.bytes_field()?.to_vec()).map_err(|_| bad())?;
+        let (size, hash, length, modified) = (r.u64()?, r.u64()?, r.u64()?, r.u64()?);
+        let skipped = match r.u8()? {
+            0 => None,
+            1 => Some(Skipped::Binary),
+            2 => Some(Skipped::Special),
+            _ => return Err(bad()),
+        };
+        let compression = match r.u8()? {
+            0 => None,
+            1 => Some(Compression::Gzip),
+            2 => Some(Compression::Zstd),
+            _ => return Err(bad()),
+        };
+        let decoding = match r.u8()? {
+            0 => None,
+            1 => Some(Decoding::Utf8),
+            2 => Some(Decoding::Utf16Le),
+            3 => Some(Decoding::Utf16Be),
+            4 => Some(Decoding::Latin1),
+            _ => return Err(bad()),
+        };
+        let records = match r.u64()? {
+            u64::MAX => None,
+            n => Some(n as usize),
+        };
+        match std::fs::metadata(&path) {
+            Err(e) => errors.push(Problem::new(&path, format!("in the reference index: {e}"))),
+            Ok(_) if skipped.is_none() && on_disk(&path) != (length, modified) => {
+                errors.push(Problem::new(
+                    &path,
+                    "changed since the reference index was written: write it again",
+                ))
+            }
+            Ok(_) => {}
+        }
+        corpus.files.push(FileEntry {
+            path,
+            display,
+            size,
+            hash,
+            skipped,
+            compression,
+            decoding,
+            records,
+            kept: None,
+            reference: true,
+        });
+    }
+    for _ in 0..r.u64()? {
+        let file = r.u32()?;
+        let record = Some(r.u32()?).filter(|&n| n != u32::MAX);
+        let offset = r.u64()?;
+        let id = match r.peek_u32()? {
+            u32::MAX => {
+                r.u32()?;
+                None
+            }
+            _ => Some(
+                String::from_utf8(r.bytes_field()?.to_vec())
+                    .map_err(|_| bad())?
+                    .into_boxed_str(),
+            ),
+        };
+        corpus.documents.push(DocumentEntry {
+            file,
+            record,
+            offset,
+            id,
+        });
+    }
+    for _ in 0..r.u64()? {
+        let (file, document, index, bytes_hash, line, end_line) =
+            (r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?);
+        let (start, end) = (r.u64()? as usize, r.u64()? as usize);
+        corpus.paragraphs.push(Paragraph {
+            file,
+            document,
+            index,
+            bytes_hash,
+            span: Span {
+                line,
+                end_line,
+                start,
+                end,
+            },
+        });
+    }
+    corpus.short_paragraphs[1] = r.u64()? as usize;
+    let fingerprints = Fingerprints::decode(r)?;
+    if fingerprints.keys().len() != corpus.paragraphs.len() || !r.bytes.is_empty() {
+        return Err(bad());
+    }
+    Ok(Scan {
+        corpus,
+        fingerprints,
+        warnings: Vec::new(),
+        errors,
+    })
+}
+
+/// A file's length on disk and modification time (ns since the epoch); zeros when unknown.
+fn on_disk(path: &Path) -> (u64, u64) {
+    std::fs::metadata(path).map_or((0, 0), |m| {
+        let modified = m
+            .modified()
+            .ok()
+            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+            .map_or(0, |d| d.as_nanos() as u64);
+        (m.len(), modified)
+    })
+}
+
+/// Writes the integers and byte strings of the format, through a buffer of [`WRITE_BUFFER`]
+/// bytes (one call to the writer per buffer, not per integer).
+pub(crate) struct Writer<'a> {
+    out: &'a mut dyn Write,
+    buf: Vec<u8>,
+}
+
+/// Bytes gathered before they are handed to the writer.
+const WRITE_BUFFER: usize = 1 << 20;
+
+impl<'a> Writer<'a> {
+    fn new(out: &'a mut dyn Write) -> Self {
+        Writer {
+            out,
+            buf: Vec::with_capacity(WRITE_BUFFER),
+        }
+    }
+
+    fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.buf.extend_from_slice(bytes);
+        if self.buf.len() >= WRITE_BUFFER {
+            self.out.write_all(&self.buf)?;
+            self.buf.clear();
+        }
+        Ok(())
+    }
+
+    /// Hands the rest of the buffer to the writer.
+    fn finish(mut self) -> io::Result<()> {
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
+    }
+
+    pub(crate) fn u8(&mut self, v: u8) -> io::Result<()> {
+        self.put(&[v])
+    }
+
+    pub(crate) fn u32(&mut self, v: u32) -> io::Result<()> {
+        self.put(&v.to_le_bytes())
+    }
+
+    pub(crate) fn u64(&mut self, v: u64) -> io::Result<()> {
+        self.put(&v.to_le_bytes())
+    }
+
+    pub(crate) fn u128(&mut self, v: u128) -> io::Result<()> {
+        self.put(&v.to_le_bytes())
+    }
+
+    /// A u32 length, then the bytes.
+    pub(crate) fn bytes(&mut self, v: &[u8]) -> io::Result<()> {
+        let len =
+            u32::try_from(v.len()).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))?;
+        self.u32(len)?;
+        self.put(v)
+    }
+}
+
+/// Reads what [`Writer`] wrote; an error when the bytes run out.
+pub(crate) struct Reader<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
+        if self.bytes.len() < n {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        let (head, rest) = self.bytes.split_at(n);
+        self.bytes = rest;
+        Ok(head)
+    }
+
+    fn array<const N: usize>(&mut self) -> io::Result<[u8; N]> {
+        Ok(self.take(N)?.try_into().expect("N bytes taken"))
+    }
+
+    pub(crate) fn u8(&mut self) -> io::Result<u8> {
+        Ok(self.take(1)?[0])
+    }
+
+    pub(crate) fn u32(&mut self) -> io::Result<u32> {
+        self.array().map(u32::from_le_bytes)
+    }
+
+    fn peek_u32(&self) -> io::Result<u32> {
+        Reader { bytes: self.bytes }.u32()
+    }
+
+    pub(crate) fn u64(&mut self) -> io::Result<u64> {
+        self.array().map(u64::from_le_bytes)
+    }
+
+    pub(crate) fn u128(&mut self) -> io::Result<u128> {
+        self.array().map(u128::from_le_bytes)
+    }
+
+    /// A count written as u64 that must fit the bytes left at `size` bytes per item, so a
+    /// damaged count cannot ask for more memory than the file holds.
+    pub(crate) fn count(&mut self, size: usize) -> io::Result<usize> {
+        let n = self.u64()?;
+        if n.saturating_mul(size as u64) > self.bytes.len() as u64 {
+            return Err(io::ErrorKind::UnexpectedEof.into());
+        }
+        Ok(n as usize)
+    }
+
+    fn bytes_field(&mut self) -> io::Result<&'a [u8]> {
+        let n = self.u32()? as usize;
+        self.take(n)
+    }
+}
