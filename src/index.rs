@@ -50,15 +50,18 @@ pub fn is_index(path: &Path) -> bool {
 }
 
 /// The settings of a report's `settings` block (as JSON) that shape what an index holds: all
-/// but the paths given and the options of the walk and of the candidates' expansion, which the
-/// index does not depend on.
+/// but the paths given (and the file they came from or the settings file), and the options of
+/// the walk and of the candidates' expansion, which the index does not depend on.
 pub fn shaping_settings(settings: &serde_json::Value) -> serde_json::Value {
     let mut settings = settings.clone();
     if let Some(map) = settings.as_object_mut() {
         for key in [
             "inputs",
             "references",
+            "files_from",
+            "config",
             "extensions",
+            "exclude",
             "hidden",
             "follow",
             "boilerplate_cap",
@@ -421,5 +424,37 @@ impl<'a> Reader<'a> {
     fn bytes_field(&mut self) -> io::Result<&'a [u8]> {
         let n = self.u32()? as usize;
         self.take(n)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_paths_and_the_walk_do_not_shape_an_index() {
+        let settings = serde_json::json!({
+            "inputs": ["new"], "references": ["corpus.dedupx"], "config": "dedup.toml",
+            "exclude": ["*.log"], "hidden": true, "boilerplate_cap": 20, "shingle": 2,
+            "min_words": 8,
+        });
+        let other = serde_json::json!({
+            "inputs": ["corpus"], "hidden": false, "boilerplate_cap": 50, "shingle": 2,
+            "min_words": 8,
+        });
+        assert_eq!(shaping_settings(&settings), shaping_settings(&other));
+        let changed = serde_json::json!({"inputs": ["new"], "shingle": 3, "min_words": 8});
+        assert_ne!(shaping_settings(&settings), shaping_settings(&changed));
+        assert_eq!(
+            differences(&shaping_settings(&settings), &shaping_settings(&changed)),
+            "shingle: 2 in the index, 3 here"
+        );
+    }
+
+    #[test]
+    fn a_count_larger_than_the_bytes_left_is_refused_before_allocating() {
+        let bytes = [u64::MAX.to_le_bytes().as_slice(), &[0u8; 16]].concat();
+        let mut r = Reader { bytes: &bytes };
+        assert!(r.count(48).is_err());
     }
 }
