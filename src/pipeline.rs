@@ -292,10 +292,14 @@ fn inputs(config: &Config, indexed: &[FileEntry], errors: &mut Problems) -> Vec<
     let (mut references, walk_errors) = walk::walk(&walked, &config.walk);
     errors.extend(no_files(&walked, &references, &walk_errors, config));
     errors.extend(walk_errors);
+    // A file of the index reached again under a reference folder is read from the index only.
+    let in_index: std::collections::HashSet<&Path> =
+        indexed.iter().map(|f| f.path.as_path()).collect();
+    references.retain(|e| !in_index.contains(e.path.as_path()));
     let held: std::collections::HashSet<&Path> = references
         .iter()
         .map(|e| e.path.as_path())
-        .chain(indexed.iter().map(|f| f.path.as_path()))
+        .chain(in_index.iter().copied())
         .collect();
     let paths: Vec<walk::Entry> = paths
         .into_iter()

@@ -4,8 +4,9 @@
 //! [`Sets`] are one paragraph's sorted shingle hashes, figure shingles, token hashes and winnowed
 //! fingerprints ([`crate::fingerprint::Fingerprinter::sets_with`] computes them); [`jaccard`] and
 //! its early-stopping forms compare two shingle sets, [`near_similarity`] adds how much of each
-//! paragraph's words the shared shingles hold (where each shingle first occurs is kept for it), and [`SetsRef::conflicts_with`] tells two
-//! paragraphs whose figures differ (a template, not a copy).
+//! paragraph's words the shared shingles hold (where each shingle first occurs is kept for it),
+//! and [`SetsRef::conflicts_with`] tells two paragraphs whose figures differ (a template, not a
+//! copy).
 //!
 //! In: the corpus (files, paragraphs), the fingerprinter and normalization options of the run, the
 //! units of exact copies ([`Matches`]) whose sets are wanted, sorted, and which parts of their sets

@@ -259,6 +259,20 @@ fn a_reference_index_finds_what_the_reference_folder_finds() {
         &["new", "--reference", "held.dedupx", "-o", "-"],
     );
     assert_eq!(from_index, from_folder);
+    // The folder given beside its index adds nothing: its files are read from the index once.
+    let both = findings(
+        dir.path(),
+        &[
+            "new",
+            "--reference",
+            "held.dedupx",
+            "--reference",
+            "held",
+            "-o",
+            "-",
+        ],
+    );
+    assert_eq!(both, from_folder);
     assert_eq!(from_index["summary"]["duplicate_paragraphs"], 3);
     // stdin against the index is the copy, as against the folder.
     let run = crate::util::run_with_stdin(
