@@ -10,9 +10,11 @@
 #   index      dedup index CORPUS -o bench/work/index/reference.dedupx
 #   full       dedup batch --reference CORPUS           (reads and matches everything)
 #   with index dedup batch --reference reference.dedupx
+#   update     dedup index --update CORPUS -o partial.dedupx, where partial.dedupx is an index
+#              of all but every 100th file (copied afresh before each run)
 # and prints a Markdown table of wall, CPU and peak RSS, the index's size, the ratio of the run
-# with the index to the full run, and whether the two reports are the same (settings.references
-# aside), which they must be.
+# with the index to the full run, and whether the reports of the full run, of the index and of
+# the updated index are the same (settings.references aside), which they must be.
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -63,12 +65,16 @@ timed() {
 index=$(timed "$dedup" index "$corpus" -o reference.dedupx)
 full=$(timed "$dedup" batch --reference "$corpus" -o full.json)
 indexed=$(timed "$dedup" batch --reference reference.dedupx -o indexed.json)
+find "$corpus" -type f | sort | awk 'NR % 100 != 0' >most.txt
+"$dedup" index --files-from most.txt -o most.dedupx 2>/dev/null
+updated=$(timed sh -c 'cp most.dedupx partial.dedupx && exec "$0" index --update "$1" -o partial.dedupx' "$dedup" "$corpus")
+"$dedup" batch --reference partial.dedupx -o updated.json
 same=$(python3 - <<'EOF'
 import json
-a, b = (json.load(open(f)) for f in ("full.json", "indexed.json"))
-for r in (a, b):
+a, b, c = (json.load(open(f)) for f in ("full.json", "indexed.json", "updated.json"))
+for r in (a, b, c):
     r["settings"].pop("references")
-print("yes" if a == b else "NO")
+print("yes" if a == b == c else "NO")
 EOF
 )
 row() { read -r wall cpu rss <<<"$2"; printf '| %s | %s | %s | %d |\n' "$1" "$wall" "$cpu" $((rss / 1024)); }
@@ -80,6 +86,7 @@ row() { read -r wall cpu rss <<<"$2"; printf '| %s | %s | %s | %d |\n' "$1" "$wa
     row "dedup index" "$index"
     row "batch --reference folder (full)" "$full"
     row "batch --reference index" "$indexed"
+    row "index --update, 1 % of the files added" "$updated"
     echo
     echo "index size: $(du -b reference.dedupx | cut -f1) bytes; with index / full: $(python3 -c "print(round(${indexed%% *} / ${full%% *}, 3))"); same report: $same"
 } | tee "$work/index.md"

@@ -335,7 +335,8 @@ enum Command {
     Apply(ApplyArgs),
     /// Write a reference index of the paths for `--reference`: `dedup index corpus/ -o
     /// corpus.dedupx`, then `dedup new/ --reference corpus.dedupx`. Takes the options of `dedup
-    /// PATH...`; a run with other matching settings refuses the index.
+    /// PATH...`; a run with other matching settings refuses the index. `dedup index --update
+    /// corpus/ -o corpus.dedupx` reads only the files added or changed since.
     Index,
 }
 
@@ -411,8 +412,9 @@ pub enum Job {
     Find(Box<Config>),
     /// Write the corpus without them: `dedup apply`.
     Apply(ApplyOptions),
-    /// Write a reference index of the paths: `dedup index PATH... -o corpus.dedupx`.
-    Index(Box<Config>),
+    /// Write a reference index of the paths: `dedup index PATH... -o corpus.dedupx`; with
+    /// `--update`, from the index already there, reading only the files that changed.
+    Index { config: Box<Config>, update: bool },
 }
 
 /// The report formats, as named on the command line.
@@ -552,8 +554,15 @@ pub fn parse() -> Job {
     // `dedup index` takes the options of `dedup PATH...` that shape matching, so it is parsed as
     // that command: the same settings make the same index.
     let index = argv.get(1).is_some_and(|a| a == "index");
+    let mut update = false;
     if index {
         argv.remove(1);
+        // Before `--`, `--update` is the subcommand's own flag.
+        let options = argv.iter().position(|a| a == "--").unwrap_or(argv.len());
+        if let Some(at) = argv[..options].iter().position(|a| a == "--update") {
+            argv.remove(at);
+            update = true;
+        }
     }
     let (argv, config_file) = with_config_file(argv);
     // clap exits with status 2 on bad arguments, as our exit codes want.
@@ -630,7 +639,7 @@ pub fn parse() -> Job {
     }
     let config = Box::new(args.into_config());
     match index {
-        true if config.references.is_empty() => Job::Index(config),
+        true if config.references.is_empty() => Job::Index { config, update },
         true => Args::command()
             .error(
                 clap::error::ErrorKind::ArgumentConflict,

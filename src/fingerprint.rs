@@ -25,6 +25,7 @@
 
 use std::cell::RefCell;
 use std::collections::HashSet;
+use std::ops::Range;
 use std::sync::Mutex;
 
 use xxhash_rust::xxh3::{Xxh3, Xxh3Builder, xxh3_64, xxh3_128};
@@ -274,6 +275,13 @@ impl Fingerprints {
         self.winnow_contexts = Vec::new();
     }
 
+    /// Whether paragraph `id` holds band keys or winnowed fingerprints: it is the copy of its
+    /// text that was fingerprinted ([`Fingerprinter::fingerprint_once`]), or one alone.
+    pub fn fingerprinted(&self, id: usize) -> bool {
+        let k = &self.keys[id];
+        k.band_row != NO_ROW || k.winnow_len > 0
+    }
+
     /// The row of paragraph `id` in every band's keys, if it has band keys.
     pub fn band_row(&self, id: u32) -> Option<usize> {
         let row = self.keys[id as usize].band_row;
@@ -301,6 +309,41 @@ impl Fingerprints {
                 key.winnow_len = k.winnow_len;
             }
         }
+    }
+
+    /// The fingerprints of the paragraphs `ids` (one file's, in order), as the scan of that file
+    /// gave them: what [`Fingerprints::append`] takes back when an index is updated.
+    pub(crate) fn file_part(&self, ids: Range<usize>) -> FileFingerprints {
+        let bands = self.band_keys.len();
+        let mut part = FileFingerprints::with_capacity(ids.len(), bands);
+        part.bands = bands;
+        let shorts = self
+            .short_contents
+            .partition_point(|&(p, _)| (p as usize) < ids.start)
+            ..self
+                .short_contents
+                .partition_point(|&(p, _)| (p as usize) < ids.end);
+        part.short_contents = self.short_contents[shorts]
+            .iter()
+            .map(|&(p, key)| (p - ids.start as u32, key))
+            .collect();
+        for id in ids {
+            let mut key = self.keys[id];
+            if key.band_row != NO_ROW {
+                let row = key.band_row as usize;
+                key.band_row = (part.band_keys.len() / bands) as u32;
+                part.band_keys
+                    .extend(self.band_keys.iter().map(|band| band[row]));
+            }
+            let winnowed = key.winnow_start as usize..(key.winnow_start + key.winnow_len) as usize;
+            key.winnow_start = part.winnowed.len() as u32;
+            part.winnowed
+                .extend_from_slice(&self.winnowed[winnowed.clone()]);
+            part.winnow_contexts
+                .extend_from_slice(&self.winnow_contexts[winnowed]);
+            part.keys.push(key);
+        }
+        part
     }
 
     /// Writes the fingerprints in the reference index's layout ([`crate::index`]): the keys

@@ -4,7 +4,9 @@
 //! In: the [`Scan`] of the reference files (written) or an index file (read), and the settings of
 //! the run. Out: the index file, or the [`Scan`] it holds, its files marked as reference, as if
 //! they had just been scanned; the rest of the pipeline is the same, and reads again from the
-//! reference files only the paragraphs whose candidates it verifies or quotes.
+//! reference files only the paragraphs whose candidates it verifies or quotes. [`update`] takes
+//! an index and the files walked now to the scan of those files, the unchanged ones taken from
+//! the index (`dedup index --update`).
 //!
 //! The format (version [`VERSION`]), all integers little-endian:
 //!
@@ -23,16 +25,20 @@
 //! a reference file missing, or changed on disk since (another length or modification time), is
 //! an error naming it.
 
+use std::collections::{HashMap, HashSet};
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::time::UNIX_EPOCH;
 
 use crate::corpus::{Corpus, DocumentEntry, FileEntry, Paragraph, Skipped};
-use crate::error::{Problem, Problems};
+use crate::error::Problem;
+use crate::fingerprint::Claims;
 use crate::fingerprint::Fingerprints;
 use crate::read::{self, Compression, Decoding};
-use crate::scan::Scan;
+use crate::scan::{self, Scan, Scanned, Scanner};
 use crate::segment::Span;
+use crate::walk;
+use rayon::prelude::*;
 
 /// The first bytes of every index file.
 pub const MAGIC: &[u8; 8] = b"DEDUPX\r\n";
@@ -145,6 +151,48 @@ pub fn read(
     settings: &serde_json::Value,
     read_options: &read::ReadOptions,
 ) -> Result<Scan, String> {
+    let (mut scan, stamps) = open(path, settings, read_options)?;
+    for (file, &stamp) in scan.corpus.files.iter().zip(&stamps) {
+        let problem = match std::fs::metadata(&file.path) {
+            Err(e) => format!("in the reference index: {e}"),
+            Ok(_) if file.skipped.is_none() && on_disk(&file.path) != stamp => {
+                "changed since the reference index was written: write it again".to_owned()
+            }
+            Ok(_) => continue,
+        };
+        scan.errors.push(Problem::new(&file.path, problem));
+    }
+    Ok(scan)
+}
+
+/// The index at `path` to update, as [`read()`] reads it but with its files' lengths on disk and
+/// modification times when it was written, and no problem for those changed since; `None` when
+/// there is no file at `path` yet.
+pub fn read_earlier(
+    path: &Path,
+    settings: &serde_json::Value,
+    read_options: &read::ReadOptions,
+) -> Result<Option<Earlier>, String> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let (scan, stamps) = open(path, settings, read_options)?;
+    Ok(Some(Earlier { scan, stamps }))
+}
+
+/// An index read to be updated.
+pub struct Earlier {
+    scan: Scan,
+    /// Each file's length on disk and modification time when the index was written.
+    stamps: Vec<(u64, u64)>,
+}
+
+/// The index's header checked against this run's settings, and the scan it holds.
+fn open(
+    path: &Path,
+    settings: &serde_json::Value,
+    read_options: &read::ReadOptions,
+) -> Result<(Scan, Vec<(u64, u64)>), String> {
     let name = crate::walk::display_path(path);
     let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
     let mut r = Reader { bytes: &bytes };
@@ -171,6 +219,135 @@ pub fn read(
     decode(&mut r, read_options).map_err(cut)
 }
 
+/// What `dedup index --update` did with the files.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Updated {
+    /// Files taken from the index as they were: unchanged on disk, or read and found to hold
+    /// the text of a file the index has (touched, renamed, copied).
+    pub kept: usize,
+    /// Files read and fingerprinted: new, changed, or holding a copy of a text whose
+    /// fingerprinted copy is gone.
+    pub scanned: usize,
+    /// Files of the index not found any more.
+    pub dropped: usize,
+}
+
+/// The scan of `paths` (sorted, as walked) with what the index `earlier` holds of them reused:
+/// the same scan as of the files read afresh, but for which copy of an exactly repeated
+/// paragraph holds its fingerprints. A file is taken from the index when its path is there
+/// with the same length on disk and modification time, or else when its text (length, hash,
+/// how it was decoded) is that of a file of the index; every other file is scanned. A kept
+/// file holding a copy whose fingerprints were held by a file that is not kept is scanned
+/// too, so that every text keeps one fingerprinted copy.
+pub fn update(earlier: Earlier, paths: &[walk::Entry], scanner: &Scanner<'_>) -> (Scan, Updated) {
+    let Earlier { scan: old, stamps } = earlier;
+    let files = &old.corpus.files;
+    let by_path: HashMap<&Path, usize> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (f.path.as_path(), i))
+        .collect();
+    type Text = (u64, u64, Option<Compression>, Option<Decoding>, bool);
+    let text_of = |f: &FileEntry| -> Text {
+        (
+            f.size,
+            f.hash,
+            f.compression,
+            f.decoding,
+            f.records.is_some(),
+        )
+    };
+    let by_text: HashMap<Text, usize> = files
+        .iter()
+        .enumerate()
+        .rev()
+        .filter(|(_, f)| f.skipped.is_none())
+        .map(|(i, f)| (text_of(f), i))
+        .collect();
+    let read_options = scanner.read;
+    let mut reuse: Vec<Option<usize>> = paths
+        .par_iter()
+        .map(|entry| {
+            if entry.special {
+                return None;
+            }
+            let same_path = by_path.get(entry.path.as_path()).copied();
+            if let Some(i) = same_path.filter(|&i| on_disk(&entry.path) == stamps[i]) {
+                return Some(i);
+            }
+            match read::read(&entry.path, read_options) {
+                Ok(read::Source::Text(t)) => {
+                    let text = (
+                        t.bytes.len() as u64,
+                        t.hash,
+                        t.compression,
+                        Some(t.decoding),
+                        t.jsonl,
+                    );
+                    by_text.get(&text).copied()
+                }
+                _ => None,
+            }
+        })
+        .collect();
+    let ranges = scan::file_ranges(&old.corpus);
+    let fingerprints = &old.fingerprints;
+    // Until no kept file holds a copy of a text fingerprinted only in files that are not kept.
+    let claims = loop {
+        let mut kept = vec![false; files.len()];
+        reuse.iter().flatten().for_each(|&i| kept[i] = true);
+        let fingerprinted_in = |keep: bool| -> HashSet<u128> {
+            (0..files.len())
+                .filter(|&f| kept[f] == keep)
+                .flat_map(|f| ranges[f].paragraphs.clone())
+                .filter(|&p| fingerprints.fingerprinted(p))
+                .map(|p| fingerprints.key(p as u32).exact)
+                .collect()
+        };
+        let held = fingerprinted_in(true);
+        let gone: HashSet<u128> = fingerprinted_in(false)
+            .into_iter()
+            .filter(|k| !held.contains(k))
+            .collect();
+        let orphaned = |f: usize| {
+            ranges[f].paragraphs.clone().any(|p| {
+                !fingerprints.fingerprinted(p) && gone.contains(&fingerprints.key(p as u32).exact)
+            })
+        };
+        let before = reuse.iter().flatten().count();
+        reuse
+            .iter_mut()
+            .for_each(|r| *r = r.filter(|&f| !orphaned(f)));
+        if reuse.iter().flatten().count() == before {
+            let claims = Claims::default();
+            held.into_iter().for_each(|k| {
+                claims.claim(k);
+            });
+            break claims;
+        }
+    };
+    let mut listed = vec![false; files.len()];
+    for entry in paths {
+        if let Some(&i) = by_path.get(entry.path.as_path()) {
+            listed[i] = true;
+        }
+    }
+    let kept = reuse.iter().flatten().count();
+    let updated = Updated {
+        kept,
+        scanned: paths.iter().filter(|e| !e.special).count() - kept,
+        dropped: listed.iter().filter(|&&l| !l).count(),
+    };
+    let fresh = Scan {
+        corpus: Corpus::new(read_options.clone()),
+        ..Scan::default()
+    };
+    let scan = scanner.scan_reusing(fresh, paths, claims, |i| {
+        reuse[i].map(|f| Scanned::from_earlier(&old, f, &ranges))
+    });
+    (scan, updated)
+}
+
 /// The settings that differ, as `key: index's value, this run's value`.
 fn differences(written: &serde_json::Value, wanted: &serde_json::Value) -> String {
     let (Some(a), Some(b)) = (written.as_object(), wanted.as_object()) else {
@@ -194,9 +371,13 @@ fn differences(written: &serde_json::Value, wanted: &serde_json::Value) -> Strin
         .join("; ")
 }
 
-fn decode(r: &mut Reader<'_>, read_options: &read::ReadOptions) -> io::Result<Scan> {
+/// The scan an index holds, and each file's length on disk and modification time then.
+fn decode(
+    r: &mut Reader<'_>,
+    read_options: &read::ReadOptions,
+) -> io::Result<(Scan, Vec<(u64, u64)>)> {
     let mut corpus = Corpus::new(read_options.clone());
-    let mut errors = Problems::default();
+    let mut stamps = Vec::new();
     let bad = || io::Error::from(io::ErrorKind::InvalidData);
     for _ in 0..r.u64()? {
         let path = PathBuf::from(String::from_utf8(r.bytes_field()?.to_vec()).map_err(|_| bad())?);
@@ -226,16 +407,7 @@ fn decode(r: &mut Reader<'_>, read_options: &read::ReadOptions) -> io::Result<Sc
             u64::MAX => None,
             n => Some(n as usize),
         };
-        match std::fs::metadata(&path) {
-            Err(e) => errors.push(Problem::new(&path, format!("in the reference index: {e}"))),
-            Ok(_) if skipped.is_none() && on_disk(&path) != (length, modified) => {
-                errors.push(Problem::new(
-                    &path,
-                    "changed since the reference index was written: write it again",
-                ))
-            }
-            Ok(_) => {}
-        }
+        stamps.push((length, modified));
         corpus.files.push(FileEntry {
             path,
             display,
@@ -293,12 +465,12 @@ fn decode(r: &mut Reader<'_>, read_options: &read::ReadOptions) -> io::Result<Sc
     if fingerprints.keys().len() != corpus.paragraphs.len() || !r.bytes.is_empty() {
         return Err(bad());
     }
-    Ok(Scan {
+    let scan = Scan {
         corpus,
         fingerprints,
-        warnings: Vec::new(),
-        errors,
-    })
+        ..Scan::default()
+    };
+    Ok((scan, stamps))
 }
 
 /// A file's length on disk and modification time (ns since the epoch); zeros when unknown.

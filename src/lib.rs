@@ -86,9 +86,10 @@ fn in_pool(
 }
 
 /// `dedup index`: scans the inputs on a pool of `config.threads` workers and writes what
-/// matching needs of them to `config.output`, a reference index for `--reference`.
-pub fn write_index(config: &Config) -> Result<Outcome, Error> {
-    in_pool(config, pipeline::write_index)
+/// matching needs of them to `config.output`, a reference index for `--reference`; with
+/// `update`, the files of the index already there that did not change are taken from it.
+pub fn write_index(config: &Config, update: bool) -> Result<Outcome, Error> {
+    in_pool(config, |config| pipeline::write_index(config, update))
 }
 
 /// Tunes the process's allocator for a run (glibc: blocks of 1 MiB and more are mapped, so the

@@ -14,9 +14,9 @@ fn main() -> ExitCode {
             dedup::tune_allocator();
             dedup::run(&config).map(|outcome| outcome.exit_status())
         }
-        cli::Job::Index(config) => {
+        cli::Job::Index { config, update } => {
             dedup::tune_allocator();
-            dedup::write_index(&config).map(|outcome| outcome.exit_status())
+            dedup::write_index(&config, update).map(|outcome| outcome.exit_status())
         }
         cli::Job::Apply(options) => {
             dedup::apply::run(&options).map(|applied| applied.exit_status())

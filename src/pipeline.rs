@@ -180,8 +180,10 @@ fn reference_index(config: &Config) -> Result<Scan, Error> {
     index::read(path, &settings, &config.read).map_err(Error::Index)
 }
 
-/// `dedup index`: the inputs scanned and written to `config.output` as a reference index.
-pub fn write_index(config: &Config) -> Result<Outcome, Error> {
+/// `dedup index`: the inputs scanned and written to `config.output` as a reference index; with
+/// `update`, the files of the index already at `config.output` that are unchanged are taken
+/// from it, not read again.
+pub fn write_index(config: &Config, update: bool) -> Result<Outcome, Error> {
     let output = config
         .output
         .as_deref()
@@ -193,18 +195,29 @@ pub fn write_index(config: &Config) -> Result<Outcome, Error> {
         error,
     };
     writable(output).map_err(failed)?;
+    let settings = serde_json::to_value(config.settings()).expect("settings serialize");
+    let earlier = match update {
+        true => index::read_earlier(output, &settings, &config.read).map_err(Error::Index)?,
+        false => None,
+    };
     let mut errors = Problems::default();
     let paths = inputs(config, &[], &mut errors);
     let mut progress = Progress::new(!config.quiet, paths.len());
     let fingerprinter = Fingerprinter::new(config.fingerprint_params());
-    let scan = scanner(config, &fingerprinter, &progress).scan(&paths);
+    let scanner = scanner(config, &fingerprinter, &progress);
+    let (scan, updated) = match earlier {
+        Some(earlier) => {
+            let (scan, updated) = index::update(earlier, &paths, &scanner);
+            (scan, Some(updated))
+        }
+        None => (scanner.scan(&paths), None),
+    };
     progress.finish();
     if scan.corpus.files.iter().any(|f| f.kept.is_some()) {
         return Err(Error::Index(
             "stdin and pipes cannot be indexed: the index points into files read again".to_owned(),
         ));
     }
-    let settings = serde_json::to_value(config.settings()).expect("settings serialize");
     output::atomic::write_atomically(output, |out| index::write(out, &settings, &scan))
         .map_err(failed)?;
     errors.extend(scan.errors.into_vec());
@@ -213,12 +226,19 @@ pub fn write_index(config: &Config) -> Result<Outcome, Error> {
         messages::message(format_args!("{problem}"));
     }
     if !config.quiet {
-        messages::message(format_args!(
-            "index of {} files, {} paragraphs written to {}",
-            scan.corpus.files.len(),
-            scan.corpus.paragraphs.len(),
-            walk::display_path(output)
-        ));
+        let files = scan.corpus.files.len();
+        let paragraphs = scan.corpus.paragraphs.len();
+        let path = walk::display_path(output);
+        match updated {
+            None => messages::message(format_args!(
+                "index of {files} files, {paragraphs} paragraphs written to {path}"
+            )),
+            Some(u) => messages::message(format_args!(
+                "index of {files} files, {paragraphs} paragraphs updated in {path}: {} kept, {} \
+                 read, {} dropped",
+                u.kept, u.scanned, u.dropped
+            )),
+        }
     }
     Ok(Outcome {
         summary: Summary::default(),

@@ -89,7 +89,7 @@ fn too_large(max: u64) -> io::Error {
 }
 
 /// A compression format; serialized by its name in the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Compression {
     /// gzip (RFC 1952).
@@ -117,7 +117,7 @@ impl Compression {
 }
 
 /// How the bytes of a text were decoded; serialized by its name in the report.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Decoding {
     /// UTF-8 as it was (possibly with U+FFFD for invalid bytes).
     #[serde(rename = "utf-8")]

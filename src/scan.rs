@@ -70,14 +70,30 @@ impl Scanner<'_> {
     }
 
     /// [`Scanner::scan`], the files following those of `scan` (a reference index's).
-    pub fn scan_onto(&self, mut scan: Scan, paths: &[walk::Entry]) -> Scan {
-        let claims = Claims::default();
+    pub fn scan_onto(&self, scan: Scan, paths: &[walk::Entry]) -> Scan {
+        self.scan_reusing(scan, paths, Claims::default(), |_| None)
+    }
+
+    /// [`Scanner::scan_onto`], but the file `paths[i]` is not read when `reuse(i)` gives its
+    /// scan (a file of the index being updated, [`Scanned::from_earlier`]); `claims` holds the
+    /// exact keys whose fingerprints those files already have.
+    pub(crate) fn scan_reusing(
+        &self,
+        mut scan: Scan,
+        paths: &[walk::Entry],
+        claims: Claims,
+        reuse: impl Fn(usize) -> Option<Scanned> + Sync,
+    ) -> Scan {
         let mut previous: Option<(&[walk::Entry], Vec<Scanned>)> = None;
-        for chunk in paths.chunks(SCAN_CHUNK) {
+        for (c, chunk) in paths.chunks(SCAN_CHUNK).enumerate() {
             let scan_chunk = || {
                 chunk
                     .par_iter()
-                    .map(|entry| {
+                    .enumerate()
+                    .map(|(i, entry)| {
+                        if let Some(scanned) = reuse(c * SCAN_CHUNK + i) {
+                            return scanned;
+                        }
                         let scanned = if entry.special {
                             Scanned::Special
                         } else {
@@ -227,8 +243,37 @@ impl Scanner<'_> {
     }
 }
 
+/// Where one file's documents and paragraphs are in a corpus's lists.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct FileRanges {
+    pub documents: std::ops::Range<usize>,
+    pub paragraphs: std::ops::Range<usize>,
+}
+
+/// The [`FileRanges`] of every file of `corpus` (documents and paragraphs are in file order).
+pub(crate) fn file_ranges(corpus: &Corpus) -> Vec<FileRanges> {
+    let mut ranges = vec![FileRanges::default(); corpus.files.len()];
+    for (i, d) in corpus.documents.iter().enumerate() {
+        let r = &mut ranges[d.file as usize].documents;
+        *r = if r.start == r.end {
+            i..i + 1
+        } else {
+            r.start..i + 1
+        };
+    }
+    for (i, p) in corpus.paragraphs.iter().enumerate() {
+        let r = &mut ranges[p.file as usize].paragraphs;
+        *r = if r.start == r.end {
+            i..i + 1
+        } else {
+            r.start..i + 1
+        };
+    }
+    ranges
+}
+
 /// One document, segmented (its fingerprints follow the previous document's in the file's).
-struct ScannedDocument {
+pub(crate) struct ScannedDocument {
     record: Option<u32>,
     offset: u64,
     id: Option<Box<str>>,
@@ -238,7 +283,7 @@ struct ScannedDocument {
 
 /// What reading, segmenting and fingerprinting one file of text gave. The text itself is
 /// dropped, but for stdin and pipes, which cannot be read twice.
-struct ScannedText {
+pub(crate) struct ScannedText {
     size: u64,
     hash: u64,
     compression: Option<read::Compression>,
@@ -252,7 +297,7 @@ struct ScannedText {
 }
 
 /// What scanning one file gave.
-enum Scanned {
+pub(crate) enum Scanned {
     Text(ScannedText),
     Binary {
         size: u64,
@@ -263,6 +308,51 @@ enum Scanned {
 }
 
 impl Scanned {
+    /// File `file` of an earlier scan (`ranges`: [`file_ranges`] of its corpus), as scanning it
+    /// again would give it when its text has not changed.
+    pub(crate) fn from_earlier(earlier: &Scan, file: usize, ranges: &[FileRanges]) -> Scanned {
+        let corpus = &earlier.corpus;
+        let entry = &corpus.files[file];
+        match entry.skipped {
+            Some(Skipped::Binary) => return Scanned::Binary { size: entry.size },
+            Some(Skipped::Special) => return Scanned::Special,
+            None => {}
+        }
+        let FileRanges {
+            documents,
+            paragraphs,
+        } = ranges[file].clone();
+        let mut rest = &corpus.paragraphs[paragraphs.clone()];
+        let documents = corpus.documents[documents.clone()]
+            .iter()
+            .zip(documents)
+            .map(|(d, id)| {
+                let n = rest.partition_point(|p| p.document as usize == id);
+                let (own, after) = rest.split_at(n);
+                rest = after;
+                ScannedDocument {
+                    record: d.record,
+                    offset: d.offset,
+                    id: d.id.clone(),
+                    spans: own.iter().map(|p| p.span).collect(),
+                    bytes_hashes: own.iter().map(|p| p.bytes_hash).collect(),
+                }
+            })
+            .collect();
+        Scanned::Text(ScannedText {
+            size: entry.size,
+            hash: entry.hash,
+            compression: entry.compression,
+            decoding: entry.decoding.unwrap_or(read::Decoding::Utf8),
+            jsonl: entry.records.is_some(),
+            valid_utf8: true,
+            documents,
+            fingerprints: earlier.fingerprints.file_part(paragraphs),
+            record_errors: Vec::new(),
+            kept: None,
+        })
+    }
+
     /// The bytes read (decoded, for compressed files).
     fn size(&self) -> u64 {
         match self {

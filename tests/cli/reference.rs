@@ -333,3 +333,115 @@ fn an_index_made_with_other_settings_or_stale_files_is_refused_by_name() {
     assert_eq!(no_file.code, 2);
     assert!(no_file.stderr.contains("-o FILE"), "{}", no_file.stderr);
 }
+
+#[test]
+fn an_updated_index_reads_only_what_changed_and_finds_what_a_new_one_finds() {
+    let dir = tempdir();
+    corpus(dir.path());
+    let copied = "The harbour board said the new ferry terminal would open in the spring after \
+                  two years of delays and a long dispute over its cost.";
+    let edited = copied.replace("spring", "summer");
+    write_tree(
+        dir.path(),
+        &[
+            (
+                "held/a.txt",
+                format!("{copied}\n\nOnly in a, about lamps.\n").as_bytes(),
+            ),
+            (
+                "held/b.txt",
+                format!("Only in b, about bells.\n\n{copied}\n").as_bytes(),
+            ),
+            ("new/edited.txt", edited.as_bytes()),
+        ],
+    );
+    let update = || {
+        let run = run_in(
+            dir.path(),
+            &["index", "--update", "held", "-o", "held.dedupx"],
+        );
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        run.stderr
+    };
+    let same_as_the_folder = || {
+        let from_index = findings(
+            dir.path(),
+            &["new", "--reference", "held.dedupx", "-o", "-"],
+        );
+        let from_folder = findings(dir.path(), &["new", "--reference", "held", "-o", "-"]);
+        assert_eq!(from_index, from_folder);
+        // The edited copy is found through whichever copy of its text the index fingerprinted.
+        let edited_is_a_copy = clusters(&from_index).iter().any(|c| {
+            c["kind"] == "near"
+                && c["members"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|m| m["path"] == "new/edited.txt")
+        });
+        assert!(edited_is_a_copy, "{from_index:#}");
+    };
+    // No index there yet: written from scratch.
+    assert!(update().contains("7 files"));
+    same_as_the_folder();
+    assert!(update().contains("7 kept, 0 read, 0 dropped"));
+    // Renamed, touched, changed, added and removed files.
+    let seeds = seed_files();
+    let held = dir.path().join("held");
+    std::fs::rename(held.join(&seeds[1].0), held.join("moved.txt")).unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    std::fs::write(held.join(&seeds[2].0), &seeds[2].1).unwrap();
+    let changed = [
+        seeds[3].1.as_slice(),
+        b"\n\nA paragraph added to a held file.\n",
+    ]
+    .concat();
+    std::fs::write(held.join(&seeds[3].0), changed).unwrap();
+    write_tree(
+        dir.path(),
+        &[("held/added.txt", b"A held file added since the index.\n")],
+    );
+    std::fs::remove_file(held.join("a.txt")).unwrap();
+    // Read: the changed and added files, and each kept one holding a copy of a paragraph whose
+    // fingerprints were held by a or the changed seed (which copy holds them is the scan's
+    // choice); dropped: a and the old name.
+    let stderr = update();
+    let counts: Vec<usize> = stderr
+        .rsplit(": ")
+        .next()
+        .unwrap()
+        .split(", ")
+        .map(|c| c.split(' ').next().unwrap().parse().unwrap())
+        .collect();
+    let [kept, read, dropped] = counts[..] else {
+        panic!("{stderr}")
+    };
+    assert!(kept + read == 7 && read >= 2 && dropped == 2, "{stderr}");
+    same_as_the_folder();
+    // a back, then b gone: one of the two held the fingerprints of the copied paragraph when b
+    // went, and the other, kept, is read again to hold them.
+    write_tree(
+        dir.path(),
+        &[("held/a.txt", format!("{copied}\n").as_bytes())],
+    );
+    update();
+    std::fs::remove_file(held.join("b.txt")).unwrap();
+    let stderr = update();
+    assert!(stderr.contains("6 kept, 1 read, 1 dropped"), "{stderr}");
+    same_as_the_folder();
+    // An index of other settings is refused, not rewritten.
+    let other = run_in(
+        dir.path(),
+        &[
+            "index",
+            "--update",
+            "held",
+            "--shingle",
+            "3",
+            "-o",
+            "held.dedupx",
+        ],
+    );
+    assert_eq!(other.code, 2);
+    assert!(other.stderr.contains("shingle: 2"), "{}", other.stderr);
+}
