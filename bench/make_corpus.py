@@ -15,6 +15,18 @@ Input: the real text that bench/fetch_sources.sh puts in bench/work/sources/:
   licences     ScanCode's licence texts (*.LICENSE, front matter dropped) and licence notices
                (*.RULE, bundled by licence key, up to 40 per file) from PyPI's licensedcode-data.
 
+Shapes (--shape), all from the same text and with the same planting:
+  articles          one story or document per file, as the sources have them (the default;
+                    ~3.6 KB files, ~190-byte paragraphs)
+  small-files       each file the first paragraphs of a story up to a size drawn from 0.2-2 KB
+                    (at least one paragraph): many small documents, like a news archive
+  short-paragraphs  every sentence its own paragraph (~120 bytes, like Reuters-21578's)
+  jsonl             the small-files documents as JSON Lines records ({"id", "text"}, the
+                    paragraphs joined by a blank line, never wrapped), 1,000 to a shard file
+                    DIR/NNNN.jsonl; a file copy is a copy of an earlier record; truth PATH:LINE
+                    is then PATH:RECORD:LINE (the record's line in the shard, the paragraph's
+                    line in the record's text)
+
 Output, for --out DIR:
   DIR/NNNN/NNNNNN_SOURCE.txt   the corpus: one paragraph per line, a blank line between
                                paragraphs; a quarter of the files are drawn for hard wrapping at
@@ -68,6 +80,7 @@ EXACT_RATE = 0.10
 NEAR_RATE = 0.05
 SHARED_SENTENCE_RATE = 0.02
 WRAP_RATE = 0.25
+RECORDS_PER_SHARD = 1000
 WRAP_WIDTH = 72
 # Bytes of each source in the base text (before planting).
 SOURCE_WEIGHTS = {"reuters": 0.15, "kernel": 0.45, "licences": 0.40}
@@ -568,7 +581,7 @@ def generate(args):
     spelling_res = Reservoir(20_000, res_rng)
     quotes_res = Reservoir(50_000, res_rng)
     sentence_res = Reservoir(100_000, res_rng)  # (path, line, text, sentence)
-    files_res = Reservoir(20_000, res_rng)  # (path, [lines])
+    files_res = Reservoir(20_000, res_rng)  # (location, [lines], record text or None)
 
     out = args.out.rstrip("/")
     if os.path.exists(out) and os.listdir(out):
@@ -599,6 +612,23 @@ def generate(args):
             rec["edits"] = edits
         truth.write(json.dumps(rec, ensure_ascii=False) + "\n")
 
+    jsonl = args.shape == "jsonl"
+    shard = {"fh": None, "rel": None, "records": 0, "files": 0}
+
+    def put_record(text):
+        """Appends a record to the current shard: its location (SHARD:RECORD) and bytes."""
+        if shard["fh"] is None or shard["records"] == RECORDS_PER_SHARD:
+            if shard["fh"]:
+                shard["fh"].close()
+            shard["rel"] = f"{shard['files']:04d}.jsonl"
+            shard["fh"] = open(os.path.join(out, shard["rel"]), "w", encoding="utf-8")
+            shard["records"] = 0
+            shard["files"] += 1
+        shard["records"] += 1
+        line = json.dumps({"id": f"{files:06d}", "text": text}, ensure_ascii=False) + "\n"
+        shard["fh"].write(line)
+        return f"{shard['rel']}:{shard['records']}", len(line.encode("utf-8"))
+
     def near_copy():
         """An edited copy of an earlier paragraph: (source item, text, edits, jaccard) or None."""
         for _ in range(8):
@@ -625,23 +655,27 @@ def generate(args):
 
     while total_bytes < args.target:
         idx = files
-        shard = f"{idx // 1000:04d}"
+        shard_dir = f"{idx // 1000:04d}"
         if files >= 20 and rng.random() < FILE_COPY_RATE and files_res.items:
-            spath, slines = files_res.pick()
-            with open(os.path.join(out, spath), "rb") as fh:
-                data = fh.read()
-            source = spath.rsplit("_", 1)[1][:-4]
-            rel = f"{shard}/{idx:06d}_{source}.txt"
-            os.makedirs(os.path.join(out, shard), exist_ok=True)
-            with open(os.path.join(out, rel), "wb") as fh:
-                fh.write(data)
+            spath, slines, stext = files_res.pick()
+            if stext is not None:
+                rel, nbytes = put_record(stext)
+            else:
+                with open(os.path.join(out, spath), "rb") as fh:
+                    data = fh.read()
+                source = spath.rsplit("_", 1)[1][:-4]
+                rel = f"{shard_dir}/{idx:06d}_{source}.txt"
+                os.makedirs(os.path.join(out, shard_dir), exist_ok=True)
+                with open(os.path.join(out, rel), "wb") as fh:
+                    fh.write(data)
+                nbytes = len(data)
             for line in slines:
                 write_truth("file_copy", f"{spath}:{line}", f"{rel}:{line}", 1.0)
             counts["file_copy_files"] += 1
             counts["file_copy"] += len(slines)
             files += 1
             paragraphs += len(slines)
-            total_bytes += len(data)
+            total_bytes += nbytes
             continue
 
         # A new article from the source furthest below its share.
@@ -649,11 +683,22 @@ def generate(args):
         doc = streams[source].next()
         epochs[source] = streams[source].epoch
         emitted[source] += doc.nbytes
-        rel = f"{shard}/{idx:06d}_{source}.txt"
+        rel = f"{shard_dir}/{idx:06d}_{source}.txt"
 
         paras = list(doc.paras)
         if source == "reuters" and len(paras) > 1 and rng.random() < 0.8:
             paras[1] = make_dateline(rng) + paras[1]  # the first body paragraph, after the headline
+        if args.shape in ("small-files", "jsonl"):
+            budget = rng.randint(200, 2000)
+            kept, size = [], 0
+            for p in paras:
+                if kept and size + len(p) + 2 > budget:
+                    break
+                kept.append(p)
+                size += len(p) + 2
+            paras = kept
+        elif args.shape == "short-paragraphs":
+            paras = [x for p in paras for x in SENTENCE_END_RE.split(p) if x.strip()]
 
         # Plant: (text, origin) where origin is None for the article's own paragraphs.
         planned = []
@@ -675,16 +720,23 @@ def generate(args):
                     item, text, edits, j = nc
                     planned.append((text, ("near", f"{item[0]}:{item[1]}", j, edits)))
 
-        wrap = rng.random() < WRAP_RATE
-        lines, starts, wrapped = layout([t for t, _ in planned], wrap)
-        data = ("\n".join(lines) + "\n").encode("utf-8")
-        os.makedirs(os.path.join(out, shard), exist_ok=True)
-        with open(os.path.join(out, rel), "wb") as fh:
-            fh.write(data)
-        wrapped_files += wrapped
+        record = None
+        if jsonl:
+            record = "\n\n".join(t for t, _ in planned)
+            starts = [2 * i + 1 for i in range(len(planned))]
+            rel, nbytes = put_record(record)
+        else:
+            wrap = rng.random() < WRAP_RATE
+            lines, starts, wrapped = layout([t for t, _ in planned], wrap)
+            data = ("\n".join(lines) + "\n").encode("utf-8")
+            os.makedirs(os.path.join(out, shard_dir), exist_ok=True)
+            with open(os.path.join(out, rel), "wb") as fh:
+                fh.write(data)
+            wrapped_files += wrapped
+            nbytes = len(data)
         files += 1
         paragraphs += len(planned)
-        total_bytes += len(data)
+        total_bytes += nbytes
 
         for (text, origin), line in zip(planned, starts):
             if origin is None:
@@ -715,16 +767,19 @@ def generate(args):
             if edits:
                 for e in edits:
                     edit_counts[e] += 1
-        files_res.add((rel, starts))
+        files_res.add((rel, starts, record))
 
     truth.close()
+    if shard["fh"]:
+        shard["fh"].close()
     versions = ""
     vpath = os.path.join(src, "VERSIONS.txt")
     if os.path.exists(vpath):
         with open(vpath) as fh:
             versions = [line.strip() for line in fh if line.strip()]
     stats = {
-        "seed": args.seed, "target_bytes": args.target, "bytes": total_bytes, "files": files,
+        "seed": args.seed, "shape": args.shape, "target_bytes": args.target, "bytes": total_bytes,
+        "files": shard["files"] if jsonl else files, "documents": files,
         "paragraphs": paragraphs, "wrapped_files": wrapped_files, "planted": counts,
         "near_edits": edit_counts, "source_bytes_before_planting": emitted,
         "source_epochs_reached": epochs, "sources": versions,
@@ -734,7 +789,7 @@ def generate(args):
         json.dump(stats, fh, indent=1)
         fh.write("\n")
     if not args.quiet:
-        print(f"make_corpus: wrote {out}: {files} files, {paragraphs} paragraphs, "
+        print(f"make_corpus: wrote {out}: {stats['files']} files, {files} documents, {paragraphs} paragraphs, "
               f"{total_bytes / 1e6:.1f} MB in {time.time() - t0:.0f} s; truth in {truth_path}",
               file=sys.stderr)
         print(f"make_corpus: planted {json.dumps(counts)}", file=sys.stderr)
@@ -746,6 +801,8 @@ def main():
     ap.add_argument("--size", required=True, type=parse_size, dest="target",
                     help="corpus size: 10MB, 100MB, 1GB (decimal units) or any like 250MB")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--shape", default="articles",
+                    choices=["articles", "small-files", "short-paragraphs", "jsonl"])
     ap.add_argument("--out", required=True, help="corpus directory to create")
     ap.add_argument("--sources", default=DEFAULT_SOURCES, help="where fetch_sources.sh put the sources")
     ap.add_argument("--force", action="store_true", help="replace an existing corpus directory")

@@ -28,6 +28,8 @@ def main():
             if path.startswith(root.rstrip("/") + "/"):
                 path = path[len(root.rstrip("/")) + 1 :]
                 break
+        if "record" in m:  # a JSON Lines record: PATH:RECORD:LINE
+            return f"{path}:{m['record']}:{m['line']}"
         return f"{path}:{m['line']}"
 
     where = {}
