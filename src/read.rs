@@ -241,7 +241,7 @@ fn read_regular(
     if bytes.try_reserve_exact(whole).is_err() {
         grow(&mut bytes, BINARY_PROBE)?;
     }
-    let ended = read_up_to(&mut file, &mut bytes, BINARY_PROBE)?;
+    let ended = read_up_to(&mut file, &mut bytes, BINARY_PROBE, size)?;
     let compressed = bytes.starts_with(GZIP_MAGIC)
         || bytes.starts_with(ZSTD_MAGIC)
         || Compression::of_name(path).is_some();
@@ -255,7 +255,7 @@ fn read_regular(
         });
     }
     if !ended {
-        read_up_to(&mut file, &mut bytes, usize::MAX)?;
+        read_up_to(&mut file, &mut bytes, usize::MAX, size)?;
     }
     Ok(match decode(bytes, None, jsonl, options) {
         Source::Text(text) => Source::Text(Text {
@@ -284,10 +284,17 @@ fn out_of_memory(held: usize) -> io::Error {
     )
 }
 
-/// Reads from `file` onto `bytes` until they hold `limit` bytes or the file ends; whether it
-/// ended. Room grows only when the file is longer than `bytes` had room for; at most a MiB of it
-/// is zeroed ahead of each read.
-fn read_up_to(file: &mut std::fs::File, bytes: &mut Vec<u8>, limit: usize) -> io::Result<bool> {
+/// Reads from `file` (a regular file of `size` bytes when it was opened) onto `bytes` until they
+/// hold `limit` bytes or the file ends; whether it ended. A read that returns fewer bytes than
+/// asked once `size` bytes are in is the end (a regular file returns less only there), so a
+/// file takes one read, not a second one to meet the end. Room grows only when the file is
+/// longer than `bytes` had room for; at most a MiB of it is zeroed ahead of each read.
+fn read_up_to(
+    file: &mut std::fs::File,
+    bytes: &mut Vec<u8>,
+    limit: usize,
+    size: u64,
+) -> io::Result<bool> {
     while bytes.len() < limit {
         if bytes.len() == bytes.capacity() {
             grow(bytes, bytes.capacity().max(BINARY_PROBE))?;
@@ -299,6 +306,7 @@ fn read_up_to(file: &mut std::fs::File, bytes: &mut Vec<u8>, limit: usize) -> io
         bytes.truncate(start + *read.as_ref().unwrap_or(&0));
         match read {
             Ok(0) => return Ok(true),
+            Ok(n) if n < end - start && bytes.len() as u64 >= size => return Ok(true),
             Ok(_) => {}
             Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
             Err(e) => return Err(e),
