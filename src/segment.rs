@@ -25,11 +25,13 @@
 //!   [`MIN_WRAPPED_LINES`] lines whose widest line is between [`MIN_WRAP_WIDTH`] and
 //!   [`MAX_WRAP_WIDTH`] characters, where no line but the last had room for the next line's first
 //!   word at that width, and whose lines are not all of one width, is wrapped at its widest line,
-//!   with no slack.
+//!   with no slack. The blocks of a file together are line-filled the same way when together
+//!   they hold at least [`MIN_WRAPPED_LINES`] lines that are not the last of their block: a small
+//!   file of paragraphs of two or three lines, none of which shows the width alone.
 //!
 //! A block is wrapped at its own width when it shows one (near one width, else line-filled), else
 //! at the file's: the width most of the file's lines end near, else the widest of its line-filled
-//! blocks. It is not wrapped after all when most of its lines but the last are more than a quarter
+//! blocks (the width its blocks show together first). It is not wrapped after all when most of its lines but the last are more than a quarter
 //! wider than that width (lines of one paragraph each inside a wrapped file). In a wrapped block a
 //! line continues the paragraph above it when the line above had no room for its first word at the
 //! width less the slack (the slack absorbs a wrapper that does not fill every line, and words
@@ -100,11 +102,17 @@ pub fn segment(bytes: &[u8], text_start: usize) -> Vec<Span> {
     for block in blocks() {
         file.add(body(block));
     }
-    // Without one width for most of its lines, a file is wrapped at the width of its widest
-    // line-filled block, if it has one.
+    // Without one width for most of its lines, a file is wrapped at the width its blocks show
+    // line-filled together, else at the width of its widest line-filled block, if it has one.
+    let all: Vec<&[Line]> = blocks().collect();
     let file_wrap = file
         .wrap()
-        .or_else(|| blocks().filter_map(filled).max_by_key(|w| w.width));
+        .or_else(|| filled(&all, MIN_WRAPPED_LINES))
+        .or_else(|| {
+            blocks()
+                .filter_map(|b| filled(&[b], MIN_WRAPPED_LINES - 1))
+                .max_by_key(|w| w.width)
+        });
     let mut spans: Vec<Span> = Vec::new();
     for block in blocks() {
         let wrap = block_wrap(block, file_wrap);
@@ -161,7 +169,9 @@ fn block_wrap(block: &[Line], file_wrap: Option<Wrap>) -> Option<Wrap> {
     } else {
         None
     };
-    let wrap = near_one_width.or_else(|| filled(block)).or(file_wrap)?;
+    let wrap = near_one_width
+        .or_else(|| filled(&[block], MIN_WRAPPED_LINES - 1))
+        .or(file_wrap)?;
     let wider = body
         .iter()
         .filter(|l| l.width > wrap.width + wrap.width / 4)
@@ -169,18 +179,24 @@ fn block_wrap(block: &[Line], file_wrap: Option<Wrap>) -> Option<Wrap> {
     (2 * wider <= body.len()).then_some(wrap)
 }
 
-/// The width of a block that a line-filling wrapper broke: at least [`MIN_WRAPPED_LINES`] lines,
-/// the widest between [`MIN_WRAP_WIDTH`] and [`MAX_WRAP_WIDTH`] characters, no line but the last
-/// with room for the next line's first word at that width, and not all of one width.
-fn filled(block: &[Line]) -> Option<Wrap> {
-    if block.len() < MIN_WRAPPED_LINES {
+/// The width of blocks that a line-filling wrapper broke: at least `breaks` lines that are not
+/// the last of their block (a block of [`MIN_WRAPPED_LINES`] lines alone, or the file's blocks
+/// together: a small file whose paragraphs are blocks of two or three lines shows its width
+/// only so), the widest line of the blocks between [`MIN_WRAP_WIDTH`] and [`MAX_WRAP_WIDTH`]
+/// characters, no line but a block's last with room for the next line's first word at that
+/// width, and not all of one width.
+fn filled(blocks: &[&[Line]], breaks: usize) -> Option<Wrap> {
+    if blocks.iter().map(|b| body(b).len()).sum::<usize>() < breaks {
         return None;
     }
-    let widest = block.iter().map(|l| l.width).max()?;
-    let filled = block
-        .windows(2)
-        .all(|pair| pair[0].width + 1 + pair[1].first_word > widest);
-    let ragged = block.iter().any(|l| l.width != widest);
+    // Single lines hold no break: they say nothing of the width.
+    let lines = || blocks.iter().filter(|b| b.len() > 1).flat_map(|b| b.iter());
+    let widest = lines().map(|l| l.width).max()?;
+    let filled = blocks.iter().all(|b| {
+        b.windows(2)
+            .all(|pair| pair[0].width + 1 + pair[1].first_word > widest)
+    });
+    let ragged = lines().any(|l| l.width != widest);
     ((MIN_WRAP_WIDTH..=MAX_WRAP_WIDTH).contains(&widest) && filled && ragged).then_some(Wrap {
         width: widest,
         slack: 0,
@@ -530,6 +546,31 @@ before the wrapper breaks it onto the next line of the paragraph.
                      EPSILON AG      78.25    -0.4%    XETRA   2026-11-20    CLOSE\n\
                      ZETA SPA        33.00    +1.2%    MIL     2026-11-20    CLOSE\n";
         assert_eq!(segment(table.as_bytes(), 0).len(), 6);
+    }
+
+    #[test]
+    fn a_small_file_shows_its_wrap_width_by_all_its_blocks() {
+        // Wrapped at 72: no block shows it alone (the last one's widest line ends early, before
+        // a long word), all three together do.
+        let text = "Examples\n\n\
+In the past, we used to have a set of examples here. However, those\n\
+examples got out of date and doesn't even compile nowadays.\n\n\
+Also, nowadays, the best is to use the libdvbv5 DVB API nowadays, with\n\
+is fully documented.\n\n\
+Please refer to the `libdvbv5\n\
+<https://linuxtv.org/docs/libdvbv5/index.html>`__ for\n\
+updated/recommended examples.\n";
+        let lines: Vec<(u32, u32)> = segment(text.as_bytes(), 0)
+            .iter()
+            .map(|s| (s.line, s.end_line))
+            .collect();
+        assert_eq!(lines, [(1, 1), (3, 4), (6, 7), (9, 11)]);
+        // Two blocks of two lines are not enough to tell.
+        let two = "In the past, we used to have a set of examples here. However, those\n\
+examples got out of date and doesn't even compile nowadays.\n\n\
+Also, nowadays, the best is to use the libdvbv5 DVB API nowadays, with\n\
+is fully documented.\n";
+        assert_eq!(segment(two.as_bytes(), 0).len(), 4);
     }
 
     #[test]
