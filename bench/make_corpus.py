@@ -44,7 +44,8 @@ structure of the real text (paragraph lengths, Zipf vocabulary, the real corpus'
 passages) with a disjoint shingle set, so 1 GB is not 16 copies of 60 MB.
 
 Planted duplication, all drawn with --seed (rates are shares of the files/paragraphs written):
-  file_copy        ~5% of files are byte copies of an earlier file (truth: every paragraph pair)
+  file_copy        ~5% of files are byte copies of an earlier file (truth: every paragraph pair,
+                   but paragraphs without a letter or digit, such as a "---" rule)
   exact            ~10% of paragraphs are copies of a paragraph of an earlier file (>= 8 words)
   near             ~5% of paragraphs are edited copies of a paragraph of an earlier file
                    (>= 12 words), one or two wire-style edits: dateline_added / dateline_dropped,
@@ -767,7 +768,10 @@ def generate(args):
             if edits:
                 for e in edits:
                     edit_counts[e] += 1
-        files_res.add((rel, starts, record))
+        # A copy of the file copies each of its paragraphs that has a word (a "---" rule has
+        # none: it is no paragraph to dedup).
+        worded = [line for (text, _), line in zip(planned, starts) if tokens(text)]
+        files_res.add((rel, worded, record))
 
     truth.close()
     if shard["fh"]:
