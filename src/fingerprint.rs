@@ -350,24 +350,58 @@ impl Fingerprints {
     /// (u64 count; each exact u128, masked u128, words, band row, winnow start and length u32),
     /// the band keys (u32 bands, u64 rows, then each band's u32 keys), the winnowed
     /// fingerprints (u64 count, the u64 hashes, then the u32 contexts) and the short contents
-    /// (u64 count; each paragraph u32, key u128).
+    /// (u64 count; each paragraph u32, key u128). The band keys and winnowed fingerprints of a
+    /// text are written for the first of its exact copies, whichever copy the scan's threads
+    /// fingerprinted ([`Claims`]; they are the same for every copy), and in paragraph order: the
+    /// same files give the same bytes.
     pub(crate) fn encode(&self, w: &mut crate::index::Writer<'_>) -> std::io::Result<()> {
-        w.u64(self.keys.len() as u64)?;
-        for k in &self.keys {
-            w.u128(k.exact)?;
-            w.u128(k.masked)?;
-            for v in [k.words, k.band_row, k.winnow_start, k.winnow_len] {
-                w.u32(v)?;
+        // For each paragraph, the copy whose fingerprints it is written with, if any.
+        let mut holder: std::collections::HashMap<u128, u32> = std::collections::HashMap::new();
+        for (id, k) in self.keys.iter().enumerate() {
+            if self.fingerprinted(id) {
+                holder.entry(k.exact).or_insert(id as u32);
             }
         }
-        w.u32(self.band_keys.len() as u32)?;
-        w.u64(self.band_keys.first().map_or(0, Vec::len) as u64)?;
-        for band in &self.band_keys {
-            band.iter().try_for_each(|&key| w.u32(key))?;
+        let source: Vec<Option<u32>> = self.keys.iter().map(|k| holder.remove(&k.exact)).collect();
+        drop(holder);
+        w.u64(self.keys.len() as u64)?;
+        let (mut rows, mut winnowed) = (0u32, 0u32);
+        for (k, source) in self.keys.iter().zip(&source) {
+            let from = source.map(|s| &self.keys[s as usize]);
+            let band_row = match from.filter(|f| f.band_row != NO_ROW) {
+                Some(_) => {
+                    rows += 1;
+                    rows - 1
+                }
+                None => NO_ROW,
+            };
+            let winnow_len = from.map_or(0, |f| f.winnow_len);
+            w.u128(k.exact)?;
+            w.u128(k.masked)?;
+            for v in [k.words, band_row, winnowed, winnow_len] {
+                w.u32(v)?;
+            }
+            winnowed += winnow_len;
         }
-        w.u64(self.winnowed.len() as u64)?;
-        self.winnowed.iter().try_for_each(|&h| w.u64(h))?;
-        self.winnow_contexts.iter().try_for_each(|&c| w.u32(c))?;
+        let held = || source.iter().flatten().map(|&s| &self.keys[s as usize]);
+        w.u32(self.band_keys.len() as u32)?;
+        w.u64(rows as u64)?;
+        for band in &self.band_keys {
+            held()
+                .filter(|k| k.band_row != NO_ROW)
+                .try_for_each(|k| w.u32(band[k.band_row as usize]))?;
+        }
+        let ranges =
+            || held().map(|k| k.winnow_start as usize..(k.winnow_start + k.winnow_len) as usize);
+        w.u64(winnowed as u64)?;
+        for range in ranges() {
+            self.winnowed[range].iter().try_for_each(|&h| w.u64(h))?;
+        }
+        for range in ranges() {
+            self.winnow_contexts[range]
+                .iter()
+                .try_for_each(|&c| w.u32(c))?;
+        }
         w.u64(self.short_contents.len() as u64)?;
         for &(p, key) in &self.short_contents {
             w.u32(p)?;
