@@ -80,7 +80,19 @@ fn run_without_privileges(dir: &Path, args: &[&str]) -> Run {
     } else {
         dedup()
     };
-    cmd.args(args).current_dir(dir).output().unwrap().into()
+    cmd.args(args).current_dir(dir);
+    // A test thread that forks while the copy is open for writing holds it open in its child
+    // until that child execs, and exec of the copy fails meanwhile ("text file busy").
+    let mut tries = 0;
+    loop {
+        match cmd.output() {
+            Err(e) if e.kind() == std::io::ErrorKind::ExecutableFileBusy && tries < 50 => {
+                tries += 1;
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            output => return output.unwrap().into(),
+        }
+    }
 }
 
 #[test]
