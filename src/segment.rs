@@ -42,9 +42,9 @@
 //!
 //! Without evidence nothing is joined. A file where no block, nor the file as a whole, has more
 //! than half of those lines between [`MIN_WRAP_WIDTH`] and [`MAX_WRAP_WIDTH`] characters wide, and
-//! no block is line-filled, is never joined: one-paragraph-per-line files (web and wire text,
-//! whose paragraphs are mostly longer, and headlines, which are shorter) are not merged by
-//! accident.
+//! no block is line-filled (alone or with the others), is never joined: one-paragraph-per-line
+//! files (web and wire text, whose paragraphs are mostly longer, and headlines, which are
+//! shorter) are not merged by accident.
 
 use crate::utf8;
 

@@ -125,7 +125,9 @@ fn near_one_width(widths: &[usize]) -> bool {
 
 /// Whether the file, or one of its blocks, has more than half of the lines that are not the last
 /// of their block near one width, or some block of at least three lines has its widest line in
-/// 40..=120 characters (as a line-filled block must): without either the README promises that no
+/// 40..=120 characters (as a line-filled block must), or the blocks of more than one line hold at
+/// least three lines that are not the last of their block between them and their widest line is
+/// in 40..=120 (as blocks line-filled together must): without any the README promises that no
 /// lines are joined.
 fn wrap_evidence_possible(lines: &[ModelLine]) -> bool {
     let blocks: Vec<&[ModelLine]> = lines
@@ -137,11 +139,24 @@ fn wrap_evidence_possible(lines: &[ModelLine]) -> bool {
         block.len() >= segment::MIN_WRAPPED_LINES
             && (segment::MIN_WRAP_WIDTH..=segment::MAX_WRAP_WIDTH).contains(&widest)
     });
+    let together: Vec<&&[ModelLine]> = blocks.iter().filter(|b| b.len() > 1).collect();
+    let widest = together
+        .iter()
+        .flat_map(|b| b.iter())
+        .map(|l| l.width)
+        .max()
+        .unwrap_or(0);
+    let filled_together_possible = together.iter().map(|b| b.len() - 1).sum::<usize>()
+        >= segment::MIN_WRAPPED_LINES
+        && (segment::MIN_WRAP_WIDTH..=segment::MAX_WRAP_WIDTH).contains(&widest);
     let bodies: Vec<Vec<usize>> = blocks
         .iter()
         .map(|block| block[..block.len() - 1].iter().map(|l| l.width).collect())
         .collect();
-    filled_possible || near_one_width(&bodies.concat()) || bodies.iter().any(|b| near_one_width(b))
+    filled_possible
+        || filled_together_possible
+        || near_one_width(&bodies.concat())
+        || bodies.iter().any(|b| near_one_width(b))
 }
 
 /// Everything `segment` promises about its spans, for any input.
