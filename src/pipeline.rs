@@ -83,8 +83,14 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     }
     let timings = Timings::from_env();
     let mut errors = Problems::default();
-    let indexed = reference_index(config)?;
-    let paths = inputs(config, &indexed.corpus.files, &mut errors);
+    // Each --reference path is an index (its magic bytes say so) or text to walk.
+    let (indexes, folders): (Vec<PathBuf>, Vec<PathBuf>) = config
+        .references
+        .iter()
+        .cloned()
+        .partition(|p| index::is_index(p));
+    let indexed = reference_index(config, &indexes)?;
+    let paths = inputs(config, &folders, &indexed.corpus.files, &mut errors);
     timings.lap("walk");
     if config.list_files {
         return Ok(list_files(&paths, errors));
@@ -155,19 +161,14 @@ fn scanner<'a>(
     }
 }
 
-/// The reference index among the `--reference` paths, read, as the scan the inputs follow;
-/// an empty scan when there is none. At most one index is taken.
-fn reference_index(config: &Config) -> Result<Scan, Error> {
+/// The reference index among the `--reference` paths (`indexes`), read, as the scan the inputs
+/// follow; an empty scan when there is none. At most one index is taken.
+fn reference_index(config: &Config, indexes: &[PathBuf]) -> Result<Scan, Error> {
     let empty = || Scan {
         corpus: Corpus::new(config.read.clone()),
         ..Scan::default()
     };
-    let indexes: Vec<&PathBuf> = config
-        .references
-        .iter()
-        .filter(|p| index::is_index(p))
-        .collect();
-    let path = match indexes[..] {
+    let path = match indexes {
         [] => return Ok(empty()),
         [path] => path,
         [..] => {
@@ -201,7 +202,7 @@ pub fn write_index(config: &Config, update: bool) -> Result<Outcome, Error> {
         false => None,
     };
     let mut errors = Problems::default();
-    let paths = inputs(config, &[], &mut errors);
+    let paths = inputs(config, &[], &[], &mut errors);
     let mut progress = Progress::new(!config.quiet, paths.len());
     let fingerprinter = Fingerprinter::new(config.fingerprint_params());
     let scanner = scanner(config, &fingerprinter, &progress);
@@ -275,8 +276,14 @@ fn list_files(paths: &[walk::Entry], errors: Problems) -> Outcome {
 }
 
 /// The files to read (and the special files met, to list): the PATH arguments and the
-/// `--files-from` list, walked and sorted.
-fn inputs(config: &Config, indexed: &[FileEntry], errors: &mut Problems) -> Vec<walk::Entry> {
+/// `--files-from` list, walked and sorted, after the reference files: those under the
+/// `--reference` paths `walked` that are not among the files of the index (`indexed`).
+fn inputs(
+    config: &Config,
+    walked: &[PathBuf],
+    indexed: &[FileEntry],
+    errors: &mut Problems,
+) -> Vec<walk::Entry> {
     let mut inputs = config.inputs.clone();
     if let Some(list) = &config.files_from {
         let bytes = if list == Path::new(read::STDIN) {
@@ -303,14 +310,8 @@ fn inputs(config: &Config, indexed: &[FileEntry], errors: &mut Problems) -> Vec<
     // earliest copy is the earliest reference copy; a file both named as input and reached as
     // reference is reference.
     // A reference index is read, not walked ([`reference_index`]); its files are held too.
-    let walked: Vec<PathBuf> = config
-        .references
-        .iter()
-        .filter(|p| !index::is_index(p))
-        .cloned()
-        .collect();
-    let (mut references, walk_errors) = walk::walk(&walked, &config.walk);
-    errors.extend(no_files(&walked, &references, &walk_errors, config));
+    let (mut references, walk_errors) = walk::walk(walked, &config.walk);
+    errors.extend(no_files(walked, &references, &walk_errors, config));
     errors.extend(walk_errors);
     // A file of the index reached again under a reference folder is read from the index only.
     let in_index: std::collections::HashSet<&Path> =
