@@ -14,11 +14,12 @@
 //! is alike to the representative once figures are masked (the similarity of the figure-masked
 //! sets, reported, is at least the threshold). See `stars` for the rule.
 
+use std::collections::HashMap;
 use std::fmt;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::xxh3_64;
+use xxhash_rust::xxh3::{Xxh3Builder, xxh3_64};
 
 use crate::fingerprint::{Fingerprints, Key};
 use crate::matching::Matches;
@@ -321,20 +322,20 @@ struct PrefixIndex {
     /// Each unit's prefix (the elements it is listed under), by position in the component.
     prefixes: Vec<Vec<u64>>,
     /// Element → positions whose prefix holds it, ascending.
-    postings: std::collections::HashMap<u64, Vec<u32>>,
+    postings: HashMap<u64, Vec<u32>, Xxh3Builder>,
     /// The positions of the units with an empty set, ascending.
     empty: Vec<u32>,
 }
 
 impl PrefixIndex {
     fn new<'a>(component: &[u32], set_of: &impl Fn(u32) -> &'a [u64], threshold: f64) -> Self {
-        let mut frequency: std::collections::HashMap<u64, u32> = Default::default();
+        let mut frequency: HashMap<u64, u32, Xxh3Builder> = Default::default();
         for &u in component {
             for &element in set_of(u) {
                 *frequency.entry(element).or_default() += 1;
             }
         }
-        let mut postings: std::collections::HashMap<u64, Vec<u32>> = Default::default();
+        let mut postings: HashMap<u64, Vec<u32>, Xxh3Builder> = Default::default();
         let mut empty = Vec::new();
         let prefixes = (0..component.len() as u32)
             .map(|i| {
