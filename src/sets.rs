@@ -96,6 +96,17 @@ pub struct Words {
 /// occurs.
 pub fn near_similarity(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> Option<f64> {
     let needed = needed_for(a.shingles.len(), b.shingles.len(), threshold)?;
+    let shared = shared_unless_below(a.shingles, b.shingles, needed, |_, _| {})?;
+    let j = similarity_of(shared, a.shingles.len(), b.shingles.len());
+    if j < threshold {
+        return None;
+    }
+    // Shared shingles start at distinct places, so they hold at least as many words as there are
+    // of them: when that count covers each side, the places need not be looked at.
+    let surely_covered = |words: Words| covers(shared, words.total as usize);
+    if surely_covered(a.words) && surely_covered(b.words) {
+        return Some(j);
+    }
     COVERED.with_borrow_mut(|(at_a, at_b)| {
         at_a.clear();
         at_b.clear();
