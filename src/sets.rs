@@ -110,16 +110,15 @@ pub fn near_similarity(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> Opti
     COVERED.with_borrow_mut(|(at_a, at_b)| {
         at_a.clear();
         at_b.clear();
-        // One merge gives the intersection and where each shared shingle is on both sides.
-        let shared = shared_unless_below(a.shingles, b.shingles, needed, |i, k| {
+        // The merge again, recording where each shared shingle is on both sides.
+        shared_unless_below(a.shingles, b.shingles, needed, |i, k| {
             at_a.extend(a.shingle_at.get(i));
             at_b.extend(b.shingle_at.get(k));
-        })?;
-        let j = similarity_of(shared, a.shingles.len(), b.shingles.len());
+        });
         let covered = |at: &mut Vec<u32>, words: Words| {
             covers(covered_words(at, words.per_shingle), words.total as usize)
         };
-        (j >= threshold && covered(at_a, a.words) && covered(at_b, b.words)).then_some(j)
+        (covered(at_a, a.words) && covered(at_b, b.words)).then_some(j)
     })
 }
 
