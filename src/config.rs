@@ -184,8 +184,8 @@ impl Config {
             threshold: self.threshold,
             min_coverage: MIN_COVERAGE,
             coverage: "the words of each paragraph (without wire markup) inside shingles both \
-                       share, each shingle at the first place it occurs; near copies have more \
-                       than min_coverage of each",
+                       share, each shingle at as many places as it occurs on both sides; near \
+                       copies have more than min_coverage of each",
             wire_markup: "leading datelines, trailing credits, tags and entities: left out of near \
                           similarity (a dated dateline counts as one figure); exact identity \
                           keeps them",

@@ -666,15 +666,21 @@ impl Fingerprinter {
             }
             if verify {
                 sets.figure_shingles = scratch.figure_shingles.clone();
-                // Each shingle with the place it first occurs: sorted by hash, then place, the
-                // first of each hash.
+                // Each shingle with the place it first occurs (sorted by hash, then place, the
+                // first of each hash), and the places it occurs again.
                 let placed = &mut scratch.placed;
                 placed.clear();
                 placed.extend(scratch.shingles.iter().copied().zip(0u32..));
                 placed.sort_unstable();
-                placed.dedup_by_key(|&mut (hash, _)| hash);
-                sets.shingles = placed.iter().map(|&(hash, _)| hash).collect();
-                sets.shingle_at = placed.iter().map(|&(_, at)| at).collect();
+                for &(hash, at) in placed.iter() {
+                    if sets.shingles.last() == Some(&hash) {
+                        let index = sets.shingles.len() as u32 - 1;
+                        sets.repeat_at.push((index, at));
+                    } else {
+                        sets.shingles.push(hash);
+                        sets.shingle_at.push(at);
+                    }
+                }
                 let total = content.map_or(tokens.len(), |c| c.tokens.len()) as u32;
                 sets.words = Words {
                     total,

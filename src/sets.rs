@@ -4,7 +4,7 @@
 //! [`Sets`] are one paragraph's sorted shingle hashes, figure shingles, token hashes and winnowed
 //! fingerprints ([`crate::fingerprint::Fingerprinter::sets_with`] computes them); [`jaccard`] and
 //! its early-stopping forms compare two shingle sets, [`near_similarity`] adds how much of each
-//! paragraph's words the shared shingles hold (where each shingle first occurs is kept for it),
+//! paragraph's words the shared shingles hold (where each shingle occurs is kept for it),
 //! and [`SetsRef::conflicts_with`] tells two paragraphs whose figures differ (a template, not a
 //! copy).
 //!
@@ -38,6 +38,9 @@ pub struct Sets {
     pub shingles: Vec<u64>,
     /// Alongside `shingles`, the position (its first word) where each first occurs.
     pub shingle_at: Vec<u32>,
+    /// `(index in shingles, position)` of every later occurrence of a shingle, sorted: a
+    /// paragraph that repeats a phrase holds its shingles in more than one place.
+    pub repeat_at: Vec<(u32, u32)>,
     /// How many words were shingled, and how many each shingle holds.
     pub words: Words,
     /// `(masked hash, real hash)` of every shingle that contains a figure, sorted.
@@ -92,8 +95,9 @@ pub struct Words {
 
 /// `Some(jaccard)` of two paragraphs' shingle sets when they are near duplicates: their Jaccard
 /// similarity is at least `threshold` and the shingles they share hold more than
-/// [`MIN_COVERAGE`] of each paragraph's words, each shingle counted at the place it first
-/// occurs.
+/// [`MIN_COVERAGE`] of each paragraph's words, each shingle counted at as many places as it
+/// occurs on both sides (two paragraphs that say one phrase twice share it twice; a phrase said
+/// once in one and three times in the other is shared once, at its first place).
 pub fn near_similarity(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> Option<f64> {
     let needed = needed_for(a.shingles.len(), b.shingles.len(), threshold)?;
     let shared = shared_unless_below(a.shingles, b.shingles, needed, |_, _| {})?;
@@ -110,10 +114,16 @@ pub fn near_similarity(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> Opti
     COVERED.with_borrow_mut(|(at_a, at_b)| {
         at_a.clear();
         at_b.clear();
-        // The merge again, recording where each shared shingle is on both sides.
+        // The merge again, recording where each shared shingle is on both sides: as many of its
+        // places on each as it has on both (the shared indices rise, and so do the repeats').
+        let (mut repeats_a, mut repeats_b) = (a.repeat_at, b.repeat_at);
         shared_unless_below(a.shingles, b.shingles, needed, |i, k| {
-            at_a.extend(a.shingle_at.get(i));
-            at_b.extend(b.shingle_at.get(k));
+            let (again_a, again_b) = (repeats_of(i, &mut repeats_a), repeats_of(k, &mut repeats_b));
+            let again = again_a.len().min(again_b.len());
+            at_a.push(a.shingle_at[i]);
+            at_a.extend(again_a[..again].iter().map(|&(_, at)| at));
+            at_b.push(b.shingle_at[k]);
+            at_b.extend(again_b[..again].iter().map(|&(_, at)| at));
         });
         let covered = |at: &mut Vec<u32>, words: Words| {
             covers(covered_words(at, words.per_shingle), words.total as usize)
@@ -125,6 +135,17 @@ pub fn near_similarity(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> Opti
 thread_local! {
     /// The places of the shared shingles of each side, for [`near_similarity`].
     static COVERED: std::cell::RefCell<(Vec<u32>, Vec<u32>)> = Default::default();
+}
+
+/// The repeats of shingle `index`, taken from the front of `repeats` (sorted; those of lower
+/// indices are passed over).
+fn repeats_of<'a>(index: usize, repeats: &mut &'a [(u32, u32)]) -> &'a [(u32, u32)] {
+    let index = index as u32;
+    let from = repeats.partition_point(|&(i, _)| i < index);
+    let to = from + repeats[from..].partition_point(|&(i, _)| i == index);
+    let (these, rest) = (&repeats[from..to], &repeats[to..]);
+    *repeats = rest;
+    these
 }
 
 /// The words that shingles of `per_shingle` words starting at `places` (in any order; sorted
@@ -225,6 +246,7 @@ impl Sets {
         SetsRef {
             shingles: &self.shingles,
             shingle_at: &self.shingle_at,
+            repeat_at: &self.repeat_at,
             words: self.words,
             figure_shingles: &self.figure_shingles,
             tokens: &self.tokens,
@@ -241,6 +263,8 @@ pub struct SetsRef<'a> {
     pub shingles: &'a [u64],
     /// Alongside `shingles`, where each first occurs.
     pub shingle_at: &'a [u32],
+    /// `(index in shingles, position)` of every later occurrence, sorted.
+    pub repeat_at: &'a [(u32, u32)],
     /// How many words were shingled, and how many each shingle holds.
     pub words: Words,
     /// `(masked hash, real hash)` of every shingle that contains a figure, sorted.
@@ -450,14 +474,15 @@ pub enum Conflict {
 pub struct SetArena {
     /// For every unit of exact copies, its slot, or [`NONE`].
     slot_of: Vec<u32>,
-    /// For every slot, where its shingles, figure shingles, tokens, winnowed fingerprints and
-    /// token sources end.
-    ends: Vec<[u32; 5]>,
+    /// For every slot, where its shingles, figure shingles, tokens, winnowed fingerprints, token
+    /// sources and shingle repeats end.
+    ends: Vec<[u32; 6]>,
     /// For every slot, its [`Words`].
     words: Vec<Words>,
     shingles: Vec<u64>,
     /// Alongside `shingles`.
     shingle_at: Vec<u32>,
+    repeat_at: Vec<(u32, u32)>,
     figure_shingles: Vec<(u64, u64)>,
     tokens: Vec<u64>,
     winnowed: Vec<(u64, u32)>,
@@ -475,7 +500,7 @@ impl SetArena {
             return SetsRef::default();
         }
         let start = match slot {
-            0 => [0; 5],
+            0 => [0; 6],
             _ => self.ends[slot as usize - 1],
         };
         let end = self.ends[slot as usize];
@@ -483,6 +508,7 @@ impl SetArena {
         SetsRef {
             shingles: &self.shingles[range(0)],
             shingle_at: &self.shingle_at[range(0)],
+            repeat_at: &self.repeat_at[range(5)],
             words: self.words[slot as usize],
             figure_shingles: &self.figure_shingles[range(1)],
             tokens: &self.tokens[range(2)],
@@ -506,6 +532,7 @@ impl SetArena {
         // Only the parts asked for were computed; the others are empty.
         self.shingles.extend_from_slice(&sets.shingles);
         self.shingle_at.extend_from_slice(&sets.shingle_at);
+        self.repeat_at.extend_from_slice(&sets.repeat_at);
         self.words.push(sets.words);
         self.figure_shingles
             .extend_from_slice(&sets.figure_shingles);
@@ -518,6 +545,7 @@ impl SetArena {
             self.tokens.len() as u32,
             self.winnowed.len() as u32,
             self.sources.len() as u32,
+            self.repeat_at.len() as u32,
         ]);
         self.masked.push(OnceLock::new());
     }
@@ -591,6 +619,7 @@ pub fn load(
     }
     arena.shingles.shrink_to_fit();
     arena.shingle_at.shrink_to_fit();
+    arena.repeat_at.shrink_to_fit();
     arena.figure_shingles.shrink_to_fit();
     arena.tokens.shrink_to_fit();
     arena.winnowed.shrink_to_fit();
@@ -697,6 +726,32 @@ mod tests {
         let line = sets("Iraqi forces arrest a man suspected of belonging to militants");
         let edited = sets("Iraqi forces arrest a woman suspected of belonging to militants");
         assert!(near_similarity(&line.view(), &edited.view(), 0.5).is_some());
+    }
+
+    #[test]
+    fn a_phrase_said_twice_on_both_sides_covers_both_places() {
+        let twice = "dpaa2_switch dpsw.0: Flooding domain is not per FDB, cannot probe \
+                     dpaa2_switch dpsw.0: Broadcast domain is not per FDB, cannot probe";
+        let (line, edited) = (sets(twice), sets(&twice.replace("Broadcast", "Multicast")));
+        // Counted at its first place only, the repeated half would hold too few words.
+        let first_places = covered_words(&mut line.shingle_at.clone(), line.words.per_shingle);
+        assert!(!covers(first_places, line.words.total as usize));
+        assert!(!line.repeat_at.is_empty());
+        let j = jaccard(&line.shingles, &edited.shingles);
+        assert_eq!(near_similarity(&line.view(), &edited.view(), 0.5), Some(j));
+    }
+
+    #[test]
+    fn a_phrase_repeated_on_one_side_only_is_shared_once() {
+        // The short line's phrases come back in the long one's second half; each still covers
+        // only one place of the long one, so it is contained, not a copy.
+        let short = sets("the board of the company said the offer was too low");
+        let long = sets(
+            "the board of the company said the offer was too low and the board of the \
+             company said the offer was too low for holders",
+        );
+        assert!(jaccard(&short.shingles, &long.shingles) >= 0.5);
+        assert_eq!(near_similarity(&short.view(), &long.view(), 0.5), None);
     }
 
     #[test]

@@ -232,16 +232,27 @@ impl Paragraph {
 }
 
 /// Whether the shingles `a` shares with `b` hold more than two thirds of `a`'s words, each
-/// shingle counted at the first place it occurs in `a` (README, "Matching").
+/// shingle counted at as many places in `a` as it occurs in both, its first ones (README,
+/// "Matching").
 fn covered_by(a: &Paragraph, b: &Paragraph, k: usize) -> bool {
+    let occurrences = |words: &[String]| {
+        let mut counts: BTreeMap<Vec<String>, usize> = BTreeMap::new();
+        let k = k.min(words.len());
+        for start in 0..=words.len() - k {
+            *counts.entry(words[start..start + k].to_vec()).or_default() += 1;
+        }
+        counts
+    };
     let words = units(&a.words);
+    let mut left_in_b = occurrences(&units(&b.words));
     let k = k.min(words.len());
-    let mut seen = BTreeSet::new();
     let mut covered = vec![false; words.len()];
     for start in 0..=words.len() - k {
-        let shingle = &words[start..start + k];
-        let first = seen.insert(shingle);
-        if first && b.shingles.contains(shingle) {
+        if let Some(left) = left_in_b
+            .get_mut(&words[start..start + k])
+            .filter(|n| **n > 0)
+        {
+            *left -= 1;
             covered[start..start + k].fill(true);
         }
     }
