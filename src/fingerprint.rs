@@ -61,6 +61,14 @@ pub struct Params {
     pub window: usize,
 }
 
+impl Params {
+    /// The shortest shared run winnowing guarantees to find (t = w + k' − 1); `None` when
+    /// partial matching is off.
+    pub fn min_shared_words(&self) -> Option<usize> {
+        (self.window > 0 && !self.exact_only).then(|| self.window + self.seed_shingle - 1)
+    }
+}
+
 /// Chooses the banding for a Jaccard threshold: the most rows per band (fewest false
 /// candidates) such that a pair exactly at the threshold still becomes a candidate with
 /// probability at least [`BANDING_RECALL`], using at most [`MAX_SIGNATURE`] MinHash values.
@@ -159,6 +167,8 @@ pub struct FileFingerprints {
     /// `(paragraph in the file, exact key of its content)` of every short paragraph with wire
     /// markup ([`Fingerprints::short_contents`]).
     short_contents: Vec<(u32, u128)>,
+    /// `(headline, lead)` paragraphs in the file ([`Fingerprints::headlines`]).
+    pub(crate) headlines: Vec<(u32, u32)>,
 }
 
 impl FileFingerprints {
@@ -171,6 +181,7 @@ impl FileFingerprints {
             winnowed: Vec::new(),
             winnow_contexts: Vec::new(),
             short_contents: Vec::new(),
+            headlines: Vec::new(),
         }
     }
 
@@ -192,6 +203,8 @@ impl FileFingerprints {
         let base = self.keys.len() as u32;
         self.short_contents
             .extend(next.short_contents.iter().map(|&(p, key)| (p + base, key)));
+        self.headlines
+            .extend(next.headlines.iter().map(|&(h, l)| (h + base, l + base)));
         self.keys
             .extend(next.keys.iter().map(|k| k.shifted(rows, winnow_base)));
         self.band_keys.extend_from_slice(&next.band_keys);
@@ -211,6 +224,7 @@ pub struct Fingerprints {
     winnowed: Vec<u64>,
     winnow_contexts: Vec<u32>,
     short_contents: Vec<(u32, u128)>,
+    headlines: Vec<(u32, u32)>,
 }
 
 impl Fingerprints {
@@ -224,6 +238,8 @@ impl Fingerprints {
         let base = self.keys.len() as u32;
         self.short_contents
             .extend(file.short_contents.iter().map(|&(p, key)| (p + base, key)));
+        self.headlines
+            .extend(file.headlines.iter().map(|&(h, l)| (h + base, l + base)));
         self.keys
             .extend(file.keys.iter().map(|k| k.shifted(rows, winnow_base)));
         if file.bands > 0 {
@@ -244,6 +260,12 @@ impl Fingerprints {
     /// paragraph without them.
     pub fn short_contents(&self) -> &[(u32, u128)] {
         &self.short_contents
+    }
+
+    /// `(headline, lead)` paragraph ids of every document whose first paragraph is a headline
+    /// said again in one of the next paragraphs ([`crate::partial::headline`]), in id order.
+    pub fn headlines(&self) -> &[(u32, u32)] {
+        &self.headlines
     }
 
     /// The key of paragraph `id`.
@@ -327,6 +349,13 @@ impl Fingerprints {
             .iter()
             .map(|&(p, key)| (p - ids.start as u32, key))
             .collect();
+        let base = ids.start as u32;
+        part.headlines = self
+            .headlines
+            .iter()
+            .filter(|&&(h, _)| ids.contains(&(h as usize)))
+            .map(|&(h, l)| (h - base, l - base))
+            .collect();
         for id in ids {
             let mut key = self.keys[id];
             if key.band_row != NO_ROW {
@@ -407,6 +436,11 @@ impl Fingerprints {
             w.u32(p)?;
             w.u128(key)?;
         }
+        w.u64(self.headlines.len() as u64)?;
+        for &(headline, lead) in &self.headlines {
+            w.u32(headline)?;
+            w.u32(lead)?;
+        }
         Ok(())
     }
 
@@ -442,12 +476,17 @@ impl Fingerprints {
         let short_contents = (0..short_len)
             .map(|_| Ok((r.u32()?, r.u128()?)))
             .collect::<std::io::Result<_>>()?;
+        let headlines_len = r.count(8)?;
+        let headlines = (0..headlines_len)
+            .map(|_| Ok((r.u32()?, r.u32()?)))
+            .collect::<std::io::Result<_>>()?;
         Ok(Fingerprints {
             keys,
             band_keys,
             winnowed,
             winnow_contexts,
             short_contents,
+            headlines,
         })
     }
 
@@ -641,6 +680,10 @@ impl Fingerprinter {
             if self.winnows(seeds) {
                 winnow(seeds, self.params.window, |h, p| sets.winnowed.push((h, p)));
                 sets.winnowed.sort_unstable();
+            }
+            // Every paragraph re-read for partial matching keeps its tokens: a headline too
+            // short to winnow is matched on them ([`crate::partial::headline`]).
+            if partial {
                 sets.tokens = scratch.real.clone();
                 // Sources grow with the tokens: the last one's end is the largest.
                 if tokens

@@ -21,6 +21,7 @@ use crate::corpus::{Corpus, DocumentEntry, FileEntry, Paragraph, Skipped};
 use crate::error::{Problem, Problems};
 use crate::fingerprint::{Claims, FileFingerprints, Fingerprinter, Fingerprints, HUGE_PARAGRAPH};
 use crate::normalize;
+use crate::partial::headline;
 use crate::progress::Progress;
 use crate::read::{self, ReadOptions};
 use crate::segment::{self, Span};
@@ -173,7 +174,7 @@ impl Scanner<'_> {
         }
         // stdin and pipes (`<(zcat a.gz)`) cannot be read twice: their text is kept.
         let keep = !text.rereadable;
-        Scanned::Text(ScannedText {
+        Scanned::Text(Box::new(ScannedText {
             size: text.bytes.len() as u64,
             hash: text.hash,
             compression: text.compression,
@@ -184,7 +185,7 @@ impl Scanner<'_> {
             fingerprints,
             record_errors,
             kept: keep.then(|| Arc::new(text)),
-        })
+        }))
     }
 
     /// Segments and fingerprints one document, blocks of paragraphs in parallel: the paragraphs'
@@ -197,13 +198,20 @@ impl Scanner<'_> {
     ) -> (ScannedDocument, FileFingerprints) {
         let spans = segment::segment(text, text_start);
         let bands = self.fingerprinter.params().bands;
+        let min_shared_words = self.fingerprinter.params().min_shared_words();
         let blocks: Vec<(FileFingerprints, Vec<u32>)> = spans
             .par_chunks(PARAGRAPH_BLOCK)
-            .map(|block| {
+            .enumerate()
+            .map(|(number, block)| {
                 let mut fingerprints = FileFingerprints::with_capacity(block.len(), bands);
                 let mut hashes = Vec::with_capacity(block.len());
                 let mut tokens = normalize::Tokens::default();
-                for s in block {
+                // The headline, if any, and its lead are in the first block.
+                let mut headline = (number == 0)
+                    .then_some(min_shared_words)
+                    .flatten()
+                    .map(|t| (headline::Watch::default(), t));
+                for (index, s) in block.iter().enumerate() {
                     let bytes = &text[s.start..s.end];
                     hashes.push(xxhash_rust::xxh3::xxh3_64(bytes) as u32);
                     if bytes.len() > HUGE_PARAGRAPH {
@@ -215,6 +223,13 @@ impl Scanner<'_> {
                         continue;
                     }
                     normalize::normalize_into(bytes, self.normalize, &mut tokens);
+                    if let Some((watch, t)) = headline
+                        .as_mut()
+                        .filter(|_| index <= headline::LEAD_PARAGRAPHS)
+                        && let Some(lead) = watch.paragraph(index, &tokens, *t)
+                    {
+                        fingerprints.headlines.push((0, lead));
+                    }
                     let content = wire::content(bytes, &tokens);
                     self.fingerprinter.fingerprint_once(
                         &tokens,
@@ -298,7 +313,7 @@ pub(crate) struct ScannedText {
 
 /// What scanning one file gave.
 pub(crate) enum Scanned {
-    Text(ScannedText),
+    Text(Box<ScannedText>),
     Binary {
         size: u64,
     },
@@ -339,7 +354,7 @@ impl Scanned {
                 }
             })
             .collect();
-        Scanned::Text(ScannedText {
+        Scanned::Text(Box::new(ScannedText {
             size: entry.size,
             hash: entry.hash,
             compression: entry.compression,
@@ -350,7 +365,7 @@ impl Scanned {
             fingerprints: earlier.fingerprints.file_part(paragraphs),
             record_errors: Vec::new(),
             kept: None,
-        })
+        }))
     }
 
     /// The bytes read (decoded, for compressed files).

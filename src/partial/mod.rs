@@ -23,6 +23,7 @@
 //! positions and the tokens they are extended on come from the sets re-read for the unclustered
 //! candidates, and a link's shingle sets are recomputed from its token hashes.
 
+pub mod headline;
 pub mod spans;
 
 use rayon::prelude::*;
@@ -96,6 +97,9 @@ pub struct Partials {
 pub struct Candidates {
     /// `(a, b)`, `a < b`, sorted and without repeats.
     pub pairs: Vec<(u32, u32)>,
+    /// `(headline, lead)` units of the documents whose headline is said again in its lead
+    /// ([`headline`]), sorted and without repeats.
+    pub headlines: Vec<(u32, u32)>,
     /// Fingerprints shared by more than `boilerplate_cap` units, sorted: never seeds.
     boilerplate: Vec<u64>,
 }
@@ -112,7 +116,15 @@ const PASS_BYTES: usize = 128 << 20;
 /// is a candidate; most pairs that only share a common phrase of k words are not.
 pub fn candidates(m: &Matches, fps: &Fingerprints, boilerplate_cap: usize) -> Candidates {
     let entry_bytes = fps.winnowed_count() * std::mem::size_of::<(u64, u32, u32)>();
-    candidates_in_passes(m, fps, boilerplate_cap, entry_bytes.div_ceil(PASS_BYTES))
+    let mut found = candidates_in_passes(m, fps, boilerplate_cap, entry_bytes.div_ceil(PASS_BYTES));
+    let unit = |p: u32| m.unit_of[p as usize];
+    found.headlines = (fps.headlines().iter())
+        .filter_map(|&(headline, lead)| Some((unit(headline)?, unit(lead)?)))
+        .filter(|(headline, lead)| headline != lead)
+        .collect();
+    found.headlines.sort_unstable();
+    found.headlines.dedup();
+    found
 }
 
 /// [`candidates`], taking the winnowed fingerprints in `passes` ranges of hashes (at least one).
@@ -171,7 +183,11 @@ fn candidates_in_passes(
     pairs.par_sort_unstable();
     pairs.dedup();
     boilerplate.sort_unstable();
-    Candidates { pairs, boilerplate }
+    Candidates {
+        pairs,
+        headlines: Vec::new(),
+        boilerplate,
+    }
 }
 
 /// Units whose seed occurrences are gathered together.
@@ -235,37 +251,79 @@ pub fn find_partials(sets: &SetArena, candidates: &Candidates, params: PartialPa
                     params.seed_shingle,
                     params.min_shared_words,
                 );
-                let bytes = run_bytes(&sa, &sb, &runs);
-                (!runs.is_empty()).then_some(PartialLink {
-                    a,
-                    b,
-                    similarity: 0.0,
-                    contained: false,
-                    runs,
-                    bytes,
-                })
+                link(a, b, &sa, &sb, runs)
             })
             .collect();
-        let mut linked: Vec<u32> = found.iter().flat_map(|l| [l.a, l.b]).collect();
-        linked.sort_unstable();
-        linked.dedup();
-        let shingles: Vec<Vec<u64>> = linked
-            .par_iter()
-            .map(|&u| shingle_set(sets.get(u).tokens, params.shingle))
-            .collect();
-        let set_of = |u: u32| &shingles[linked.binary_search(&u).expect("a linked unit")];
-        found.par_iter_mut().for_each(|l| {
-            let (a, b) = (set_of(l.a), set_of(l.b));
-            l.similarity = jaccard(a, b);
-            let shared = shared_count(l.similarity, a.len(), b.len());
-            l.contained = shared >= CONTAINED * a.len().min(b.len()) as f64;
-        });
+        measure(&mut found, sets, params.shingle);
         links.extend(found);
+    }
+    // Headlines too short for a seed: their runs are looked for word by word.
+    let mut found: Vec<PartialLink> = (candidates.headlines.par_iter())
+        .filter_map(|&(headline, lead)| {
+            let (a, b) = (headline.min(lead), headline.max(lead));
+            if links.binary_search_by_key(&(a, b), |l| (l.a, l.b)).is_ok() {
+                return None;
+            }
+            let (sa, sb) = (sets.get(a), sets.get(b));
+            let words = sets.get(headline).tokens.len();
+            let need = headline::needed_run(words, params.min_shared_words)?;
+            let runs = (headline::shared_runs(sa.tokens, sb.tokens, need).into_iter())
+                .map(|(a, b, len)| SharedRun {
+                    a: a as u32,
+                    b: b as u32,
+                    len: len as u32,
+                })
+                .collect();
+            link(a, b, &sa, &sb, runs)
+        })
+        .collect();
+    if !found.is_empty() {
+        measure(&mut found, sets, params.shingle);
+        links.extend(found);
+        links.sort_by_key(|l| (l.a, l.b));
     }
     Partials {
         links,
         boilerplate_fingerprints: candidates.boilerplate.len(),
     }
+}
+
+/// The link between units `a` and `b` (`a < b`) with these `runs`, sorted; `None` without runs.
+/// Its similarity is set by [`measure`].
+fn link(
+    a: u32,
+    b: u32,
+    sa: &SetsRef<'_>,
+    sb: &SetsRef<'_>,
+    runs: Vec<SharedRun>,
+) -> Option<PartialLink> {
+    (!runs.is_empty()).then(|| PartialLink {
+        a,
+        b,
+        similarity: 0.0,
+        contained: false,
+        bytes: run_bytes(sa, sb, &runs),
+        runs,
+    })
+}
+
+/// Sets the similarity of every link and whether one side is contained in the other, from the
+/// shingle sets of its units, each computed once.
+fn measure(links: &mut [PartialLink], sets: &SetArena, shingle: usize) {
+    let mut linked: Vec<u32> = links.iter().flat_map(|l| [l.a, l.b]).collect();
+    linked.sort_unstable();
+    linked.dedup();
+    let shingles: Vec<Vec<u64>> = linked
+        .par_iter()
+        .map(|&u| shingle_set(sets.get(u).tokens, shingle))
+        .collect();
+    let set_of = |u: u32| &shingles[linked.binary_search(&u).expect("a linked unit")];
+    links.par_iter_mut().for_each(|l| {
+        let (a, b) = (set_of(l.a), set_of(l.b));
+        l.similarity = jaccard(a, b);
+        let shared = shared_count(l.similarity, a.len(), b.len());
+        l.contained = shared >= CONTAINED * a.len().min(b.len()) as f64;
+    });
 }
 
 /// The byte ranges of `runs` in the two paragraphs, when both paragraphs' sources are known.
@@ -313,6 +371,18 @@ impl Candidates {
         self.pairs
             .retain(|&(a, b)| !clustered_together(group_of_unit, a, b));
         self.pairs.shrink_to_fit();
+        self.headlines
+            .retain(|&(a, b)| !clustered_together(group_of_unit, a, b));
+    }
+
+    /// The units of every pair, sorted, each once: the units whose sets [`find_partials`] needs.
+    pub fn units(&self) -> Vec<u32> {
+        let mut units: Vec<u32> = (self.pairs.iter().chain(&self.headlines))
+            .flat_map(|&(a, b)| [a, b])
+            .collect();
+        units.par_sort_unstable();
+        units.dedup();
+        units
     }
 }
 
@@ -451,6 +521,7 @@ mod tests {
             let units = matches.units.len() as u32;
             let every_pair = Candidates {
                 pairs: (0..units).flat_map(|a| (a + 1..units).map(move |b| (a, b))).collect(),
+                headlines: Vec::new(),
                 boilerplate: found.boilerplate.clone(),
             };
             let sets = SetArena::from_sets(

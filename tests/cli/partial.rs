@@ -369,3 +369,105 @@ fn a_contained_paragraph_is_a_partial_match_marked_contained() {
     assert_eq!(contained("a.txt", "b.txt"), Some(true), "{report:#}");
     assert_eq!(contained("a.txt", "c.txt"), Some(false), "{report:#}");
 }
+
+/// A document's headline said again, but for one word, in its lead is a partial match with its
+/// run, though shorter than `--min-shared-words`; a first line that shares less, a headline
+/// said again only in another file, and a short paragraph that is not the first are not.
+#[test]
+fn a_headline_said_again_in_its_lead_is_a_partial_match() {
+    let story = |paragraphs: &[&str]| paragraphs.join("\n\n") + "\n";
+    let dir = tempdir();
+    write_tree(
+        dir.path(),
+        &[
+            // Found: 5 of its 6 words as one run, two paragraphs on.
+            (
+                "a.txt",
+                story(&[
+                    "SHULTZ LIKELY TO VISIT MOSCOW SOON",
+                    "By staff",
+                    "PEKING, March 2 - U.S. Secretary of State George Shultz is likely to visit \
+                     Moscow soon for talks following new Soviet arms control proposals.",
+                ])
+                .as_bytes(),
+            ),
+            // 4 of 6 words in one run: not enough.
+            (
+                "b.txt",
+                story(&[
+                    "JAPAN READY TO DISCUSS BANK REGULATION",
+                    "LONDON, March 12 - Japan is ready to discuss bank rules and capital adequacy \
+                     with western monetary authorities, its vice-minister of finance said.",
+                ])
+                .as_bytes(),
+            ),
+            // Said again in another file only, in a run of 7 words, shorter than t = 8.
+            (
+                "c.txt",
+                story(&[
+                    "OIL PRICES RISE SHARPLY IN ASIA TRADE",
+                    "Traders in Singapore and Hong Kong pointed to the cold weather in the north \
+                     and to lower stocks of heating fuel than a year ago.",
+                ])
+                .as_bytes(),
+            ),
+            (
+                "d.txt",
+                story(&[
+                    "TOKYO - Oil prices rise sharply in Asia trade as the cartel meets \
+                         in Vienna to decide on its output for the second quarter.",
+                ])
+                .as_bytes(),
+            ),
+            // Not the first paragraph.
+            (
+                "e.txt",
+                story(&[
+                    "The central bank published its monthly figures for the reserves on \
+                     Tuesday, a day later than it had said it would.",
+                    "Gold reserves rise in Malaysia again",
+                    "Gold reserves rise in Malaysia again as the ringgit firms, the central \
+                     bank said in its monthly bulletin.",
+                ])
+                .as_bytes(),
+            ),
+        ],
+    );
+    let report = ok_report(&run_in(dir.path(), &["."]));
+    let matches = report["partial_matches"].as_array().unwrap();
+    let found: Vec<(String, &Value, String, &Value)> = matches
+        .iter()
+        .map(|p| {
+            (
+                file_name(&p["a"]),
+                &p["a"]["paragraph"],
+                file_name(&p["b"]),
+                &p["b"]["paragraph"],
+            )
+        })
+        .collect();
+    assert_eq!(
+        found,
+        vec![(
+            "a.txt".to_string(),
+            &Value::from(0),
+            "a.txt".to_string(),
+            &Value::from(2)
+        )],
+        "{report:#}"
+    );
+    assert_eq!(matches[0]["contained"], true);
+    let text = std::fs::read(dir.path().join("a.txt")).unwrap();
+    let shared = &matches[0]["shared"];
+    assert_eq!(shared.as_array().unwrap().len(), 1, "{shared}");
+    assert_eq!(shared[0]["words"], 5);
+    let cut = |s: &str, e: &str| {
+        let (s, e) = (
+            shared[0][s].as_u64().unwrap(),
+            shared[0][e].as_u64().unwrap(),
+        );
+        String::from_utf8(text[s as usize..e as usize].to_vec()).unwrap()
+    };
+    assert_eq!(cut("a_start", "a_end"), "LIKELY TO VISIT MOSCOW SOON");
+    assert_eq!(cut("b_start", "b_end"), "likely to visit Moscow soon");
+}
