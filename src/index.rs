@@ -20,8 +20,10 @@
 //! | paragraphs | u64 count; each: file u32, document u32, index u32, bytes hash u32, line u32, end line u32, start u64, end u64 |
 //! | short paragraphs | u64 |
 //! | fingerprints | [`crate::fingerprint::Fingerprints::encode`]: keys, band keys band by band, winnowed fingerprints and their contexts, short contents, headlines (u64 count; each: headline paragraph u32, lead paragraph u32; since version 2) |
+//! | checksum | u64, the xxh3-64 of every byte before it (since version 2) |
 //!
-//! A run whose settings differ from those the index was written with is refused, naming them;
+//! An index whose checksum does not match its bytes is refused as damaged, before anything in it
+//! is used. A run whose settings differ from those the index was written with is refused, naming them;
 //! a reference file missing, or changed on disk since (another length or modification time), is
 //! an error naming it.
 
@@ -195,8 +197,9 @@ fn open(
 ) -> Result<(Scan, Vec<(u64, u64)>), String> {
     let name = crate::walk::display_path(path);
     let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
-    let mut r = Reader { bytes: &bytes };
-    let cut = |_| format!("{name}: the index is cut short or damaged; write it again");
+    let (body, checksum) = bytes.split_at(bytes.len().saturating_sub(8));
+    let mut r = Reader { bytes: body };
+    let cut = |_: io::Error| format!("{name}: the index is cut short or damaged; write it again");
     if r.take(8).map_err(cut)? != MAGIC {
         return Err(format!("{name}: not a dedup index"));
     }
@@ -205,6 +208,9 @@ fn open(
         return Err(format!(
             "{name}: index format {version}; this dedup reads format {VERSION}: write it again"
         ));
+    }
+    if checksum != xxhash_rust::xxh3::xxh3_64(body).to_le_bytes() {
+        return Err(cut(io::ErrorKind::InvalidData.into()));
     }
     let written: serde_json::Value = serde_json::from_slice(r.bytes_field().map_err(cut)?)
         .map_err(|e| format!("{name}: {e}"))?;
@@ -216,7 +222,11 @@ fn open(
             differences(&written, &wanted)
         ));
     }
-    decode(&mut r, read_options).map_err(cut)
+    let decoded = decode(&mut r, read_options).map_err(cut)?;
+    if !r.bytes.is_empty() {
+        return Err(cut(io::ErrorKind::InvalidData.into()));
+    }
+    Ok(decoded)
 }
 
 /// What `dedup index --update` did with the files.
@@ -490,6 +500,8 @@ fn on_disk(path: &Path) -> (u64, u64) {
 pub(crate) struct Writer<'a> {
     out: &'a mut dyn Write,
     buf: Vec<u8>,
+    /// The xxh3-64 of every byte handed to the writer so far.
+    checksum: xxhash_rust::xxh3::Xxh3,
 }
 
 /// Bytes gathered before they are handed to the writer.
@@ -500,23 +512,29 @@ impl<'a> Writer<'a> {
         Writer {
             out,
             buf: Vec::with_capacity(WRITE_BUFFER),
+            checksum: xxhash_rust::xxh3::Xxh3::new(),
         }
+    }
+
+    fn flush(&mut self) -> io::Result<()> {
+        self.checksum.update(&self.buf);
+        self.out.write_all(&self.buf)?;
+        self.buf.clear();
+        Ok(())
     }
 
     fn put(&mut self, bytes: &[u8]) -> io::Result<()> {
         self.buf.extend_from_slice(bytes);
         if self.buf.len() >= WRITE_BUFFER {
-            self.out.write_all(&self.buf)?;
-            self.buf.clear();
+            self.flush()?;
         }
         Ok(())
     }
 
-    /// Hands the rest of the buffer to the writer.
+    /// Hands the rest of the buffer to the writer, then the checksum of everything before it.
     fn finish(mut self) -> io::Result<()> {
-        self.out.write_all(&self.buf)?;
-        self.buf.clear();
-        Ok(())
+        self.flush()?;
+        self.out.write_all(&self.checksum.digest().to_le_bytes())
     }
 
     pub(crate) fn u8(&mut self, v: u8) -> io::Result<()> {

@@ -338,6 +338,32 @@ fn an_index_made_with_other_settings_or_stale_files_is_refused_by_name() {
     let cut = run_in(dir.path(), &["new", "--reference", "cut.dedupx", "-o", "-"]);
     assert_eq!(cut.code, 2);
     assert!(cut.stderr.contains("cut.dedupx"), "{}", cut.stderr);
+    // Any byte of an index changed, in the header, the fingerprints or the checksum: refused
+    // as damaged before anything in it is used, never a panic nor a silently different answer.
+    let index = std::fs::read(dir.path().join("held.dedupx")).unwrap();
+    for at in [
+        20,
+        index.len() / 3,
+        index.len() / 2,
+        index.len() - 20,
+        index.len() - 1,
+    ] {
+        let mut damaged = index.clone();
+        damaged[at] ^= 0x10;
+        std::fs::write(dir.path().join("damaged.dedupx"), &damaged).unwrap();
+        let run = run_in(
+            dir.path(),
+            &["new", "--reference", "damaged.dedupx", "-o", "-"],
+        );
+        assert_eq!(run.code, 2, "byte {at}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "byte {at}");
+        assert!(
+            run.stderr
+                .contains("damaged.dedupx: the index is cut short or damaged"),
+            "byte {at}: {}",
+            run.stderr
+        );
+    }
     // dedup index writes a file, never stdout.
     let no_file = run_in(dir.path(), &["index", "held"]);
     assert_eq!(no_file.code, 2);
