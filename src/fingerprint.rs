@@ -794,8 +794,8 @@ impl Fingerprinter {
         if self.params.exact_only || tokens.is_empty() {
             return false;
         }
+        real.extend(token_hashes(tokens));
         let text = tokens.text.as_bytes();
-        real.extend(tokens.tokens.iter().map(|t| xxh3_64(&text[t.norm.clone()])));
         let has_figures = (masked || figure_shingles)
             && !self.params.ignore_figures
             && tokens.tokens.iter().any(|t| t.figure);
@@ -1050,6 +1050,15 @@ fn huge_pieces(bytes: &[u8], size: usize) -> impl Iterator<Item = &[u8]> {
 
 /// The hashes of the word k-shingles of a paragraph's token hashes, in order; a paragraph shorter
 /// than k has one shingle, all of its tokens.
+/// The xxh3-64 of each token's normalized text: the words shingles are made of.
+pub fn token_hashes(tokens: &Tokens) -> impl Iterator<Item = u64> + '_ {
+    let text = tokens.text.as_bytes();
+    tokens
+        .tokens
+        .iter()
+        .map(move |t| xxh3_64(&text[t.norm.clone()]))
+}
+
 fn shingle_hashes(tokens: &[u64], shingle: usize) -> impl Iterator<Item = u64> + '_ {
     let k = shingle.min(tokens.len());
     tokens.windows(k.max(1)).map(hash_words)

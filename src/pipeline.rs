@@ -476,7 +476,7 @@ impl Matcher<'_> {
         let partial_round = || {
             candidates.retain_unclustered(&cluster::groups_of_units(matches, clusters));
             let mut problems = Problems::default();
-            let units = candidates.units();
+            let units = linked_units(candidates.pairs.iter().chain(&candidates.headlines));
             let sets = self.load(matches, &units, Contents::Partial, &mut problems);
             drop(units);
             let partials = partial::find_partials(&sets, &candidates, self.config.partial_params());

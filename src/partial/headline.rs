@@ -8,6 +8,7 @@
 //! document, kept with its fingerprints; partial matching verifies it on the re-read tokens
 //! ([`shared_runs`]) and reports it as a partial match.
 
+use crate::fingerprint::token_hashes;
 use crate::normalize::Tokens;
 
 /// The fewest words a headline has; shorter first lines (a byline, `By John Smith`, a date)
@@ -68,8 +69,8 @@ impl Watch {
         min_shared_words: usize,
     ) -> Option<u32> {
         if index == 0 {
-            self.headline =
-                needed_run(tokens.len(), min_shared_words).map(|need| (hashes(tokens), need));
+            self.headline = needed_run(tokens.len(), min_shared_words)
+                .map(|need| (token_hashes(tokens).collect(), need));
             return None;
         }
         if index > LEAD_PARAGRAPHS || self.lead.is_some() {
@@ -77,23 +78,13 @@ impl Watch {
         }
         let (headline, need) = self.headline.as_ref()?;
         if tokens.len() <= headline.len()
-            || shared_runs(headline, &hashes(tokens), *need).is_empty()
+            || shared_runs(headline, &token_hashes(tokens).collect::<Vec<_>>(), *need).is_empty()
         {
             return None;
         }
         self.lead = Some(index as u32);
         self.lead
     }
-}
-
-/// The xxh3 hash of each token's normalized text.
-fn hashes(tokens: &Tokens) -> Vec<u64> {
-    let text = tokens.text.as_bytes();
-    tokens
-        .tokens
-        .iter()
-        .map(|t| xxhash_rust::xxh3::xxh3_64(&text[t.norm.clone()]))
-        .collect()
 }
 
 #[cfg(test)]

@@ -374,16 +374,6 @@ impl Candidates {
         self.headlines
             .retain(|&(a, b)| !clustered_together(group_of_unit, a, b));
     }
-
-    /// The units of every pair, sorted, each once: the units whose sets [`find_partials`] needs.
-    pub fn units(&self) -> Vec<u32> {
-        let mut units: Vec<u32> = (self.pairs.iter().chain(&self.headlines))
-            .flat_map(|&(a, b)| [a, b])
-            .collect();
-        units.par_sort_unstable();
-        units.dedup();
-        units
-    }
 }
 
 fn clustered_together(group_of_unit: &[(Option<u32>, Option<u32>)], a: u32, b: u32) -> bool {
