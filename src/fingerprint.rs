@@ -18,8 +18,10 @@
 //! The MinHash signature is computed over the masked shingles so that one index finds both near
 //! duplicates and templates (paragraphs alike but for their figures); the matcher tells them apart
 //! on the real sets. Short paragraphs (fewer than `min_words` tokens) get no band keys: they are
-//! matched exactly, and those with wire markup keep the exact key of their content
-//! ([`Fingerprints::short_contents`]) to be found as near copies of the paragraph without it.
+//! matched exactly. Every paragraph with wire markup keeps the exact key of its content
+//! ([`Fingerprints::contents`]) to be found as a near copy of the paragraph without it, whatever
+//! its band keys share with look-alikes (a dividend line's masked band keys are every dividend
+//! line's, a bucket the boilerplate cap cuts).
 //! Huge paragraphs (more than [`HUGE_PARAGRAPH`] bytes) are matched exactly only, and normalized a
 //! piece at a time ([`Fingerprinter::fingerprint_huge`]), so that their tokens are never all held.
 
@@ -164,9 +166,9 @@ pub struct FileFingerprints {
     band_keys: Vec<u32>,
     winnowed: Vec<u64>,
     winnow_contexts: Vec<u32>,
-    /// `(paragraph in the file, exact key of its content)` of every short paragraph with wire
-    /// markup ([`Fingerprints::short_contents`]).
-    short_contents: Vec<(u32, u128)>,
+    /// `(paragraph in the file, exact key of its content)` of every paragraph with wire markup
+    /// ([`Fingerprints::contents`]).
+    contents: Vec<(u32, u128)>,
     /// `(headline, lead)` paragraphs in the file ([`Fingerprints::headlines`]).
     pub(crate) headlines: Vec<(u32, u32)>,
 }
@@ -180,7 +182,7 @@ impl FileFingerprints {
             band_keys: Vec::with_capacity(paragraphs * bands),
             winnowed: Vec::new(),
             winnow_contexts: Vec::new(),
-            short_contents: Vec::new(),
+            contents: Vec::new(),
             headlines: Vec::new(),
         }
     }
@@ -201,8 +203,8 @@ impl FileFingerprints {
         let rows = self.band_keys.len().checked_div(self.bands).unwrap_or(0) as u32;
         let winnow_base = self.winnowed.len() as u32;
         let base = self.keys.len() as u32;
-        self.short_contents
-            .extend(next.short_contents.iter().map(|&(p, key)| (p + base, key)));
+        self.contents
+            .extend(next.contents.iter().map(|&(p, key)| (p + base, key)));
         self.headlines
             .extend(next.headlines.iter().map(|&(h, l)| (h + base, l + base)));
         self.keys
@@ -223,7 +225,7 @@ pub struct Fingerprints {
     band_keys: Vec<Vec<u32>>,
     winnowed: Vec<u64>,
     winnow_contexts: Vec<u32>,
-    short_contents: Vec<(u32, u128)>,
+    contents: Vec<(u32, u128)>,
     headlines: Vec<(u32, u32)>,
 }
 
@@ -236,8 +238,8 @@ impl Fingerprints {
         let rows = self.band_keys.first().map_or(0, Vec::len) as u32;
         let winnow_base = self.winnowed.len() as u32;
         let base = self.keys.len() as u32;
-        self.short_contents
-            .extend(file.short_contents.iter().map(|&(p, key)| (p + base, key)));
+        self.contents
+            .extend(file.contents.iter().map(|&(p, key)| (p + base, key)));
         self.headlines
             .extend(file.headlines.iter().map(|&(h, l)| (h + base, l + base)));
         self.keys
@@ -254,12 +256,12 @@ impl Fingerprints {
             .extend_from_slice(&file.winnow_contexts);
     }
 
-    /// `(paragraph id, exact key of its content)` of every short paragraph (fewer than
-    /// `min_words` tokens once wire markup is left out) that has markup, in id order: the key it
-    /// would have without its dateline or credit, so that it can be found as a near copy of the
-    /// paragraph without them.
-    pub fn short_contents(&self) -> &[(u32, u128)] {
-        &self.short_contents
+    /// `(paragraph id, exact key of its content)` of every paragraph that has wire markup, in id
+    /// order: the key it would have without its dateline or credit, so that it can be found as a
+    /// near copy of the paragraph without them (a short one has no band keys; a longer one's may
+    /// sit only in buckets the boilerplate cap cuts).
+    pub fn contents(&self) -> &[(u32, u128)] {
+        &self.contents
     }
 
     /// `(headline, lead)` paragraph ids of every document whose first paragraph is a headline
@@ -339,13 +341,13 @@ impl Fingerprints {
         let bands = self.band_keys.len();
         let mut part = FileFingerprints::with_capacity(ids.len(), bands);
         part.bands = bands;
-        let shorts = self
-            .short_contents
+        let with_contents = self
+            .contents
             .partition_point(|&(p, _)| (p as usize) < ids.start)
             ..self
-                .short_contents
+                .contents
                 .partition_point(|&(p, _)| (p as usize) < ids.end);
-        part.short_contents = self.short_contents[shorts]
+        part.contents = self.contents[with_contents]
             .iter()
             .map(|&(p, key)| (p - ids.start as u32, key))
             .collect();
@@ -378,7 +380,7 @@ impl Fingerprints {
     /// Writes the fingerprints in the reference index's layout ([`crate::index`]): the keys
     /// (u64 count; each exact u128, masked u128, words, band row, winnow start and length u32),
     /// the band keys (u32 bands, u64 rows, then each band's u32 keys), the winnowed
-    /// fingerprints (u64 count, the u64 hashes, then the u32 contexts) and the short contents
+    /// fingerprints (u64 count, the u64 hashes, then the u32 contexts) and the contents
     /// (u64 count; each paragraph u32, key u128). The band keys and winnowed fingerprints of a
     /// text are written for the first of its exact copies, whichever copy the scan's threads
     /// fingerprinted ([`Claims`]; they are the same for every copy), and in paragraph order: the
@@ -431,8 +433,8 @@ impl Fingerprints {
                 .iter()
                 .try_for_each(|&c| w.u32(c))?;
         }
-        w.u64(self.short_contents.len() as u64)?;
-        for &(p, key) in &self.short_contents {
+        w.u64(self.contents.len() as u64)?;
+        for &(p, key) in &self.contents {
             w.u32(p)?;
             w.u128(key)?;
         }
@@ -472,8 +474,8 @@ impl Fingerprints {
         let winnow_contexts = (0..winnowed_len)
             .map(|_| r.u32())
             .collect::<std::io::Result<_>>()?;
-        let short_len = r.count(20)?;
-        let short_contents = (0..short_len)
+        let contents_len = r.count(20)?;
+        let contents = (0..contents_len)
             .map(|_| Ok((r.u32()?, r.u128()?)))
             .collect::<std::io::Result<_>>()?;
         let headlines_len = r.count(8)?;
@@ -485,7 +487,7 @@ impl Fingerprints {
             band_keys,
             winnowed,
             winnow_contexts,
-            short_contents,
+            contents,
             headlines,
         })
     }
@@ -573,13 +575,9 @@ impl Fingerprinter {
         let mut key = self.keys(tokens);
         key.band_row = NO_ROW;
         key.winnow_start = out.winnowed.len() as u32;
-        if let Some(content) = content.filter(|c| {
-            !self.params.exact_only
-                && !c.tokens.is_empty()
-                && c.tokens.len() < self.params.min_words
-        }) {
+        if let Some(content) = content.filter(|c| !self.params.exact_only && !c.tokens.is_empty()) {
             let paragraph = out.keys.len() as u32;
-            out.short_contents
+            out.contents
                 .push((paragraph, self.keys(&content.tokens).exact));
         }
         // Only paragraphs of min_words tokens or more get band keys and winnowed fingerprints.

@@ -19,7 +19,7 @@
 //! | documents | u64 count; each: file u32, record u32 (`u32::MAX`: none), offset u64, id (u32 length, `u32::MAX`: none; bytes) |
 //! | paragraphs | u64 count; each: file u32, document u32, index u32, bytes hash u32, line u32, end line u32, start u64, end u64 |
 //! | short paragraphs | u64 |
-//! | fingerprints | [`crate::fingerprint::Fingerprints::encode`]: keys, band keys band by band, winnowed fingerprints and their contexts, short contents, headlines (u64 count; each: headline paragraph u32, lead paragraph u32; since version 2) |
+//! | fingerprints | [`crate::fingerprint::Fingerprints::encode`]: keys, band keys band by band, winnowed fingerprints and their contexts, contents (every paragraph with wire markup since version 3; before, the short ones), headlines (u64 count; each: headline paragraph u32, lead paragraph u32; since version 2) |
 //! | checksum | u64, the xxh3-64 of every byte before it (since version 2) |
 //!
 //! An index whose checksum does not match its bytes is refused as damaged, before anything in it
@@ -46,7 +46,7 @@ use rayon::prelude::*;
 pub const MAGIC: &[u8; 8] = b"DEDUPX\r\n";
 
 /// The version of the format this build writes and reads.
-pub const VERSION: u32 = 2;
+pub const VERSION: u32 = 3;
 
 /// Whether `path` is an index file (a regular file starting with [`MAGIC`]).
 pub fn is_index(path: &Path) -> bool {

@@ -204,37 +204,41 @@ pub fn band_candidates(
     for (p, _) in per_band {
         pairs.extend(p);
     }
-    pairs.extend(short_content_candidates(m, fps));
+    pairs.extend(content_candidates(m, fps));
     pairs.par_sort_unstable();
     pairs.dedup();
     m.candidate_pairs = pairs.len();
     pairs
 }
 
-/// Unit pairs of short paragraphs that are equal once wire markup is left out (a headline with a
-/// dateline or credit added), which have no band keys: each unit whose first paragraph's content
-/// is one text ([`Fingerprints::short_contents`]) and the unit of that text, if there is one,
-/// paired with the first of them.
-fn short_content_candidates(m: &Matches, fps: &Fingerprints) -> Vec<(u32, u32)> {
-    let shorts = fps.short_contents();
-    if shorts.is_empty() {
+/// Unit pairs of paragraphs that are equal once wire markup is left out (a dateline or credit
+/// added), whatever their band keys: each unit whose first paragraph's content is one text
+/// ([`Fingerprints::contents`]) paired with the unit of that text, or with the first of them when
+/// no unit is that text. A short paragraph has no band keys, and a longer one with figures may share
+/// its (figure-masked) band keys only in buckets of look-alikes the boilerplate cap cuts.
+fn content_candidates(m: &Matches, fps: &Fingerprints) -> Vec<(u32, u32)> {
+    let contents = fps.contents();
+    if contents.is_empty() {
         return Vec::new();
     }
-    let mut keyed: Vec<(u128, u32)> = shorts
+    // (content, 1, unit) of the units with markup and (text, 0, unit) of the units that are one
+    // of those contents, so that each text's own unit sorts first.
+    let mut keyed: Vec<(u128, u8, u32)> = contents
         .iter()
-        .filter_map(|&(p, content)| Some((content, m.unit_of[p as usize]?)))
+        .filter_map(|&(p, content)| Some((content, 1, m.unit_of[p as usize]?)))
         .collect();
-    let contents: HashSet<u128> = keyed.iter().map(|&(content, _)| content).collect();
+    let texts: HashSet<u128> = keyed.iter().map(|&(content, _, _)| content).collect();
     keyed.extend(
         (0..m.units.len() as u32)
-            .map(|u| (fps.key(m.units.first(u)).exact, u))
-            .filter(|(exact, _)| contents.contains(exact)),
+            .map(|u| (fps.key(m.units.first(u)).exact, 0, u))
+            .filter(|(exact, _, _)| texts.contains(exact)),
     );
     keyed.sort_unstable();
-    keyed.dedup();
+    keyed.dedup_by_key(|&mut (content, _, unit)| (content, unit));
     keyed
         .chunk_by(|a, b| a.0 == b.0)
-        .flat_map(|same| same[1..].iter().map(|&(_, u)| (same[0].1, u)))
+        .flat_map(|same| same[1..].iter().map(|&(_, _, u)| (same[0].2, u)))
+        .map(|(a, b)| (a.min(b), a.max(b)))
         .collect()
 }
 

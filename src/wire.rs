@@ -14,7 +14,8 @@
 //!   words before the dash or colon, and a sentence after it: an all-capitals headline such as
 //!   `BONUS WHEAT FLOUR FOR NORTH YEMEN -- USDA` has no dateline);
 //! - a trailing credit in parentheses: `(Reporting by …; Editing by …)`, `(Writing by …)`,
-//!   `(AFP Photo)`, `(Reuters)`;
+//!   `(AFP Photo)`, `(Reuters)`; or a trailing photo byline, an agency and the photographer's
+//!   name after a slash: `REUTERS/Jason Reed`, `AFP/Getty Images`, `AP Photo/Evan Vucci`;
 //! - tags, raw (`<a href=…>`) or escaped (`&lt;A HREF=…&gt;`), with the text of an anchor (a
 //!   ticker link such as `&lt;A …&gt;DAL.N&lt;/A&gt;`), and entities, whole (`&amp;`, `&#39;`) or
 //!   left without their ampersand (`#39;`).
@@ -129,7 +130,7 @@ fn markup(bytes: &[u8], dateline_end: usize) -> Vec<Range<usize>> {
         ranges.push(0..dateline_end);
     }
     tags_and_entities(bytes, &mut ranges);
-    if let Some(start) = credit(bytes) {
+    if let Some(start) = credit(bytes).or_else(|| photo_byline(bytes)) {
         ranges.push(start..bytes.len());
     }
     ranges.sort_by_key(|r| (r.start, r.end));
@@ -233,6 +234,45 @@ fn credit(bytes: &[u8]) -> Option<usize> {
     let before = bytes[..open].iter().rposition(|b| !b.is_ascii_whitespace());
     // A paragraph that is only a credit is not stripped to nothing.
     (credit && before.is_some()).then(|| before.map_or(0, |b| b + 1))
+}
+
+/// The most words of a photographer's name in a photo byline (`REUTERS/Kim Kyung-Hoon`).
+const BYLINE_NAME_WORDS: usize = 4;
+
+/// The start of a trailing photo byline (with the blanks before it): an agency, perhaps with
+/// `Photo`, a slash and one to [`BYLINE_NAME_WORDS`] words each starting with a capital letter,
+/// at the end of the paragraph, after other text.
+fn photo_byline(bytes: &[u8]) -> Option<usize> {
+    let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace())? + 1;
+    let slash = bytes[..end].iter().rposition(|&b| b == b'/')?;
+    let name = &bytes[slash + 1..end];
+    let words = name.split(|&b| b == b' ').filter(|w| !w.is_empty());
+    let named = words.clone().count() <= BYLINE_NAME_WORDS
+        && name.first().is_some_and(u8::is_ascii_uppercase)
+        && words.clone().all(|w| w[0].is_ascii_uppercase())
+        && !name
+            .iter()
+            .any(|b| b.is_ascii_digit() || b"()[]<>{}".contains(b));
+    if !named {
+        return None;
+    }
+    let head = &bytes[..slash];
+    let head = head
+        .strip_suffix(b" Photo")
+        .or_else(|| head.strip_suffix(b" PHOTO"))
+        .unwrap_or(head);
+    let agency = AGENCIES.iter().find(|a| {
+        head.len() > a.len() && head[head.len() - a.len()..].eq_ignore_ascii_case(a.as_bytes())
+    })?;
+    let start = head.len() - agency.len();
+    if !head[start - 1].is_ascii_whitespace() {
+        return None;
+    }
+    // A paragraph that is only a byline is not stripped to nothing.
+    let before = bytes[..start]
+        .iter()
+        .rposition(|b| !b.is_ascii_whitespace())?;
+    Some(before + 1)
 }
 
 /// Tags (raw and escaped, an anchor with its text) and entities.
@@ -405,6 +445,34 @@ mod tests {
             "a view of the city"
         );
         assert_eq!(content_of("(AFP Photo)"), "afp photo");
+        for byline in [
+            "REUTERS/Jason Reed",
+            "AFP/Getty Images",
+            "AP Photo/Evan Vucci",
+        ] {
+            assert_eq!(
+                content_of(&format!("Rescue workers search the rubble. {byline}")),
+                "rescue workers search the rubble"
+            );
+        }
+        // A slash that ends no photo byline stays text.
+        for text in [
+            "REUTERS/Jason Reed",
+            "the TCP/IP Stack",
+            "see the AP/Style Guide for more",
+            "filed by Reuters/Sources 2",
+            "written to MyAP/Out",
+        ] {
+            assert_eq!(
+                content(
+                    text.as_bytes(),
+                    &normalize(text.as_bytes(), Options::default())
+                )
+                .map(|c| c.tokens.text),
+                None,
+                "{text}"
+            );
+        }
         assert_eq!(
             content_of(
                 "Pilots at Delta Air Lines Inc. &lt;A HREF=\"http://www.investor.reuters.com/FullQuote.aspx?ticker=DAL.N target=/stocks\"&gt;DAL.N&lt;/A&gt; on Thursday ratified"

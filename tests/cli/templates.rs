@@ -259,3 +259,46 @@ fn short_paragraphs_with_wire_markup_are_near_copies_of_the_bare_text() {
         .collect();
     assert_eq!(similarities, [1.0, 1.0, 1.0]);
 }
+
+/// A paragraph of `--min-words` or more with figures draws its band keys from its figure-masked
+/// shingles, which every line of its template shares: with more look-alikes than
+/// `--boilerplate-cap`, those buckets are cut. A copy with a dateline or credit added is still
+/// found, by its content's exact key, and is a near copy of the bare line, not a template.
+#[test]
+fn a_dateline_added_is_found_among_more_look_alikes_than_the_boilerplate_cap() {
+    let dir = tempdir();
+    let family: Vec<(String, Vec<u8>)> = (0..30)
+        .map(|i| {
+            let line = format!("Qtly div {} cts vs {} cts prior\n", 10 + i, 40 + i);
+            (format!("a{i:02}.txt"), line.into_bytes())
+        })
+        .collect();
+    let mut files: Vec<(&str, &[u8])> = family
+        .iter()
+        .map(|(name, text)| (name.as_str(), text.as_slice()))
+        .collect();
+    files.extend([
+        ("b-bare.txt", &b"Qtly div three cts vs three cts prior\n"[..]),
+        (
+            "b-dated.txt",
+            b"JOHANNESBURG, Oct 11 - Qtly div three cts vs three cts prior\n",
+        ),
+        (
+            "b-credited.txt",
+            b"Qtly div three cts vs three cts prior (Reporting by Jane Doe; Editing by Mark Heinrich)\n",
+        ),
+    ]);
+    write_tree(dir.path(), &files);
+    let report = ok_report(&run_in(dir.path(), &["."]));
+    let near = ClusterIndex::new(&report, &["near"]);
+    for copy in ["b-dated.txt:1", "b-credited.txt:1"] {
+        assert!(
+            near.together("b-bare.txt:1", copy),
+            "{:#?}",
+            describe(&report)
+        );
+    }
+    let duplicates = ClusterIndex::new(&report, &["exact", "near"]);
+    assert!(!duplicates.together("b-bare.txt:1", "a00.txt:1"));
+    assert!(report["summary"]["oversized_buckets"].as_u64().unwrap() > 0);
+}
