@@ -190,11 +190,14 @@ pub fn build_clusters(
         templates.union(a, b);
     }
     components.extend(templates.groups().into_iter().map(|g| (g, true)));
-    // Largest components first, so that one large component does not finish alone at the end.
+    // Largest components first, so that one large component does not finish alone at the end;
+    // each is a task of its own, as their costs differ by orders of magnitude (rayon's halving
+    // of the list left one thread with nearly all of the work).
     components.sort_by_key(|(g, _)| std::cmp::Reverse(g.len()));
 
     let mut clusters: Vec<Cluster> = components
         .into_par_iter()
+        .with_max_len(1)
         .flat_map_iter(|(component, template)| {
             stars(sets, &component, threshold, template, same_story)
                 .into_iter()
