@@ -2,7 +2,9 @@
 //! the run ends, never in the report.
 //!
 //! In: the pipeline's laps (a stage's name when it ends). Out: one line per stage on stderr, its
-//! wall time and the process's CPU time (user + system) spent in it, then the whole run's.
+//! wall time, the process's CPU time (user + system) spent in it and the process's peak resident
+//! memory when it ended (so the stage that raised the peak is the first line with the new
+//! value), then the whole run's.
 
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -12,8 +14,8 @@ use std::time::{Duration, Instant};
 pub struct Timings {
     on: bool,
     start: Instant,
-    /// `(stage, wall time at its end, CPU time at its end)`.
-    laps: Mutex<Vec<(&'static str, Duration, Duration)>>,
+    /// `(stage, wall time at its end, CPU time at its end, peak resident bytes at its end)`.
+    laps: Mutex<Vec<(&'static str, Duration, Duration, u64)>>,
 }
 
 impl Timings {
@@ -30,7 +32,7 @@ impl Timings {
     /// Marks the end of `stage`.
     pub fn lap(&self, stage: &'static str) {
         if self.on {
-            let lap = (stage, self.start.elapsed(), cpu_time());
+            let lap = (stage, self.start.elapsed(), cpu_time(), peak_resident());
             self.laps.lock().expect("no lap panics").push(lap);
         }
     }
@@ -40,12 +42,12 @@ impl Timings {
         let laps = self.laps.lock().expect("no lap panics");
         let mut lines = Vec::new();
         let (mut wall, mut cpu) = (Duration::ZERO, Duration::ZERO);
-        for &(stage, at, cpu_at) in laps.iter() {
-            lines.push(line(stage, at - wall, cpu_at.saturating_sub(cpu)));
+        for &(stage, at, cpu_at, peak) in laps.iter() {
+            lines.push(line(stage, at - wall, cpu_at.saturating_sub(cpu), peak));
             (wall, cpu) = (at, cpu_at);
         }
-        if let Some(&(_, at, cpu_at)) = laps.last() {
-            lines.push(line("total", at, cpu_at));
+        if let Some(&(_, at, cpu_at, peak)) = laps.last() {
+            lines.push(line("total", at, cpu_at, peak));
         }
         lines
     }
@@ -60,12 +62,27 @@ impl Timings {
     }
 }
 
-fn line(stage: &str, wall: Duration, cpu: Duration) -> String {
+fn line(stage: &str, wall: Duration, cpu: Duration, peak: u64) -> String {
     format!(
-        "dedup: timings: {stage:<12} wall {:>8.3} s  cpu {:>8.3} s",
+        "dedup: timings: {stage:<12} wall {:>8.3} s  cpu {:>8.3} s  peak {:>6} MB",
         wall.as_secs_f64(),
-        cpu.as_secs_f64()
+        cpu.as_secs_f64(),
+        peak / 1_000_000
     )
+}
+
+/// The process's peak resident memory so far in bytes (`VmHWM` in `/proc/self/status`); zero
+/// where that cannot be read.
+fn peak_resident() -> u64 {
+    let Ok(status) = std::fs::read_to_string("/proc/self/status") else {
+        return 0;
+    };
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().strip_suffix("kB"))
+        .and_then(|kb| kb.trim().parse::<u64>().ok())
+        .map_or(0, |kb| kb * 1024)
 }
 
 /// The CPU time (user and system) the process has used so far, from `/proc/self/stat`; zero

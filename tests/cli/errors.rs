@@ -591,5 +591,16 @@ fn timings_go_to_stderr_and_leave_the_report_alone() {
             "{stage} missing from {stderr}"
         );
     }
+    // The peak resident memory, read from /proc: a process of several megabytes.
+    let total = stderr
+        .lines()
+        .find(|l| l.starts_with("dedup: timings: total "))
+        .unwrap();
+    let peak: u64 = total
+        .split_once("peak")
+        .and_then(|(_, mb)| mb.trim().strip_suffix("MB"))
+        .and_then(|mb| mb.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no peak in {total}"));
+    assert!(peak >= 1, "{total}");
     assert!(!plain.stderr.contains("timings"), "{}", plain.stderr);
 }
