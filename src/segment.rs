@@ -5,7 +5,8 @@
 //! the original file, trimmed of leading and trailing blanks.
 //!
 //! Lines end at `\n`, `\r\n` or a lone `\r`. A line of only blank characters (white space,
-//! U+00A0 and zero-width spaces included) is blank. Every non-blank line is a paragraph, unless
+//! U+00A0 and zero-width spaces included) is blank, and so is an indented full stop alone (` .`,
+//! the empty line inside a field of a Debian control file or `debian/copyright`). Every non-blank line is a paragraph, unless
 //! its block (the non-blank lines between blank ones) is hard-wrapped: then the lines of the block
 //! that a wrapper broke are joined into one paragraph.
 //!
@@ -300,13 +301,17 @@ fn line_length(bytes: &[u8]) -> usize {
     memchr::memchr2(b'\n', b'\r', bytes).unwrap_or(bytes.len())
 }
 
-/// Measures the line `bytes[start..end]`; `None` when it is blank.
+/// Measures the line `bytes[start..end]`; `None` when it is blank, or an indented full stop
+/// alone: an empty line inside a field of a Debian control file or `debian/copyright`
+/// (` .` between the paragraphs of a licence text), which holds no word either way.
 fn measure(bytes: &[u8], start: usize, end: usize, number: u32) -> Option<Line> {
     let line = &bytes[start..end];
-    if line.is_ascii() {
-        return measure_ascii(line, start, number);
-    }
-    measure_chars(bytes, start, end, number)
+    let line = match line.is_ascii() {
+        true => measure_ascii(line, start, number),
+        false => measure_chars(bytes, start, end, number),
+    }?;
+    let empty_field_line = line.indent > 0 && &bytes[line.start..line.end] == b".";
+    (!empty_field_line).then_some(line)
 }
 
 /// [`measure`] for a line of ASCII only, where every byte is a character.
@@ -447,6 +452,30 @@ mod tests {
                 (4, 4, "Second line, right below.")
             ]
         );
+    }
+
+    #[test]
+    fn a_debian_copyright_licence_comes_out_as_its_paragraphs() {
+        let text = "\
+Files: *
+Copyright: 2006 Jane Doe <jane@example.org>
+License: GPL-2+
+
+License: GPL-2+
+ This program is free software; you can redistribute it and/or modify
+ it under the terms of the GNU General Public License as published by
+ the Free Software Foundation; either version 2 of the License, or
+ (at your option) any later version.
+ .
+ This program is distributed in the hope that it will be useful,
+ but WITHOUT ANY WARRANTY; without even the implied warranty of
+ MERCHANTABILITY or FITNESS FOR A PARTICULAR PURPOSE.  See the
+ GNU General Public License for more details.
+";
+        let spans: Vec<(u32, u32)> = lines_of(text).iter().map(|&(a, b, _)| (a, b)).collect();
+        assert_eq!(spans, [(1, 1), (2, 2), (3, 3), (5, 5), (6, 9), (11, 14)]);
+        // A full stop alone that is not indented is a line of its own, as before.
+        assert_eq!(lines_of("a\n.\nb\n"), [(1, 1, "a"), (2, 2, "."), (3, 3, "b")]);
     }
 
     #[test]
