@@ -628,6 +628,23 @@ pub fn parse() -> Job {
             .error(clap::error::ErrorKind::ArgumentConflict, message)
             .exit();
     }
+    // `dedup -q index corpus/` reads `index` as a path: say where a subcommand goes, unless
+    // there is a file or folder of that name.
+    let misplaced = args.paths.iter().find_map(|p| {
+        let name = p.to_str()?;
+        (["index", "apply"].contains(&name) && !p.exists()).then_some(name)
+    });
+    if let Some(name) = misplaced {
+        Args::command()
+            .error(
+                clap::error::ErrorKind::InvalidSubcommand,
+                format!(
+                    "{name} is no file or folder here; as a subcommand it goes first, before \
+                     every option: dedup {name} ..."
+                ),
+            )
+            .exit();
+    }
     let stdin = Path::new(STDIN);
     if args.files_from.as_deref() == Some(stdin) && args.paths.iter().any(|p| p == stdin) {
         Args::command()

@@ -475,7 +475,10 @@ License: GPL-2+
         let spans: Vec<(u32, u32)> = lines_of(text).iter().map(|&(a, b, _)| (a, b)).collect();
         assert_eq!(spans, [(1, 1), (2, 2), (3, 3), (5, 5), (6, 9), (11, 14)]);
         // A full stop alone that is not indented is a line of its own, as before.
-        assert_eq!(lines_of("a\n.\nb\n"), [(1, 1, "a"), (2, 2, "."), (3, 3, "b")]);
+        assert_eq!(
+            lines_of("a\n.\nb\n"),
+            [(1, 1, "a"), (2, 2, "."), (3, 3, "b")]
+        );
     }
 
     #[test]

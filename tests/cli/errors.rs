@@ -604,3 +604,28 @@ fn timings_go_to_stderr_and_leave_the_report_alone() {
     assert!(peak >= 1, "{total}");
     assert!(!plain.stderr.contains("timings"), "{}", plain.stderr);
 }
+
+/// A subcommand written after an option is read as a path; when no file or folder has that
+/// name, the message says where the subcommand goes. A folder named `index` is still a path.
+#[test]
+fn a_subcommand_after_an_option_is_told_to_go_first() {
+    let dir = tempdir();
+    write_tree(
+        dir.path(),
+        &[(
+            "index/a.txt",
+            b"Hello world, this is a file of several words.\n",
+        )],
+    );
+    let misplaced = run_in(dir.path(), &["-q", "apply", "report.json"]);
+    assert_eq!(misplaced.code, 2, "{}", misplaced.stderr);
+    assert!(
+        misplaced.stderr.contains("apply is no file or folder here")
+            && misplaced.stderr.contains("goes first"),
+        "{}",
+        misplaced.stderr
+    );
+    let folder = run_in(dir.path(), &["-q", "index"]);
+    assert_eq!(folder.code, 0, "{}", folder.stderr);
+    assert_eq!(folder.json()["summary"]["files"], 1);
+}
