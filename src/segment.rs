@@ -5,10 +5,12 @@
 //! the original file, trimmed of leading and trailing blanks.
 //!
 //! Lines end at `\n`, `\r\n` or a lone `\r`. A line of only blank characters (white space,
-//! U+00A0 and zero-width spaces included) is blank, and so is an indented full stop alone (` .`,
-//! the empty line inside a field of a Debian control file or `debian/copyright`). Every non-blank line is a paragraph, unless
+//! U+00A0 and zero-width spaces included) is blank. Every non-blank line is a paragraph, unless
 //! its block (the non-blank lines between blank ones) is hard-wrapped: then the lines of the block
-//! that a wrapper broke are joined into one paragraph.
+//! that a wrapper broke are joined into one paragraph. An indented full stop alone (` .`, the
+//! empty line inside a field of a Debian control file or `debian/copyright`, between the
+//! paragraphs of a licence text) is a paragraph that ends the block above it and is a block of
+//! its own, as if blank lines stood around it.
 //!
 //! Hard-wrap detection looks at the lines that are not the last of their block (a block's last
 //! line is where a paragraph ends short). There are two kinds of evidence:
@@ -90,7 +92,8 @@ struct Line {
     list_item: bool,
     /// Whether the first word is a list marker or an enumerator such as `a)`, `(iv)` or `1.1.`.
     enumerator: bool,
-    /// Whether the next line in the file is blank (or there is none).
+    /// Whether the next line in the file is blank (or there is none), or either is an empty
+    /// field line (` .`).
     ends_block: bool,
 }
 
@@ -277,7 +280,17 @@ fn non_blank_lines(bytes: &[u8], text_start: usize) -> Vec<Line> {
         number += 1;
         let end = pos + line_length(&bytes[pos..]);
         match measure(bytes, pos, end, number) {
-            Some(line) => lines.push(line),
+            Some(line) => {
+                // An empty line inside a field of a Debian control file: a block of its own.
+                let field_break = line.indent > 0 && &bytes[line.start..line.end] == b".";
+                if let Some(last) = lines.last_mut().filter(|_| field_break) {
+                    last.ends_block = true;
+                }
+                lines.push(Line {
+                    ends_block: field_break,
+                    ..line
+                });
+            }
             None => {
                 if let Some(last) = lines.last_mut() {
                     last.ends_block = true;
@@ -301,17 +314,13 @@ fn line_length(bytes: &[u8]) -> usize {
     memchr::memchr2(b'\n', b'\r', bytes).unwrap_or(bytes.len())
 }
 
-/// Measures the line `bytes[start..end]`; `None` when it is blank, or an indented full stop
-/// alone: an empty line inside a field of a Debian control file or `debian/copyright`
-/// (` .` between the paragraphs of a licence text), which holds no word either way.
+/// Measures the line `bytes[start..end]`; `None` when it is blank.
 fn measure(bytes: &[u8], start: usize, end: usize, number: u32) -> Option<Line> {
     let line = &bytes[start..end];
-    let line = match line.is_ascii() {
-        true => measure_ascii(line, start, number),
-        false => measure_chars(bytes, start, end, number),
-    }?;
-    let empty_field_line = line.indent > 0 && &bytes[line.start..line.end] == b".";
-    (!empty_field_line).then_some(line)
+    if line.is_ascii() {
+        return measure_ascii(line, start, number);
+    }
+    measure_chars(bytes, start, end, number)
 }
 
 /// [`measure`] for a line of ASCII only, where every byte is a character.
@@ -473,7 +482,10 @@ License: GPL-2+
  GNU General Public License for more details.
 ";
         let spans: Vec<(u32, u32)> = lines_of(text).iter().map(|&(a, b, _)| (a, b)).collect();
-        assert_eq!(spans, [(1, 1), (2, 2), (3, 3), (5, 5), (6, 9), (11, 14)]);
+        assert_eq!(
+            spans,
+            [(1, 1), (2, 2), (3, 3), (5, 5), (6, 9), (10, 10), (11, 14)]
+        );
         // A full stop alone that is not indented is a line of its own, as before.
         assert_eq!(
             lines_of("a\n.\nb\n"),
