@@ -332,15 +332,16 @@ impl<'a> FileCopies<'a> {
         }
         let (ra, rb) = (&self.ranges[fa as usize], &self.ranges[fb as usize]);
         let (shorter, other) = if ra.len() <= rb.len() {
-            (ra, fb)
+            (ra, rb)
         } else {
-            (rb, fa)
+            (rb, ra)
         };
+        // A unit's members are in id order and a file's paragraphs are consecutive ids, so a
+        // unit of thousands of copies is searched, not walked.
         let in_other = |u: u32| {
-            self.units
-                .get(u)
-                .iter()
-                .any(|&q| self.paragraphs[q as usize].file == other)
+            let members = self.units.get(u);
+            let at = members.partition_point(|&q| q < other.start);
+            members.get(at).is_some_and(|&q| q < other.end)
         };
         let shared = shorter
             .clone()
