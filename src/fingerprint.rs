@@ -26,7 +26,7 @@
 //! piece at a time ([`Fingerprinter::fingerprint_huge`]), so that their tokens are never all held.
 
 use std::cell::RefCell;
-use std::collections::HashSet;
+use std::collections::hash_map::{Entry, HashMap};
 use std::ops::Range;
 use std::sync::Mutex;
 
@@ -134,10 +134,11 @@ pub const NO_ROW: u32 = u32::MAX;
 /// Shards of [`Claims`]: few enough to stay small, enough that two threads seldom wait.
 const CLAIM_SHARDS: usize = 64;
 
-/// The exact keys of the paragraphs fingerprinted so far, shared by the threads of a scan.
+/// The exact keys of the paragraphs fingerprinted so far, each with the place of the earliest
+/// copy fingerprinted, shared by the threads of a scan.
 #[derive(Debug)]
 pub struct Claims {
-    shards: Vec<Mutex<HashSet<u128, Xxh3Builder>>>,
+    shards: Vec<Mutex<HashMap<u128, u128, Xxh3Builder>>>,
 }
 
 impl Default for Claims {
@@ -149,12 +150,37 @@ impl Default for Claims {
 }
 
 impl Claims {
-    /// Whether `exact` is claimed now, for the first time.
-    pub fn claim(&self, exact: u128) -> bool {
+    /// Whether the copy of `exact` at `place` ([`claim_place`]) is to be fingerprinted: no copy
+    /// was claimed yet, or only copies later in report order. So the earliest copy is always
+    /// fingerprinted itself, whichever thread comes to it first, and a unit's candidates are
+    /// drawn from its first paragraph's band keys: exact copies can have different ones (the
+    /// same words with and without wire markup, `LONDON - …` and `London - …`, shingled without
+    /// and with the dateline), so taking the first claimer's made the candidates depend on the
+    /// threads' timing.
+    pub fn claim(&self, exact: u128, place: u128) -> bool {
         let shard = &self.shards[(exact >> 64) as usize % CLAIM_SHARDS];
         // A poisoned shard (a panicking thread) claims nothing: the copy is fingerprinted again.
-        shard.lock().map_or(true, |mut keys| keys.insert(exact))
+        shard
+            .lock()
+            .map_or(true, |mut keys| match keys.entry(exact) {
+                Entry::Vacant(e) => {
+                    e.insert(place);
+                    true
+                }
+                Entry::Occupied(mut e) if place < *e.get() => {
+                    e.insert(place);
+                    true
+                }
+                Entry::Occupied(_) => false,
+            })
     }
+}
+
+/// The place of a paragraph in report order, as [`Claims::claim`] compares them: its file's
+/// position among the paths scanned, its record's line in a JSON Lines file (0 otherwise) and its
+/// index in its document.
+pub fn claim_place(file: usize, record: u32, paragraph: usize) -> u128 {
+    (file as u128) << 64 | (record as u128) << 32 | paragraph as u128
 }
 
 /// The fingerprints of one file's paragraphs, in order: keys, band keys paragraph by paragraph,
@@ -570,7 +596,7 @@ impl Fingerprinter {
         tokens: &Tokens,
         content: Option<&Content>,
         out: &mut FileFingerprints,
-        claims: Option<&Claims>,
+        claims: Option<(&Claims, u128)>,
     ) {
         let mut key = self.keys(tokens);
         key.band_row = NO_ROW;
@@ -584,7 +610,7 @@ impl Fingerprinter {
         let fingerprinted = !self.params.exact_only
             && !tokens.is_empty()
             && tokens.len() >= self.params.min_words
-            && claims.is_none_or(|c| c.claim(key.exact));
+            && claims.is_none_or(|(c, place)| c.claim(key.exact, place));
         if fingerprinted {
             SCRATCH.with_borrow_mut(|scratch| {
                 self.shingle(tokens, scratch, Shingles::ForSignature);
@@ -1155,23 +1181,43 @@ mod tests {
     }
 
     #[test]
-    fn exact_copies_are_fingerprinted_once_and_lend_it_to_the_first() {
+    fn the_earliest_exact_copy_is_fingerprinted_whichever_is_scanned_first() {
         let f = fingerprinter();
         let text = "one two three four five six seven eight nine";
         let tokens = normalize(text.as_bytes(), Options::default());
         let claims = Claims::default();
-        // Paragraph 1 is fingerprinted before paragraph 0, its copy, as threads may do.
+        // Paragraph 1 is fingerprinted before paragraph 0, its copy, as threads may do; the
+        // earlier copy is fingerprinted too, and a third copy after both is not.
         let (mut later, mut earlier) = (FileFingerprints::default(), FileFingerprints::default());
-        f.fingerprint_once(&tokens, None, &mut later, Some(&claims));
-        f.fingerprint_once(&tokens, None, &mut earlier, Some(&claims));
-        assert!(later.band_keys.len() == 42 && earlier.band_keys.is_empty());
+        let mut third = FileFingerprints::default();
+        f.fingerprint_once(
+            &tokens,
+            None,
+            &mut later,
+            Some((&claims, claim_place(1, 0, 0))),
+        );
+        f.fingerprint_once(
+            &tokens,
+            None,
+            &mut earlier,
+            Some((&claims, claim_place(0, 0, 0))),
+        );
+        f.fingerprint_once(
+            &tokens,
+            None,
+            &mut third,
+            Some((&claims, claim_place(2, 0, 0))),
+        );
+        assert!(later.band_keys.len() == 42 && earlier.band_keys.len() == 42);
+        assert!(third.band_keys.is_empty());
         let mut all = Fingerprints::default();
         all.append(earlier);
         all.append(later);
-        assert_eq!(all.band_row(0), None);
-        all.share_with_first([&[0u32, 1][..]].into_iter());
-        assert_eq!(all.band_row(0), all.band_row(1));
-        assert!(all.band_row(0).is_some());
+        all.append(third);
+        let own_row = all.band_row(0);
+        assert!(own_row.is_some() && all.band_row(2).is_none());
+        all.share_with_first([&[0u32, 1, 2][..]].into_iter());
+        assert_eq!(all.band_row(0), own_row);
         assert_eq!(all.winnowed(0), all.winnowed(1));
         assert!(!all.winnowed(0).0.is_empty());
         assert_eq!(all.winnowed(0).0, fp(text).2.as_slice());

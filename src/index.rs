@@ -34,8 +34,8 @@ use std::time::UNIX_EPOCH;
 
 use crate::corpus::{Corpus, DocumentEntry, FileEntry, Paragraph, Skipped};
 use crate::error::Problem;
-use crate::fingerprint::Claims;
 use crate::fingerprint::Fingerprints;
+use crate::fingerprint::{Claims, claim_place};
 use crate::read::{self, Compression, Decoding};
 use crate::scan::{self, Scan, Scanned, Scanner};
 use crate::segment::Span;
@@ -329,10 +329,21 @@ pub fn update(earlier: Earlier, paths: &[walk::Entry], scanner: &Scanner<'_>) ->
             .iter_mut()
             .for_each(|r| *r = r.filter(|&f| !orphaned(f)));
         if reuse.iter().flatten().count() == before {
+            // Each text held by a kept file, claimed at the place of its copy there, so that an
+            // earlier copy in a file read now is fingerprinted itself, as a fresh index does.
+            drop(held);
             let claims = Claims::default();
-            held.into_iter().for_each(|k| {
-                claims.claim(k);
-            });
+            for (i, f) in reuse.iter().enumerate() {
+                let Some(f) = *f else { continue };
+                for p in ranges[f].paragraphs.clone() {
+                    if fingerprints.fingerprinted(p) {
+                        let paragraph = &old.corpus.paragraphs[p];
+                        let record = old.corpus.documents[paragraph.document as usize].record;
+                        let place = claim_place(i, record.unwrap_or(0), paragraph.index as usize);
+                        claims.claim(fingerprints.key(p as u32).exact, place);
+                    }
+                }
+            }
             break claims;
         }
     };

@@ -19,7 +19,9 @@ use rayon::prelude::*;
 
 use crate::corpus::{Corpus, DocumentEntry, FileEntry, Paragraph, Skipped};
 use crate::error::{Problem, Problems};
-use crate::fingerprint::{Claims, FileFingerprints, Fingerprinter, Fingerprints, HUGE_PARAGRAPH};
+use crate::fingerprint::{
+    Claims, FileFingerprints, Fingerprinter, Fingerprints, HUGE_PARAGRAPH, claim_place,
+};
 use crate::normalize;
 use crate::partial::headline;
 use crate::progress::Progress;
@@ -92,13 +94,14 @@ impl Scanner<'_> {
                     .par_iter()
                     .enumerate()
                     .map(|(i, entry)| {
-                        if let Some(scanned) = reuse(c * SCAN_CHUNK + i) {
+                        let file = c * SCAN_CHUNK + i;
+                        if let Some(scanned) = reuse(file) {
                             return scanned;
                         }
                         let scanned = if entry.special {
                             Scanned::Special
                         } else {
-                            self.scan_file(&entry.path, &claims)
+                            self.scan_file(&entry.path, &claims, file)
                         };
                         self.progress.file_read(scanned.size());
                         scanned
@@ -126,8 +129,8 @@ impl Scanner<'_> {
         }
     }
 
-    /// Reads, segments and fingerprints one file.
-    fn scan_file(&self, path: &Path, claims: &Claims) -> Scanned {
+    /// Reads, segments and fingerprints one file, the `file`th of the paths scanned.
+    fn scan_file(&self, path: &Path, claims: &Claims, file: usize) -> Scanned {
         let text = match read::read(path, self.read) {
             Ok(read::Source::Text(text)) => text,
             Ok(read::Source::Binary { size }) => return Scanned::Binary { size },
@@ -144,8 +147,9 @@ impl Scanner<'_> {
                 .map(|line| {
                     Ok(line.parse(self.read)?.map(|record| {
                         let id = record.id.map(String::into_boxed_str);
+                        let place = (file, line.line);
                         let (document, fingerprints) =
-                            self.scan_document(record.text.as_bytes(), 0, claims);
+                            self.scan_document(record.text.as_bytes(), 0, claims, place);
                         let document = ScannedDocument {
                             record: Some(line.line),
                             offset: line.offset as u64,
@@ -168,7 +172,7 @@ impl Scanner<'_> {
             }
         } else {
             let (document, file_fingerprints) =
-                self.scan_document(&text.bytes, text.text_start, claims);
+                self.scan_document(&text.bytes, text.text_start, claims, (file, 0));
             documents.push(document);
             fingerprints = file_fingerprints;
         }
@@ -195,6 +199,7 @@ impl Scanner<'_> {
         text: &[u8],
         text_start: usize,
         claims: &Claims,
+        (file, record): (usize, u32),
     ) -> (ScannedDocument, FileFingerprints) {
         let spans = segment::segment(text, text_start);
         let bands = self.fingerprinter.params().bands;
@@ -231,11 +236,12 @@ impl Scanner<'_> {
                         fingerprints.headlines.push((0, lead));
                     }
                     let content = wire::content(bytes, &tokens);
+                    let place = claim_place(file, record, number * PARAGRAPH_BLOCK + index);
                     self.fingerprinter.fingerprint_once(
                         &tokens,
                         content.as_ref(),
                         &mut fingerprints,
-                        Some(claims),
+                        Some((claims, place)),
                     );
                 }
                 (fingerprints, hashes)
