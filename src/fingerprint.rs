@@ -338,10 +338,11 @@ impl Fingerprints {
         (row != NO_ROW).then_some(row as usize)
     }
 
-    /// Gives the first paragraph of every group of exact copies (`groups`, each in id order) the
-    /// band row and winnowed fingerprints of the copy that was fingerprinted
-    /// ([`Fingerprinter::fingerprint_once`]): they are the same for every copy, and candidates are
-    /// drawn from the first paragraphs'.
+    /// Gives the first paragraph of every group of exact copies (`groups`, each in id order) that
+    /// has no band row of its own the band row and winnowed fingerprints of a copy that was
+    /// fingerprinted ([`Fingerprinter::fingerprint_once`]), as candidates are drawn from the first
+    /// paragraphs'. The scan fingerprints the earliest copy of every text itself ([`Claims`]), so
+    /// the first paragraph's own are kept when it has them.
     pub fn share_with_first<'a>(&mut self, groups: impl Iterator<Item = &'a [u32]>) {
         for copies in groups {
             let first = copies[0] as usize;
@@ -408,9 +409,8 @@ impl Fingerprints {
     /// the band keys (u32 bands, u64 rows, then each band's u32 keys), the winnowed
     /// fingerprints (u64 count, the u64 hashes, then the u32 contexts) and the contents
     /// (u64 count; each paragraph u32, key u128). The band keys and winnowed fingerprints of a
-    /// text are written for the first of its exact copies, whichever copy the scan's threads
-    /// fingerprinted ([`Claims`]; they are the same for every copy), and in paragraph order: the
-    /// same files give the same bytes.
+    /// text are written for the first of its exact copies, from the first copy fingerprinted (the
+    /// earliest itself, [`Claims`]), and in paragraph order: the same files give the same bytes.
     pub(crate) fn encode(&self, w: &mut crate::index::Writer<'_>) -> std::io::Result<()> {
         // For each paragraph, the copy whose fingerprints it is written with, if any.
         let mut holder: std::collections::HashMap<u128, u32> = std::collections::HashMap::new();
@@ -588,9 +588,9 @@ impl Fingerprinter {
     }
 
     /// [`Fingerprinter::fingerprint`], with the band keys drawn from the `content` tokens when the
-    /// paragraph has wire markup ([`crate::wire::content`]); but when `claims` already holds the paragraph's exact key (an exact copy was
-    /// fingerprinted), it gets its key only: no band keys or winnowed fingerprints, which would be
-    /// the copy's ([`Fingerprints::share_with_first`] lends them).
+    /// paragraph has wire markup ([`crate::wire::content`]); but when `claims` holds the
+    /// paragraph's exact key at an earlier place (an earlier copy was fingerprinted), it gets its
+    /// key only: no band keys or winnowed fingerprints (the unit's are its first paragraph's).
     pub fn fingerprint_once(
         &self,
         tokens: &Tokens,
