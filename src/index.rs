@@ -464,23 +464,26 @@ fn decode(
             id,
         });
     }
-    for _ in 0..r.u64()? {
-        let (file, document, index, bytes_hash, line, end_line) =
-            (r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?, r.u32()?);
-        let (start, end) = (r.u64()? as usize, r.u64()? as usize);
-        corpus.paragraphs.push(Paragraph {
-            file,
-            document,
-            index,
-            bytes_hash,
-            span: Span {
-                line,
-                end_line,
-                start,
-                end,
-            },
-        });
-    }
+    let paragraphs = r.count(40)?;
+    corpus.paragraphs = r
+        .records::<40>(paragraphs)?
+        .map(|p| {
+            let u32_at = |i: usize| u32::from_le_bytes(p[i..i + 4].try_into().expect("4"));
+            let u64_at = |i: usize| u64::from_le_bytes(p[i..i + 8].try_into().expect("8"));
+            Paragraph {
+                file: u32_at(0),
+                document: u32_at(4),
+                index: u32_at(8),
+                bytes_hash: u32_at(12),
+                span: Span {
+                    line: u32_at(16),
+                    end_line: u32_at(20),
+                    start: u64_at(24) as usize,
+                    end: u64_at(32) as usize,
+                },
+            }
+        })
+        .collect();
     corpus.short_paragraphs[1] = r.u64()? as usize;
     let fingerprints = Fingerprints::decode(r)?;
     if fingerprints.keys().len() != corpus.paragraphs.len() || !r.bytes.is_empty() {
@@ -590,6 +593,18 @@ impl<'a> Reader<'a> {
 
     fn array<const N: usize>(&mut self) -> io::Result<[u8; N]> {
         Ok(self.take(N)?.try_into().expect("N bytes taken"))
+    }
+
+    /// The next `n` records of `N` bytes, taken at once: an array of a million integers is one
+    /// bounds check, not a million.
+    pub(crate) fn records<const N: usize>(
+        &mut self,
+        n: usize,
+    ) -> io::Result<impl Iterator<Item = [u8; N]> + 'a> {
+        let bytes = self.take(n.checked_mul(N).ok_or(io::ErrorKind::UnexpectedEof)?)?;
+        Ok(bytes
+            .chunks_exact(N)
+            .map(|c| c.try_into().expect("N bytes a chunk")))
     }
 
     pub(crate) fn u8(&mut self) -> io::Result<u8> {
