@@ -562,6 +562,11 @@ fn splitmix64(state: &mut u64) -> u64 {
     z ^ (z >> 31)
 }
 
+/// The exact key of normalized tokens: what two exact copies share.
+fn exact_key(tokens: &Tokens) -> u128 {
+    xxh3_128(tokens.text.as_bytes())
+}
+
 impl Fingerprinter {
     /// Prepares the permutations for `params`.
     pub fn new(params: Params) -> Self {
@@ -606,8 +611,7 @@ impl Fingerprinter {
         key.winnow_start = out.winnowed.len() as u32;
         if let Some(content) = content.filter(|c| !self.params.exact_only && !c.tokens.is_empty()) {
             let paragraph = out.keys.len() as u32;
-            out.contents
-                .push((paragraph, self.keys(&content.tokens).exact));
+            out.contents.push((paragraph, exact_key(&content.tokens)));
         }
         // Only paragraphs of min_words tokens or more get band keys and winnowed fingerprints.
         let fingerprinted = !self.params.exact_only
@@ -780,7 +784,7 @@ impl Fingerprinter {
 
     /// The exact and masked keys and the word count.
     fn keys(&self, tokens: &Tokens) -> Key {
-        let exact = xxh3_128(tokens.text.as_bytes());
+        let exact = exact_key(tokens);
         let has_figures = !self.params.ignore_figures && tokens.tokens.iter().any(|t| t.figure);
         let masked = if has_figures {
             masked_key(tokens)
