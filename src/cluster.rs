@@ -21,7 +21,7 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use xxhash_rust::xxh3::{Xxh3Builder, xxh3_64};
 
-use crate::fingerprint::{Fingerprints, Key};
+use crate::fingerprint::Key;
 use crate::matching::Matches;
 use crate::sets::SetArena;
 use crate::sets::{Conflict, jaccard_if_at_least, near_similarity};
@@ -162,7 +162,7 @@ impl DisjointSets {
 pub fn build_clusters(
     m: &Matches,
     sets: &SetArena,
-    fps: &Fingerprints,
+    unit_keys: &[Key],
     threshold: f64,
     same_story: &(impl Fn(u32, u32) -> bool + Sync),
 ) -> Vec<Cluster> {
@@ -203,11 +203,11 @@ pub fn build_clusters(
                 .into_iter()
                 .filter(|star| star.len() > 1 || m.units.get(star[0].0).len() > 1)
                 .filter(move |star| !template || star.len() > 1)
-                .map(move |star| cluster_of(m, fps, &star, template))
+                .map(move |star| cluster_of(m, unit_keys, &star, template))
         })
         .chain(
             lone.into_par_iter()
-                .map(|star| cluster_of(m, fps, &star, false)),
+                .map(|star| cluster_of(m, unit_keys, &star, false)),
         )
         .collect();
     clusters.sort_by_key(|c| (c.representative(), c.kind));
@@ -255,18 +255,29 @@ fn stars_with(
     same_story: &impl Fn(u32, u32) -> bool,
     prefix_filter: bool,
 ) -> Vec<Vec<(u32, f64)>> {
-    let set_of = |u: u32| match template {
-        true => sets.masked(u),
-        false => sets.get(u).shingles,
+    // A template component's figure-masked sets (of the units with figures), made for it and
+    // dropped with it.
+    let masked: Vec<Option<Vec<u64>>> = match template {
+        true => component
+            .iter()
+            .map(|&u| Some(sets.get(u)).filter(|s| !s.figure_shingles.is_empty()))
+            .map(|s| s.map(|s| s.masked_shingles()))
+            .collect(),
+        false => Vec::new(),
     };
-    let similar = |u: u32, rep: u32| match template {
-        true => jaccard_if_at_least(sets.masked(u), sets.masked(rep), threshold),
-        false => near_similarity(&sets.get(u), &sets.get(rep), threshold),
+    // The set each unit is compared on, by position in the component.
+    let set_at = |i: usize| match masked.get(i) {
+        Some(Some(masked)) => &masked[..],
+        _ => sets.get(component[i]).shingles,
+    };
+    let similar = |i: usize, r: usize| match template {
+        true => jaccard_if_at_least(set_at(i), set_at(r), threshold),
+        false => near_similarity(&sets.get(component[i]), &sets.get(component[r]), threshold),
     };
     // The size of each unit's set: the sizes rule most pairs of a large component out, read here
     // without a look into the arena.
-    let sizes: Vec<usize> = component.iter().map(|&u| set_of(u).len()).collect();
-    let index = prefix_filter.then(|| PrefixIndex::new(component, &set_of, threshold));
+    let sizes: Vec<usize> = (0..component.len()).map(|i| set_at(i).len()).collect();
+    let index = prefix_filter.then(|| PrefixIndex::new(component.len(), &set_at, threshold));
     let mut placed = vec![false; component.len()];
     let mut partners = Vec::new();
     let mut stars = Vec::new();
@@ -291,7 +302,7 @@ fn stars_with(
             let (u, len) = (component[i], sizes[i]);
             let (small, large) = (len.min(rep_len), len.max(rep_len));
             let sizes_allow = large == 0 || small as f64 / large as f64 >= threshold;
-            let joins = sizes_allow.then(|| similar(u, rep)).flatten().filter(|_| {
+            let joins = sizes_allow.then(|| similar(i, r)).flatten().filter(|_| {
                 let sets_u = sets.get(u);
                 template
                     || sets_u.figure_shingles.is_empty()
@@ -331,18 +342,18 @@ struct PrefixIndex {
 }
 
 impl PrefixIndex {
-    fn new<'a>(component: &[u32], set_of: &impl Fn(u32) -> &'a [u64], threshold: f64) -> Self {
+    fn new<'a>(len: usize, set_at: &impl Fn(usize) -> &'a [u64], threshold: f64) -> Self {
         let mut frequency: HashMap<u64, u32, Xxh3Builder> = Default::default();
-        for &u in component {
-            for &element in set_of(u) {
+        for i in 0..len {
+            for &element in set_at(i) {
                 *frequency.entry(element).or_default() += 1;
             }
         }
         let mut postings: HashMap<u64, Vec<u32>, Xxh3Builder> = Default::default();
         let mut empty = Vec::new();
-        let prefixes = (0..component.len() as u32)
+        let prefixes = (0..len as u32)
             .map(|i| {
-                let set = set_of(component[i as usize]);
+                let set = set_at(i as usize);
                 if set.is_empty() {
                     empty.push(i);
                 }
@@ -404,7 +415,7 @@ pub fn groups_of_units(m: &Matches, clusters: &[Cluster]) -> Vec<(Option<u32>, O
 
 /// The cluster of a star of units (`(unit, similarity to the first)`, the first the
 /// representative's): every paragraph of every unit, in report order.
-fn cluster_of(m: &Matches, fps: &Fingerprints, star: &[(u32, f64)], template: bool) -> Cluster {
+fn cluster_of(m: &Matches, unit_keys: &[Key], star: &[(u32, f64)], template: bool) -> Cluster {
     let mut members: Vec<(u32, f64)> = star
         .iter()
         .flat_map(|&(u, similarity)| m.units.get(u).iter().map(move |&p| (p, similarity)))
@@ -418,10 +429,10 @@ fn cluster_of(m: &Matches, fps: &Fingerprints, star: &[(u32, f64)], template: bo
     Cluster {
         kind,
         members,
-        key: *fps.key(m.units.first(star[0].0)),
+        key: unit_keys[star[0].0 as usize],
         texts: star
             .iter()
-            .map(|&(u, _)| ClusterId(fps.key(m.units.first(u)).exact as u64))
+            .map(|&(u, _)| ClusterId(unit_keys[u as usize].exact as u64))
             .collect(),
     }
 }

@@ -22,7 +22,7 @@ use rayon::prelude::*;
 use crate::corpus::Paragraph;
 use crate::fingerprint::Fingerprints;
 use crate::sets::SetArena;
-use crate::sets::{Conflict, SetsRef, jaccard_at_least, near_similarity};
+use crate::sets::{Conflict, SetsRef, masked_alike, near_similarity};
 
 /// Units of exact copies: for every unit its paragraphs in report order, in one flat array.
 #[derive(Debug, Default)]
@@ -374,11 +374,11 @@ pub fn verify(
     threshold: f64,
     copies: &mut FileCopies<'_>,
 ) {
-    let masked_alike = |a: u32, b: u32| jaccard_at_least(sets.masked(a), sets.masked(b), threshold);
+    let masked = |a: u32, b: u32| masked_alike(&sets.get(a), &sets.get(b), threshold);
     let verified: Vec<(u32, u32, Link)> = candidates
         .par_iter()
         .filter_map(|&(a, b)| {
-            verify_pair(&sets.get(a), &sets.get(b), threshold, || masked_alike(a, b))
+            verify_pair(&sets.get(a), &sets.get(b), threshold, || masked(a, b))
                 .map(|link| (a, b, link))
         })
         .collect();
@@ -398,7 +398,7 @@ pub fn verify(
             let link = if copies.same_story(a, b) {
                 near_similarity(&sets.get(a), &sets.get(b), threshold).map(|_| Link::Near)
             } else {
-                masked_alike(a, b).then_some(Link::Template)
+                masked(a, b).then_some(Link::Template)
             };
             link.map(|link| (a, b, link))
         })
@@ -417,7 +417,7 @@ pub fn verify(
 /// `Some(false)` for a template, `None` when they are not alike enough. Files are not looked
 /// at: a conflict confined to the datelines makes a template.
 pub fn verify_sets(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> Option<bool> {
-    let masked = || jaccard_at_least(&a.masked_shingles(), &b.masked_shingles(), threshold);
+    let masked = || masked_alike(a, b, threshold);
     match verify_pair(a, b, threshold, masked)? {
         Link::Near => Some(true),
         Link::Template => Some(false),

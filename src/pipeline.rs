@@ -26,7 +26,7 @@ use crate::cluster::{self, Cluster};
 use crate::config::Config;
 use crate::corpus::{Corpus, FileEntry};
 use crate::error::{Error, ExitStatus, Problem, Problems, Written};
-use crate::fingerprint::{Fingerprinter, Fingerprints};
+use crate::fingerprint::{Fingerprinter, Fingerprints, Key};
 use crate::index;
 use crate::matching::{self, FileCopies, Matches};
 use crate::messages;
@@ -114,12 +114,11 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
         config,
         timings: &timings,
     };
-    let (mut matches, candidates, fingerprints) = matcher.candidates(fingerprints);
+    let (mut matches, candidates, unit_keys) = matcher.candidates(fingerprints);
     timings.lap("candidates");
-    let clusters = matcher.clusters(&mut matches, &candidates.near, &fingerprints, &mut errors);
+    let clusters = matcher.clusters(&mut matches, candidates.near, &unit_keys, &mut errors);
     // The clusters keep their representatives' keys; nothing reads the others any more.
-    drop(fingerprints);
-    drop(candidates.near);
+    drop(unit_keys);
     alloc::give_back_freed_memory();
     progress.stage(Stage::SharedText);
     let (partials, passages, overlaps) =
@@ -419,9 +418,9 @@ struct Candidates {
 impl Matcher<'_> {
     /// Phase 3: the units of exact copies and the candidates. Each arena of the fingerprints is
     /// freed as soon as its candidates are drawn (the band keys band by band, then the winnowed
-    /// fingerprints), so the two are never held together with their candidates; what is left
-    /// (the keys) is returned.
-    fn candidates(&self, mut fingerprints: Fingerprints) -> (Matches, Candidates, Fingerprints) {
+    /// fingerprints), so the two are never held together with their candidates; of the rest,
+    /// only the key of each unit's first paragraph is kept (by unit), for the clusters.
+    fn candidates(&self, mut fingerprints: Fingerprints) -> (Matches, Candidates, Vec<Key>) {
         let cap = self.config.boilerplate_cap;
         let mut matches = matching::group_exact(&fingerprints);
         let units = &matches.units;
@@ -430,34 +429,43 @@ impl Matcher<'_> {
         alloc::give_back_freed_memory();
         let partial = partial::candidates(&matches, &fingerprints, cap);
         fingerprints.release_winnowed();
+        let units = &matches.units;
+        let unit_keys = (0..units.len() as u32)
+            .map(|u| *fingerprints.key(units.first(u)))
+            .collect();
+        drop(fingerprints);
         alloc::give_back_freed_memory();
-        (matches, Candidates { near, partial }, fingerprints)
+        (matches, Candidates { near, partial }, unit_keys)
     }
 
     /// Phase 4: the shingles and figure shingles of every unit in a near candidate pair or a
-    /// template link re-read, the links verified and the clusters built; the sets are freed.
+    /// template link re-read, the links verified and the clusters built. The candidates are
+    /// freed once verified, and the sets of the units left without a link then too: the
+    /// clusters are built on the rest.
     fn clusters(
         &self,
         matches: &mut Matches,
-        near: &[(u32, u32)],
-        fingerprints: &Fingerprints,
+        near: Vec<(u32, u32)>,
+        unit_keys: &[Key],
         errors: &mut Problems,
     ) -> Vec<Cluster> {
         // The sets are re-read in two rounds, each freed before the next, so that only one kind
         // is held at a time: these, then in phase 5 the token hashes and winnowed fingerprints.
         let units = linked_units(near.iter().chain(&matches.templates));
-        let sets = self.load(matches, &units, Contents::Verify, errors);
+        let mut sets = self.load(matches, &units, Contents::Verify, errors);
         drop(units);
         self.timings.lap("re-read");
         let threshold = self.config.threshold;
         let (paragraphs, files) = (&self.corpus.paragraphs, self.corpus.files.len());
         let mut copies = FileCopies::new(paragraphs, files, &matches.units, &matches.unit_of);
         let (links, templates) = (&mut matches.near, &mut matches.templates);
-        matching::verify(links, templates, near, &sets, threshold, &mut copies);
+        matching::verify(links, templates, &near, &sets, threshold, &mut copies);
+        drop(near);
+        sets.retain(&linked_units(links.iter().chain(templates.iter())));
+        alloc::give_back_freed_memory();
         self.timings.lap("verify");
         let same_story = |a, b| copies.same_story(a, b);
-        let clusters =
-            cluster::build_clusters(matches, &sets, fingerprints, threshold, &same_story);
+        let clusters = cluster::build_clusters(matches, &sets, unit_keys, threshold, &same_story);
         drop(sets);
         self.timings.lap("clusters");
         clusters

@@ -21,7 +21,7 @@
 //! [`BLOCK`] paragraphs in path order (so each file is read about once and only one block of text
 //! is in memory), normalized and shingled again in parallel.
 
-use std::sync::OnceLock;
+use rayon::prelude::*;
 
 use crate::corpus::Corpus;
 use crate::error::{Problem, Problems};
@@ -135,6 +135,25 @@ pub fn near_similarity(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> Opti
 thread_local! {
     /// The places of the shared shingles of each side, for [`near_similarity`].
     static COVERED: std::cell::RefCell<(Vec<u32>, Vec<u32>)> = Default::default();
+}
+
+/// Whether the figure-masked shingle sets of `a` and `b` ([`SetsRef::masked_shingles`]) have a
+/// Jaccard similarity of at least `threshold`. The masked sets are made for the comparison and not
+/// kept: kept for every unit in a template candidate, they were a second copy of most shingles.
+pub fn masked_alike(a: &SetsRef<'_>, b: &SetsRef<'_>, threshold: f64) -> bool {
+    if a.figure_shingles.is_empty() && b.figure_shingles.is_empty() {
+        return jaccard_at_least(a.shingles, b.shingles, threshold);
+    }
+    MASKED.with_borrow_mut(|(set_a, set_b, scratch)| {
+        a.masked_shingles_into(set_a, scratch);
+        b.masked_shingles_into(set_b, scratch);
+        jaccard_at_least(set_a, set_b, threshold)
+    })
+}
+
+thread_local! {
+    /// The two masked sets and the real figure shingles, for [`masked_alike`].
+    static MASKED: std::cell::RefCell<(Vec<u64>, Vec<u64>, Vec<u64>)> = Default::default();
 }
 
 /// The repeats of shingle `index`, taken from the front of `repeats` (sorted; those of lower
@@ -280,21 +299,44 @@ pub struct SetsRef<'a> {
 impl SetsRef<'_> {
     /// The shingle set with every figure masked, sorted and without repeats.
     pub fn masked_shingles(&self) -> Vec<u64> {
+        let mut set = Vec::new();
+        self.masked_shingles_into(&mut set, &mut Vec::new());
+        set
+    }
+
+    /// [`SetsRef::masked_shingles`] into `set`, with `scratch` for the real figure shingles
+    /// (both cleared first).
+    fn masked_shingles_into(&self, set: &mut Vec<u64>, scratch: &mut Vec<u64>) {
+        set.clear();
         if self.figure_shingles.is_empty() {
-            return self.shingles.to_vec();
+            set.extend_from_slice(self.shingles);
+            return;
         }
-        let mut real_figure: Vec<u64> = self.figure_shingles.iter().map(|&(_, r)| r).collect();
-        real_figure.sort_unstable();
-        let mut set: Vec<u64> = self
+        scratch.clear();
+        scratch.extend(self.figure_shingles.iter().map(|&(_, r)| r));
+        scratch.sort_unstable();
+        // Two sorted runs merged: the shingles without a figure, and the masked hashes of those
+        // with one (the figure shingles are sorted by masked hash).
+        let mut plain = self
             .shingles
             .iter()
             .copied()
-            .filter(|s| real_figure.binary_search(s).is_err())
-            .chain(self.figure_shingles.iter().map(|&(m, _)| m))
-            .collect();
-        set.sort_unstable();
-        set.dedup();
-        set
+            .filter(|s| scratch.binary_search(s).is_err())
+            .peekable();
+        let mut masked = self.figure_shingles.iter().map(|&(m, _)| m).peekable();
+        loop {
+            let next = match (plain.peek(), masked.peek()) {
+                (Some(&p), Some(&m)) if p <= m => plain.next(),
+                (_, Some(_)) => masked.next(),
+                (Some(_), None) => plain.next(),
+                (None, None) => break,
+            };
+            if let Some(h) = next
+                && set.last() != Some(&h)
+            {
+                set.push(h);
+            }
+        }
     }
 
     /// Whether a figure of one paragraph stands where the other has a different figure: some
@@ -360,6 +402,9 @@ pub(crate) fn equal_key_groups<'s, T>(
 
 /// Paragraphs re-read and shingled together.
 pub const BLOCK: usize = 16 * 1024;
+
+/// Paragraphs of a block whose sets are gathered into one piece of the arena on one thread.
+const PIECE: usize = 512;
 
 const NONE: u32 = u32::MAX;
 
@@ -487,8 +532,6 @@ pub struct SetArena {
     tokens: Vec<u64>,
     winnowed: Vec<(u64, u32)>,
     sources: Vec<(u32, u32)>,
-    /// For every slot, its figure-masked shingle set once asked for ([`SetArena::masked`]).
-    masked: Vec<OnceLock<Vec<u64>>>,
 }
 
 impl SetArena {
@@ -517,18 +560,68 @@ impl SetArena {
         }
     }
 
-    /// The figure-masked shingle set of unit `unit` ([`SetsRef::masked_shingles`]), computed on
-    /// first use and kept: a unit in many template candidates is masked once.
-    pub fn masked(&self, unit: u32) -> &[u64] {
-        let sets = self.get(unit);
-        if sets.figure_shingles.is_empty() {
-            return sets.shingles;
+    /// Keeps the sets of `units` (sorted) only, in place, and frees the memory of the others.
+    pub fn retain(&mut self, units: &[u32]) {
+        let mut unit_of_slot = vec![NONE; self.ends.len()];
+        for (unit, &slot) in self.slot_of.iter().enumerate() {
+            if slot != NONE {
+                unit_of_slot[slot as usize] = unit as u32;
+            }
         }
-        self.masked[self.slot_of[unit as usize] as usize].get_or_init(|| sets.masked_shingles())
+        let old_ends = std::mem::take(&mut self.ends);
+        let mut start = [0u32; 6];
+        let mut kept = 0;
+        for (slot, (&unit, &end)) in unit_of_slot.iter().zip(&old_ends).enumerate() {
+            let range = |i: usize| start[i] as usize..end[i] as usize;
+            if unit == NONE {
+                // No slot is left without a unit; were one, it would be dropped.
+            } else if units.binary_search(&unit).is_ok() {
+                let at = self.ends.last().copied().unwrap_or_default();
+                let to = |i: usize| at[i] as usize;
+                self.shingles.copy_within(range(0), to(0));
+                self.shingle_at.copy_within(range(0), to(0));
+                self.figure_shingles.copy_within(range(1), to(1));
+                self.tokens.copy_within(range(2), to(2));
+                self.winnowed.copy_within(range(3), to(3));
+                self.sources.copy_within(range(4), to(4));
+                self.repeat_at.copy_within(range(5), to(5));
+                self.words[kept] = self.words[slot];
+                self.ends
+                    .push(std::array::from_fn(|i| at[i] + end[i] - start[i]));
+                self.slot_of[unit as usize] = kept as u32;
+                kept += 1;
+            } else {
+                self.slot_of[unit as usize] = NONE;
+            }
+            start = end;
+        }
+        let end = self.ends.last().copied().unwrap_or_default();
+        self.words.truncate(kept);
+        self.shingles.truncate(end[0] as usize);
+        self.shingle_at.truncate(end[0] as usize);
+        self.figure_shingles.truncate(end[1] as usize);
+        self.tokens.truncate(end[2] as usize);
+        self.winnowed.truncate(end[3] as usize);
+        self.sources.truncate(end[4] as usize);
+        self.repeat_at.truncate(end[5] as usize);
+        self.shrink_to_fit();
     }
 
-    fn push(&mut self, unit: u32, sets: &Sets) {
-        self.slot_of[unit as usize] = self.ends.len() as u32;
+    fn shrink_to_fit(&mut self) {
+        self.ends.shrink_to_fit();
+        self.words.shrink_to_fit();
+        self.shingles.shrink_to_fit();
+        self.shingle_at.shrink_to_fit();
+        self.repeat_at.shrink_to_fit();
+        self.figure_shingles.shrink_to_fit();
+        self.tokens.shrink_to_fit();
+        self.winnowed.shrink_to_fit();
+        self.sources.shrink_to_fit();
+    }
+
+    /// Appends one slot's sets, for no unit yet: a piece of an arena, built apart and then
+    /// appended ([`SetArena::append`]).
+    fn push_slot(&mut self, sets: &Sets) {
         // Only the parts asked for were computed; the others are empty.
         self.shingles.extend_from_slice(&sets.shingles);
         self.shingle_at.extend_from_slice(&sets.shingle_at);
@@ -547,7 +640,24 @@ impl SetArena {
             self.sources.len() as u32,
             self.repeat_at.len() as u32,
         ]);
-        self.masked.push(OnceLock::new());
+    }
+
+    /// Appends the slots of `piece` ([`SetArena::push_slot`]), the sets of `units` in order.
+    fn append(&mut self, piece: SetArena, units: &[u32]) {
+        let base = self.ends.last().copied().unwrap_or_default();
+        for (&unit, end) in units.iter().zip(&piece.ends) {
+            self.slot_of[unit as usize] = self.ends.len() as u32;
+            self.ends.push(std::array::from_fn(|i| base[i] + end[i]));
+        }
+        self.words.extend_from_slice(&piece.words);
+        self.shingles.extend_from_slice(&piece.shingles);
+        self.shingle_at.extend_from_slice(&piece.shingle_at);
+        self.repeat_at.extend_from_slice(&piece.repeat_at);
+        self.figure_shingles
+            .extend_from_slice(&piece.figure_shingles);
+        self.tokens.extend_from_slice(&piece.tokens);
+        self.winnowed.extend_from_slice(&piece.winnowed);
+        self.sources.extend_from_slice(&piece.sources);
     }
 }
 
@@ -560,10 +670,20 @@ impl SetArena {
             ..SetArena::default()
         };
         for (unit, sets) in sets {
-            arena.push(unit, &sets);
+            arena.slot_of[unit as usize] = arena.ends.len() as u32;
+            arena.push_slot(&sets);
         }
         arena
     }
+}
+
+/// The sets of some paragraphs of a block, gathered on one thread: their arena, the units they
+/// are of, and the `(unit, next copy to read)` of those that could not be read.
+#[derive(Default)]
+struct Piece {
+    arena: SetArena,
+    units: Vec<u32>,
+    retry: Vec<(u32, u32)>,
 }
 
 /// Re-reads the first paragraphs of `units` (sorted, without repeats) and computes their sets,
@@ -601,29 +721,42 @@ pub fn load(
                 })
             });
             problems.extend(block_problems);
-            for (&(unit, read), sets) in block.iter().zip(sets) {
-                match sets {
-                    Some(mut sets) => {
-                        // Sources in a copy's bytes are not those of the unit's first paragraph.
-                        if read != matches.units.first(unit) {
-                            sets.sources.clear();
+            // The sets are gathered into flat pieces in parallel (each paragraph's own vectors
+            // freed there), and the pieces appended here in order.
+            let mut sets = sets;
+            let pieces: Vec<Piece> = block
+                .par_chunks(PIECE)
+                .zip(sets.par_chunks_mut(PIECE))
+                .map(|(wanted, sets)| {
+                    let mut piece = Piece::default();
+                    for (&(unit, read), sets) in wanted.iter().zip(sets) {
+                        match sets.take() {
+                            Some(mut sets) => {
+                                // Sources in a copy's bytes are not those of the unit's first
+                                // paragraph.
+                                if read != matches.units.first(unit) {
+                                    sets.sources.clear();
+                                }
+                                piece.arena.push_slot(&sets);
+                                piece.units.push(unit);
+                            }
+                            None => piece
+                                .retry
+                                .extend(matches.next_copy(read).map(|next| (unit, next))),
                         }
-                        arena.push(unit, &sets)
                     }
-                    None => retry.extend(matches.next_copy(read).map(|next| (unit, next))),
-                }
+                    piece
+                })
+                .collect();
+            for piece in pieces {
+                arena.append(piece.arena, &piece.units);
+                retry.extend(piece.retry);
             }
         }
         retry.sort_unstable_by_key(|&(_, read)| read);
         wanted = retry;
     }
-    arena.shingles.shrink_to_fit();
-    arena.shingle_at.shrink_to_fit();
-    arena.repeat_at.shrink_to_fit();
-    arena.figure_shingles.shrink_to_fit();
-    arena.tokens.shrink_to_fit();
-    arena.winnowed.shrink_to_fit();
-    arena.sources.shrink_to_fit();
+    arena.shrink_to_fit();
     (arena, problems.into_vec())
 }
 
@@ -658,6 +791,61 @@ mod tests {
                 (j >= threshold).then_some(j)
             );
         }
+    }
+
+    fn parts<'a>(s: &SetsRef<'a>) -> impl PartialEq + std::fmt::Debug + use<'a> {
+        let s = *s;
+        (
+            (s.shingles, s.shingle_at, s.repeat_at, s.figure_shingles),
+            (s.words, s.tokens, s.winnowed, s.sources),
+        )
+    }
+
+    #[test]
+    fn an_arena_keeps_the_sets_of_the_units_retained() {
+        let texts = [
+            "Qtly div 10 cts vs 9 cts prior pay April 15 record April one",
+            "The toll rose on Friday. Officials said 45 people died in the blast.",
+            "Brazil and Chile said on Monday that they would meet again in May, 2026",
+            "Nothing to see here at all, the plain words of a plain paragraph",
+        ];
+        let all: Vec<Sets> = texts.iter().map(|t| sets(t)).collect();
+        let mut arena = SetArena::from_sets(6, [1, 2, 4, 5].into_iter().zip(all.clone()));
+        arena.retain(&[2, 5]);
+        assert_eq!(parts(&arena.get(2)), parts(&all[1].view()));
+        assert_eq!(parts(&arena.get(5)), parts(&all[3].view()));
+        for dropped in [0, 1, 3, 4] {
+            assert!(arena.get(dropped).shingles.is_empty());
+        }
+        assert_eq!(arena.ends.len(), 2);
+        assert_eq!(
+            arena.shingles.len(),
+            all[1].shingles.len() + all[3].shingles.len()
+        );
+    }
+
+    #[test]
+    fn masked_sets_are_the_shingles_with_their_figures_masked() {
+        for text in [
+            "Qtly div 10 cts vs 9 cts prior pay April 15 record April one",
+            "Two weeks ended Feb 25 daily avgs-mlns 10 10 10 and 10 again",
+            "Nothing to see here at all, the plain words of a plain paragraph",
+        ] {
+            let sets = sets(text);
+            let s = sets.view();
+            let real: Vec<u64> = s.figure_shingles.iter().map(|&(_, r)| r).collect();
+            let mut expected: Vec<u64> = (s.shingles.iter().copied())
+                .filter(|h| !real.contains(h))
+                .chain(s.figure_shingles.iter().map(|&(m, _)| m))
+                .collect();
+            expected.sort_unstable();
+            expected.dedup();
+            assert_eq!(s.masked_shingles(), expected, "{text}");
+        }
+        let a = sets("Qtly div 10 cts vs 9 cts prior pay April 15 record April one");
+        let b = sets("Qtly div 12 cts vs 9 cts prior pay April 15 record April one");
+        assert!(masked_alike(&a.view(), &b.view(), 0.9));
+        assert!(!jaccard_at_least(&a.shingles, &b.shingles, 0.9));
     }
 
     #[test]

@@ -244,7 +244,7 @@ const BYLINE_NAME_WORDS: usize = 4;
 /// at the end of the paragraph, after other text.
 fn photo_byline(bytes: &[u8]) -> Option<usize> {
     let end = bytes.iter().rposition(|b| !b.is_ascii_whitespace())? + 1;
-    let slash = bytes[..end].iter().rposition(|&b| b == b'/')?;
+    let slash = memchr::memrchr(b'/', &bytes[..end])?;
     let name = &bytes[slash + 1..end];
     let words = name.split(|&b| b == b' ').filter(|w| !w.is_empty());
     let named = words.clone().count() <= BYLINE_NAME_WORDS
