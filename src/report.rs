@@ -185,7 +185,7 @@ pub struct Report<'a> {
     /// Runs of consecutive paragraphs copied from one place to another.
     pub passages: Section<'a, PassageReport<'a>>,
     /// One entry per file read or skipped.
-    pub files: Vec<FileReport>,
+    pub files: Vec<FileReport<'a>>,
     /// Files read with a problem that did not stop them being read (invalid UTF-8).
     pub warnings: Vec<Problem>,
     /// Paths that could not be read; the rest of the corpus is still reported.
@@ -519,9 +519,9 @@ pub struct PassageReport<'a> {
 
 /// How much of a file another file holds.
 #[derive(Debug, Serialize)]
-pub struct OverlapReport {
+pub struct OverlapReport<'a> {
     /// The other file.
-    pub path: String,
+    pub path: &'a str,
     /// Paragraphs of this file with a copy in the other file.
     pub paragraphs: usize,
     /// Their bytes.
@@ -532,9 +532,9 @@ pub struct OverlapReport {
 
 /// One file.
 #[derive(Debug, Serialize)]
-pub struct FileReport {
+pub struct FileReport<'a> {
     /// The file, as reached from the arguments.
-    pub path: String,
+    pub path: &'a str,
     /// Paragraphs in the file.
     pub paragraphs: usize,
     /// Bytes of those paragraphs.
@@ -553,7 +553,7 @@ pub struct FileReport {
     pub new_duplicate_ratio: Option<f64>,
     /// Other files holding copies of this file's paragraphs, by containment, largest first (at
     /// most 20).
-    pub overlaps: Vec<OverlapReport>,
+    pub overlaps: Vec<OverlapReport<'a>>,
     /// Number of other files holding copies of this file's paragraphs.
     pub overlapping_files: usize,
     /// Why the file was not read (`binary`, `special`), when it was skipped.
@@ -777,7 +777,7 @@ pub fn build<'a>(
                 .listed
                 .iter()
                 .map(|o| OverlapReport {
-                    path: corpus.files[o.file as usize].display.clone(),
+                    path: &corpus.files[o.file as usize].display,
                     paragraphs: o.paragraphs,
                     bytes: o.bytes,
                     containment: ratio(o.bytes, bytes),
@@ -786,7 +786,7 @@ pub fn build<'a>(
             let overlapping_files = found.overlaps[i].files;
             let new_duplicate_bytes = new_bytes.as_ref().map(|b| b[i]);
             FileReport {
-                path: f.display.clone(),
+                path: &f.display,
                 paragraphs,
                 bytes,
                 duplicate_paragraphs,

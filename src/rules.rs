@@ -227,7 +227,7 @@ pub fn check(report: &mut Report<'_>, rules: &Rules) {
                     rule: Rule::MaxFileDuplicateRatio,
                     limit,
                     actual,
-                    path: Some(file.path.clone()),
+                    path: Some(file.path.to_owned()),
                 });
             }
         }

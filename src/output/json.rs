@@ -158,7 +158,7 @@ struct SummaryOnly<'a> {
     tool: &'a crate::report::Tool,
     settings: &'a crate::report::Settings,
     summary: &'a crate::report::Summary,
-    files: &'a [crate::report::FileReport],
+    files: &'a [crate::report::FileReport<'a>],
     warnings: &'a [crate::error::Problem],
     errors: &'a [crate::error::Problem],
 }

@@ -346,7 +346,7 @@ fn files(
             "     {:>10} bytes {:>5.1}%  {}",
             f.duplicate_bytes,
             f.duplicate_ratio * 100.0,
-            walk::escape_controls(&f.path)
+            walk::escape_controls(f.path)
         )?;
     }
     Ok(())
