@@ -377,9 +377,7 @@ fn is_figure(token: &str, digit: bool, reference: bool, after_figure: bool) -> b
     if digit {
         !reference && is_number(token)
     } else {
-        // One look at the token's shape rules out nearly every word for both lists.
-        may_be_figure_word(token.as_bytes())
-            && (NUMBER_WORDS.contains(&token) || (!after_figure && SCALE_WORDS.contains(&token)))
+        is_number_word(token) || (!after_figure && is_scale_word(token))
     }
 }
 
