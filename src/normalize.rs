@@ -553,34 +553,32 @@ fn tokenize_ascii(bytes: &[u8], options: Options, out: &mut Tokens) -> Option<bo
             break;
         }
         let start = i;
-        let mut digit = false;
-        loop {
-            while i < n && class(i) & WORD != 0 {
-                digit |= class(i) == DIGIT;
-                i += 1;
-            }
-            // A number separator stays between two digits.
-            if i + 1 < n
-                && class(i) == NUMBER_SEPARATOR
-                && class(i - 1) == DIGIT
-                && class(i + 1) == DIGIT
-            {
-                i += 1;
-                continue;
-            }
-            break;
+        if !text.is_empty() {
+            text.push(b' ');
         }
+        let begin = text.len();
+        // The token is copied as it is scanned, one class lookup a byte; `classes` are its
+        // bytes' classes or'ed together, `last` the class of the byte before `i`.
+        let (mut classes, mut last) = (0, 0);
+        while i < n {
+            let c = class(i);
+            // A number separator stays between two digits.
+            if c & WORD == 0
+                && (c != NUMBER_SEPARATOR || last != DIGIT || i + 1 == n || class(i + 1) != DIGIT)
+            {
+                break;
+            }
+            // Letters, digits and , . / : - all have bit 0x20 set but the capital letters.
+            text.push(bytes[i] | 0x20);
+            (classes, last) = (classes | c, c);
+            i += 1;
+        }
+        let digit = classes & DIGIT != 0;
         initialism |= i - start == 1
             && i + 1 < n
             && bytes[i] == b'.'
             && class(start) == LETTER
             && class(i + 1) == LETTER;
-        if !text.is_empty() {
-            text.push(b' ');
-        }
-        let begin = text.len();
-        // Letters, digits and , . / : - all have bit 0x20 set but the capital letters.
-        text.extend(bytes[start..i].iter().map(|b| b | 0x20));
         let reference = start > 0 && bytes[start - 1] == b'#' && bytes.get(i) == Some(&b';');
         // SAFETY: the text is ASCII (see above).
         let token = unsafe { std::str::from_utf8_unchecked(&text[begin..]) };
