@@ -746,6 +746,8 @@ impl Fingerprinter {
                 placed.clear();
                 placed.extend(scratch.shingles.iter().copied().zip(0u32..));
                 placed.sort_unstable();
+                sets.shingles.reserve_exact(placed.len());
+                sets.shingle_at.reserve_exact(placed.len());
                 for &(hash, at) in placed.iter() {
                     if sets.shingles.last() == Some(&hash) {
                         let index = sets.shingles.len() as u32 - 1;

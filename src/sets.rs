@@ -560,22 +560,23 @@ impl SetArena {
         }
     }
 
-    /// Keeps the sets of `units` (sorted) only, in place, and frees the memory of the others.
+    /// Keeps the sets of `units` only, in place, and frees the memory of the others.
     pub fn retain(&mut self, units: &[u32]) {
+        // The unit kept in each slot, if any; the others' slots are dropped.
         let mut unit_of_slot = vec![NONE; self.ends.len()];
-        for (unit, &slot) in self.slot_of.iter().enumerate() {
+        for &unit in units {
+            let slot = self.slot_of[unit as usize];
             if slot != NONE {
-                unit_of_slot[slot as usize] = unit as u32;
+                unit_of_slot[slot as usize] = unit;
             }
         }
+        self.slot_of.fill(NONE);
         let old_ends = std::mem::take(&mut self.ends);
         let mut start = [0u32; 6];
         let mut kept = 0;
         for (slot, (&unit, &end)) in unit_of_slot.iter().zip(&old_ends).enumerate() {
             let range = |i: usize| start[i] as usize..end[i] as usize;
-            if unit == NONE {
-                // No slot is left without a unit; were one, it would be dropped.
-            } else if units.binary_search(&unit).is_ok() {
+            if unit != NONE {
                 let at = self.ends.last().copied().unwrap_or_default();
                 let to = |i: usize| at[i] as usize;
                 self.shingles.copy_within(range(0), to(0));
@@ -590,8 +591,6 @@ impl SetArena {
                     .push(std::array::from_fn(|i| at[i] + end[i] - start[i]));
                 self.slot_of[unit as usize] = kept as u32;
                 kept += 1;
-            } else {
-                self.slot_of[unit as usize] = NONE;
             }
             start = end;
         }
@@ -640,6 +639,21 @@ impl SetArena {
             self.sources.len() as u32,
             self.repeat_at.len() as u32,
         ]);
+    }
+
+    /// Reserves room for appending `pieces`, so that their copies grow each array once.
+    fn reserve<'p>(&mut self, pieces: impl Iterator<Item = &'p SetArena> + Clone) {
+        let total = |part: fn(&SetArena) -> usize| pieces.clone().map(part).sum::<usize>();
+        self.ends.reserve(total(|p| p.ends.len()));
+        self.words.reserve(total(|p| p.words.len()));
+        self.shingles.reserve(total(|p| p.shingles.len()));
+        self.shingle_at.reserve(total(|p| p.shingle_at.len()));
+        self.repeat_at.reserve(total(|p| p.repeat_at.len()));
+        self.figure_shingles
+            .reserve(total(|p| p.figure_shingles.len()));
+        self.tokens.reserve(total(|p| p.tokens.len()));
+        self.winnowed.reserve(total(|p| p.winnowed.len()));
+        self.sources.reserve(total(|p| p.sources.len()));
     }
 
     /// Appends the slots of `piece` ([`SetArena::push_slot`]), the sets of `units` in order.
@@ -748,6 +762,7 @@ pub fn load(
                     piece
                 })
                 .collect();
+            arena.reserve(pieces.iter().map(|p| &p.arena));
             for piece in pieces {
                 arena.append(piece.arena, &piece.units);
                 retry.extend(piece.retry);
