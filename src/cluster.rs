@@ -401,7 +401,7 @@ pub fn groups_of_units(m: &Matches, clusters: &[Cluster]) -> Vec<(Option<u32>, O
     let mut groups = vec![(None, None); m.units.len()];
     for (i, c) in clusters.iter().enumerate() {
         for &(p, _) in &c.members {
-            if let Some(u) = m.unit_of[p as usize] {
+            if let Some(u) = m.unit_of.get(p) {
                 let slot = &mut groups[u as usize];
                 match c.kind {
                     Kind::Template => slot.1 = Some(i as u32),

@@ -53,12 +53,25 @@ impl Units {
     }
 }
 
+/// For every paragraph, the index of its unit, or none for paragraphs without a single token,
+/// which are never matched: 4 bytes a paragraph, where `Option<u32>` takes 8.
+#[derive(Debug, Default)]
+pub struct UnitOf(Vec<u32>);
+
+impl UnitOf {
+    const NONE: u32 = u32::MAX;
+
+    /// The unit of paragraph `p`, if it has one.
+    pub fn get(&self, p: u32) -> Option<u32> {
+        Some(self.0[p as usize]).filter(|&u| u != Self::NONE)
+    }
+}
+
 /// The result of matching.
 #[derive(Debug, Default)]
 pub struct Matches {
-    /// For every paragraph, the index of its unit (exact-copy group); `None` for paragraphs
-    /// without a single token, which are never matched.
-    pub unit_of: Vec<Option<u32>>,
+    /// For every paragraph, the index of its unit (exact-copy group).
+    pub unit_of: UnitOf,
     /// The units. Units are numbered in the order of their first paragraph.
     pub units: Units,
     /// Verified near links between units `(a, b)`, `a < b`, sorted.
@@ -74,7 +87,7 @@ pub struct Matches {
 impl Matches {
     /// The exact copy that follows paragraph `p` in its unit, if any.
     pub fn next_copy(&self, p: u32) -> Option<u32> {
-        let copies = self.units.get(self.unit_of[p as usize]?);
+        let copies = self.units.get(self.unit_of.get(p)?);
         let at = copies.iter().position(|&c| c == p)?;
         copies.get(at + 1).copied()
     }
@@ -123,20 +136,20 @@ pub fn group_exact(fps: &Fingerprints) -> Matches {
     drop(order);
     // Units are numbered in the order of their first paragraph.
     groups.par_sort_unstable();
-    let mut unit_of = vec![None; keys.len()];
+    let mut unit_of = vec![UnitOf::NONE; keys.len()];
     let mut ends = Vec::with_capacity(groups.len());
     let mut members = Vec::with_capacity(grouped.len());
     for (unit, &(_, start, len)) in groups.iter().enumerate() {
         let ids = &grouped[start as usize..(start + len) as usize];
         for &id in ids {
-            unit_of[id as usize] = Some(unit as u32);
+            unit_of[id as usize] = unit as u32;
         }
         members.extend_from_slice(ids);
         ends.push(members.len() as u32);
     }
     drop((grouped, groups));
     let mut m = Matches {
-        unit_of,
+        unit_of: UnitOf(unit_of),
         units: Units { ends, members },
         ..Matches::default()
     };
@@ -225,7 +238,7 @@ fn content_candidates(m: &Matches, fps: &Fingerprints) -> Vec<(u32, u32)> {
     // of those contents, so that each text's own unit sorts first.
     let mut keyed: Vec<(u128, u8, u32)> = contents
         .iter()
-        .filter_map(|&(p, content)| Some((content, 1, m.unit_of[p as usize]?)))
+        .filter_map(|&(p, content)| Some((content, 1, m.unit_of.get(p)?)))
         .collect();
     let texts: HashSet<u128> = keyed.iter().map(|&(content, _, _)| content).collect();
     keyed.extend(
@@ -282,7 +295,7 @@ pub struct FileCopies<'a> {
     /// For each file, the range of its paragraph ids.
     ranges: Vec<std::ops::Range<u32>>,
     units: &'a Units,
-    unit_of: &'a [Option<u32>],
+    unit_of: &'a UnitOf,
     /// The verified near links between units, both ways, sorted.
     near: Vec<(u32, u32)>,
 }
@@ -294,7 +307,7 @@ impl<'a> FileCopies<'a> {
         paragraphs: &'a [Paragraph],
         files: usize,
         units: &'a Units,
-        unit_of: &'a [Option<u32>],
+        unit_of: &'a UnitOf,
     ) -> Self {
         let mut ranges = vec![0..0; files];
         for (id, p) in paragraphs.iter().enumerate() {
@@ -346,7 +359,7 @@ impl<'a> FileCopies<'a> {
         let shared = shorter
             .clone()
             .filter(|&p| {
-                self.unit_of[p as usize].is_some_and(|u| {
+                self.unit_of.get(p).is_some_and(|u| {
                     let start = self.near.partition_point(|&(x, _)| x < u);
                     in_other(u)
                         || self.near[start..]

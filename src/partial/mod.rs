@@ -117,7 +117,7 @@ const PASS_BYTES: usize = 128 << 20;
 pub fn candidates(m: &Matches, fps: &Fingerprints, boilerplate_cap: usize) -> Candidates {
     let entry_bytes = fps.winnowed_count() * std::mem::size_of::<(u64, u32, u32)>();
     let mut found = candidates_in_passes(m, fps, boilerplate_cap, entry_bytes.div_ceil(PASS_BYTES));
-    let unit = |p: u32| m.unit_of[p as usize];
+    let unit = |p: u32| m.unit_of.get(p);
     found.headlines = (fps.headlines().iter())
         .filter_map(|&(headline, lead)| Some((unit(headline)?, unit(lead)?)))
         .filter(|(headline, lead)| headline != lead)
