@@ -46,9 +46,8 @@ pub struct Cluster {
     /// `(paragraph id, similarity to the representative)`, in report order; the first member is
     /// the representative.
     pub members: Vec<(u32, f64)>,
-    /// The representative's key (exact and masked keys, word count), kept for the report so that
-    /// the corpus's keys can be freed.
-    pub key: Key,
+    /// The representative's key, kept for the report so that the corpus's keys can be freed.
+    pub key: UnitKey,
     /// The ids its members' texts would give as representatives (one per distinct text, in
     /// member order), so that a baseline knows the cluster by any of them.
     pub texts: Vec<ClusterId>,
@@ -82,12 +81,40 @@ impl Cluster {
     pub fn id(&self) -> ClusterId {
         ClusterId(match self.kind {
             Kind::Template => {
-                let mut key = self.key.masked.to_le_bytes().to_vec();
+                let mut key = self.key.masked().to_le_bytes().to_vec();
                 key.extend_from_slice(b"template");
                 xxh3_64(&key)
             }
-            _ => self.key.exact as u64,
+            _ => self.key.exact_low,
         })
+    }
+}
+
+/// What a cluster keeps of a unit's [`Key`]: the low half of its exact key (its id), its
+/// figure-masked key (a template cluster's id) and its word count. 32 bytes where a whole key,
+/// aligned for its `u128`s, takes 48: every unit's is held from the candidates to the clusters.
+#[derive(Debug, Clone, Copy)]
+pub struct UnitKey {
+    exact_low: u64,
+    /// The masked key's low and high halves.
+    masked: [u64; 2],
+    /// Number of tokens.
+    pub words: u32,
+}
+
+impl From<&Key> for UnitKey {
+    fn from(key: &Key) -> Self {
+        UnitKey {
+            exact_low: key.exact as u64,
+            masked: [key.masked as u64, (key.masked >> 64) as u64],
+            words: key.words,
+        }
+    }
+}
+
+impl UnitKey {
+    fn masked(&self) -> u128 {
+        u128::from(self.masked[0]) | u128::from(self.masked[1]) << 64
     }
 }
 
@@ -162,7 +189,7 @@ impl DisjointSets {
 pub fn build_clusters(
     m: &Matches,
     sets: &SetArena,
-    unit_keys: &[Key],
+    unit_keys: &[UnitKey],
     threshold: f64,
     same_story: &(impl Fn(u32, u32) -> bool + Sync),
 ) -> Vec<Cluster> {
@@ -415,7 +442,7 @@ pub fn groups_of_units(m: &Matches, clusters: &[Cluster]) -> Vec<(Option<u32>, O
 
 /// The cluster of a star of units (`(unit, similarity to the first)`, the first the
 /// representative's): every paragraph of every unit, in report order.
-fn cluster_of(m: &Matches, unit_keys: &[Key], star: &[(u32, f64)], template: bool) -> Cluster {
+fn cluster_of(m: &Matches, unit_keys: &[UnitKey], star: &[(u32, f64)], template: bool) -> Cluster {
     let mut members: Vec<(u32, f64)> = star
         .iter()
         .flat_map(|&(u, similarity)| m.units.get(u).iter().map(move |&p| (p, similarity)))
@@ -432,7 +459,7 @@ fn cluster_of(m: &Matches, unit_keys: &[Key], star: &[(u32, f64)], template: boo
         key: unit_keys[star[0].0 as usize],
         texts: star
             .iter()
-            .map(|&(u, _)| ClusterId(unit_keys[u as usize].exact as u64))
+            .map(|&(u, _)| ClusterId(unit_keys[u as usize].exact_low))
             .collect(),
     }
 }

@@ -22,11 +22,11 @@ use std::path::{Path, PathBuf};
 use rayon::prelude::*;
 
 use crate::alloc;
-use crate::cluster::{self, Cluster};
+use crate::cluster::{self, Cluster, UnitKey};
 use crate::config::Config;
 use crate::corpus::{Corpus, FileEntry};
 use crate::error::{Error, ExitStatus, Problem, Problems, Written};
-use crate::fingerprint::{Fingerprinter, Fingerprints, Key};
+use crate::fingerprint::{Fingerprinter, Fingerprints};
 use crate::index;
 use crate::matching::{self, FileCopies, Matches};
 use crate::messages;
@@ -420,7 +420,7 @@ impl Matcher<'_> {
     /// freed as soon as its candidates are drawn (the band keys band by band, then the winnowed
     /// fingerprints), so the two are never held together with their candidates; of the rest,
     /// only the key of each unit's first paragraph is kept (by unit), for the clusters.
-    fn candidates(&self, mut fingerprints: Fingerprints) -> (Matches, Candidates, Vec<Key>) {
+    fn candidates(&self, mut fingerprints: Fingerprints) -> (Matches, Candidates, Vec<UnitKey>) {
         let cap = self.config.boilerplate_cap;
         let mut matches = matching::group_exact(&fingerprints);
         let units = &matches.units;
@@ -431,7 +431,7 @@ impl Matcher<'_> {
         fingerprints.release_winnowed();
         let units = &matches.units;
         let unit_keys = (0..units.len() as u32)
-            .map(|u| *fingerprints.key(units.first(u)))
+            .map(|u| UnitKey::from(fingerprints.key(units.first(u))))
             .collect();
         drop(fingerprints);
         alloc::give_back_freed_memory();
@@ -446,7 +446,7 @@ impl Matcher<'_> {
         &self,
         matches: &mut Matches,
         near: Vec<(u32, u32)>,
-        unit_keys: &[Key],
+        unit_keys: &[UnitKey],
         errors: &mut Problems,
     ) -> Vec<Cluster> {
         // The sets are re-read in two rounds, each freed before the next, so that only one kind
