@@ -81,7 +81,7 @@ impl Cluster {
     pub fn id(&self) -> ClusterId {
         ClusterId(match self.kind {
             Kind::Template => {
-                let mut key = self.key.masked().to_le_bytes().to_vec();
+                let mut key = self.key.masked.to_vec();
                 key.extend_from_slice(b"template");
                 xxh3_64(&key)
             }
@@ -96,8 +96,8 @@ impl Cluster {
 #[derive(Debug, Clone, Copy)]
 pub struct UnitKey {
     exact_low: u64,
-    /// The masked key's low and high halves.
-    masked: [u64; 2],
+    /// The masked key's little-endian bytes, as a template's id hashes them.
+    masked: [u8; 16],
     /// Number of tokens.
     pub words: u32,
 }
@@ -106,17 +106,13 @@ impl From<&Key> for UnitKey {
     fn from(key: &Key) -> Self {
         UnitKey {
             exact_low: key.exact as u64,
-            masked: [key.masked as u64, (key.masked >> 64) as u64],
+            masked: key.masked.to_le_bytes(),
             words: key.words,
         }
     }
 }
 
-impl UnitKey {
-    fn masked(&self) -> u128 {
-        u128::from(self.masked[0]) | u128::from(self.masked[1]) << 64
-    }
-}
+const _: () = assert!(std::mem::size_of::<UnitKey>() == 32);
 
 /// A cluster's stable id, written as 16 hexadecimal digits.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
