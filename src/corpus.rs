@@ -6,7 +6,7 @@
 //! need a paragraph's text again (the real sets, the report), [`Corpus::reread_with`], which reads
 //! the files again instead of holding their text.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 use rayon::prelude::*;
@@ -32,10 +32,11 @@ pub enum Skipped {
 /// One file of the corpus.
 #[derive(Debug, Clone, Default)]
 pub struct FileEntry {
-    /// The path used to open it (`-` for stdin).
-    pub path: PathBuf,
-    /// The path as printed in the report.
-    pub display: String,
+    /// The path as printed in the report ([`crate::walk::display_path`]): the path itself when it
+    /// is UTF-8, as nearly every path is, so that a file holds one copy of its name.
+    display: Box<str>,
+    /// The path used to open it when that is not `display` (a path that is not UTF-8).
+    raw_path: Option<Box<Path>>,
     /// Bytes of its text when it was read (after decompression and decoding).
     pub size: u64,
     /// Hash of its text when it was read, to tell whether it changed when read again.
@@ -52,6 +53,37 @@ pub struct FileEntry {
     pub kept: Option<Arc<read::Text>>,
     /// Reference text (`--reference`): matched, never a redundant copy.
     pub reference: bool,
+}
+
+impl FileEntry {
+    /// A file at `path` (`-` for stdin), nothing read from it yet.
+    pub fn new(path: PathBuf, reference: bool) -> Self {
+        let (display, raw_path) = match path.into_os_string().into_string() {
+            Ok(utf8) => (utf8.into_boxed_str(), None),
+            Err(raw) => {
+                let path = PathBuf::from(raw);
+                (crate::walk::display_path(&path).into(), Some(path.into()))
+            }
+        };
+        FileEntry {
+            display,
+            raw_path,
+            reference,
+            ..FileEntry::default()
+        }
+    }
+
+    /// The path used to open it (`-` for stdin).
+    pub fn path(&self) -> &Path {
+        self.raw_path
+            .as_deref()
+            .unwrap_or_else(|| Path::new(&*self.display))
+    }
+
+    /// The path as printed in the report.
+    pub fn display(&self) -> &str {
+        &self.display
+    }
 }
 
 /// One document: a whole text file or one JSON Lines record.
@@ -150,11 +182,11 @@ impl Corpus {
             .map(|group| {
                 let file = file_of(&group[0]);
                 let entry = &self.files[file as usize];
-                let again = |message: String| Problem::new(&entry.path, message);
+                let again = |message: String| Problem::new(entry.path(), message);
                 let text = match (&entry.kept, &cached) {
                     (Some(text), _) => text.clone(),
                     (None, Some((f, text))) if *f == file => text.clone(),
-                    _ => match read::read(&entry.path, &self.read_options) {
+                    _ => match read::read(entry.path(), &self.read_options) {
                         Ok(read::Source::Text(text)) => Arc::new(text),
                         Ok(read::Source::Binary { .. }) => {
                             return Err(again("file changed while it was read".to_owned()));

@@ -89,11 +89,11 @@ pub fn write(out: &mut dyn Write, settings: &serde_json::Value, scan: &Scan) -> 
     let corpus = &scan.corpus;
     w.u64(corpus.files.len() as u64)?;
     for file in &corpus.files {
-        w.bytes(file.path.as_os_str().as_encoded_bytes())?;
-        w.bytes(file.display.as_bytes())?;
+        w.bytes(file.path().as_os_str().as_encoded_bytes())?;
+        w.bytes(file.display().as_bytes())?;
         w.u64(file.size)?;
         w.u64(file.hash)?;
-        let (length, modified) = on_disk(&file.path);
+        let (length, modified) = on_disk(file.path());
         w.u64(length)?;
         w.u64(modified)?;
         w.u8(match file.skipped {
@@ -155,14 +155,14 @@ pub fn read(
 ) -> Result<Scan, String> {
     let (mut scan, stamps) = open(path, settings, read_options)?;
     for (file, &stamp) in scan.corpus.files.iter().zip(&stamps) {
-        let problem = match std::fs::metadata(&file.path) {
+        let problem = match std::fs::metadata(file.path()) {
             Err(e) => format!("in the reference index: {e}"),
-            Ok(_) if file.skipped.is_none() && on_disk(&file.path) != stamp => {
+            Ok(_) if file.skipped.is_none() && on_disk(file.path()) != stamp => {
                 "changed since the reference index was written: write it again".to_owned()
             }
             Ok(_) => continue,
         };
-        scan.errors.push(Problem::new(&file.path, problem));
+        scan.errors.push(Problem::new(file.path(), problem));
     }
     Ok(scan)
 }
@@ -249,13 +249,13 @@ pub struct Updated {
 /// how it was decoded) is that of a file of the index; every other file is scanned. A kept
 /// file holding a copy whose fingerprints were held by a file that is not kept is scanned
 /// too, so that every text keeps one fingerprinted copy.
-pub fn update(earlier: Earlier, paths: &[walk::Entry], scanner: &Scanner<'_>) -> (Scan, Updated) {
+pub fn update(earlier: Earlier, paths: Vec<walk::Entry>, scanner: &Scanner<'_>) -> (Scan, Updated) {
     let Earlier { scan: old, stamps } = earlier;
     let files = &old.corpus.files;
     let by_path: HashMap<&Path, usize> = files
         .iter()
         .enumerate()
-        .map(|(i, f)| (f.path.as_path(), i))
+        .map(|(i, f)| (f.path(), i))
         .collect();
     type Text = (u64, u64, Option<Compression>, Option<Decoding>, bool);
     let text_of = |f: &FileEntry| -> Text {
@@ -348,7 +348,7 @@ pub fn update(earlier: Earlier, paths: &[walk::Entry], scanner: &Scanner<'_>) ->
         }
     };
     let mut listed = vec![false; files.len()];
-    for entry in paths {
+    for entry in &paths {
         if let Some(&i) = by_path.get(entry.path.as_path()) {
             listed[i] = true;
         }
@@ -402,7 +402,11 @@ fn decode(
     let bad = || io::Error::from(io::ErrorKind::InvalidData);
     for _ in 0..r.u64()? {
         let path = PathBuf::from(String::from_utf8(r.bytes_field()?.to_vec()).map_err(|_| bad())?);
-        let display = String::from_utf8(r.bytes_field()?.to_vec()).map_err(|_| bad())?;
+        // The display path, written for readers of the format, is the path's own (UTF-8) text.
+        let display = r.bytes_field()?;
+        if display != path.as_os_str().as_encoded_bytes() {
+            return Err(bad());
+        }
         let (size, hash, length, modified) = (r.u64()?, r.u64()?, r.u64()?, r.u64()?);
         let skipped = match r.u8()? {
             0 => None,
@@ -429,18 +433,14 @@ fn decode(
             n => Some(n as usize),
         };
         stamps.push((length, modified));
-        corpus.files.push(FileEntry {
-            path,
-            display,
-            size,
-            hash,
-            skipped,
-            compression,
-            decoding,
-            records,
-            kept: None,
-            reference: true,
-        });
+        let mut file = FileEntry::new(path, true);
+        file.size = size;
+        file.hash = hash;
+        file.skipped = skipped;
+        file.compression = compression;
+        file.decoding = decoding;
+        file.records = records;
+        corpus.files.push(file);
     }
     for _ in 0..r.u64()? {
         let file = r.u32()?;

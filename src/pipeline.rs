@@ -103,7 +103,7 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
         fingerprints,
         warnings,
         errors: scan_errors,
-    } = scanner.scan_onto(indexed, &paths);
+    } = scanner.scan_onto(indexed, paths);
     errors.extend(scan_errors.into_vec());
     timings.lap("scan");
 
@@ -207,10 +207,10 @@ pub fn write_index(config: &Config, update: bool) -> Result<Outcome, Error> {
     let scanner = scanner(config, &fingerprinter, &progress);
     let (scan, updated) = match earlier {
         Some(earlier) => {
-            let (scan, updated) = index::update(earlier, &paths, &scanner);
+            let (scan, updated) = index::update(earlier, paths, &scanner);
             (scan, Some(updated))
         }
-        None => (scanner.scan(&paths), None),
+        None => (scanner.scan(paths), None),
     };
     progress.finish();
     if scan.corpus.files.iter().any(|f| f.kept.is_some()) {
@@ -313,8 +313,7 @@ fn inputs(
     errors.extend(no_files(walked, &references, &walk_errors, config));
     errors.extend(walk_errors);
     // A file of the index reached again under a reference folder is read from the index only.
-    let in_index: std::collections::HashSet<&Path> =
-        indexed.iter().map(|f| f.path.as_path()).collect();
+    let in_index: std::collections::HashSet<&Path> = indexed.iter().map(|f| f.path()).collect();
     references.retain(|e| !in_index.contains(e.path.as_path()));
     let held: std::collections::HashSet<&Path> = references
         .iter()

@@ -777,7 +777,7 @@ pub fn build<'a>(
                 .listed
                 .iter()
                 .map(|o| OverlapReport {
-                    path: &corpus.files[o.file as usize].display,
+                    path: corpus.files[o.file as usize].display(),
                     paragraphs: o.paragraphs,
                     bytes: o.bytes,
                     containment: ratio(o.bytes, bytes),
@@ -786,7 +786,7 @@ pub fn build<'a>(
             let overlapping_files = found.overlaps[i].files;
             let new_duplicate_bytes = new_bytes.as_ref().map(|b| b[i]);
             FileReport {
-                path: &f.display,
+                path: f.display(),
                 paragraphs,
                 bytes,
                 duplicate_paragraphs,
@@ -832,7 +832,7 @@ fn member(corpus: &Corpus, id: u32, similarity: Option<f64>) -> Member<'_> {
     let document = &corpus.documents[p.document as usize];
     Member {
         paragraph_id: id,
-        path: &corpus.files[p.file as usize].display,
+        path: corpus.files[p.file as usize].display(),
         record: document.record,
         id: document.id.as_deref(),
         paragraph: p.index,

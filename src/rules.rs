@@ -121,7 +121,7 @@ impl Baseline {
 
 /// The printed path of paragraph `p`'s file.
 fn path_of(corpus: &Corpus, p: u32) -> &str {
-    &corpus.files[corpus.paragraphs[p as usize].file as usize].display
+    corpus.files[corpus.paragraphs[p as usize].file as usize].display()
 }
 
 /// Marks clusters and members new or known; counts the new copies overall and per file.

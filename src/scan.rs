@@ -64,7 +64,7 @@ pub struct Scanner<'a> {
 impl Scanner<'_> {
     /// Scans the files the walk found (sorted) into a corpus, in path order; special files are
     /// listed as skipped without being opened.
-    pub fn scan(&self, paths: &[walk::Entry]) -> Scan {
+    pub fn scan(&self, paths: Vec<walk::Entry>) -> Scan {
         let scan = Scan {
             corpus: Corpus::new(self.read.clone()),
             ..Scan::default()
@@ -73,7 +73,7 @@ impl Scanner<'_> {
     }
 
     /// [`Scanner::scan`], the files following those of `scan` (a reference index's).
-    pub fn scan_onto(&self, scan: Scan, paths: &[walk::Entry]) -> Scan {
+    pub fn scan_onto(&self, scan: Scan, paths: Vec<walk::Entry>) -> Scan {
         self.scan_reusing(scan, paths, Claims::default(), |_| None)
     }
 
@@ -83,12 +83,13 @@ impl Scanner<'_> {
     pub(crate) fn scan_reusing(
         &self,
         mut scan: Scan,
-        paths: &[walk::Entry],
+        mut paths: Vec<walk::Entry>,
         claims: Claims,
         reuse: impl Fn(usize) -> Option<Scanned> + Sync,
     ) -> Scan {
-        let mut previous: Option<(&[walk::Entry], Vec<Scanned>)> = None;
-        for (c, chunk) in paths.chunks(SCAN_CHUNK).enumerate() {
+        // Each file's path moves from its walk entry to its file entry when the file is merged.
+        let mut previous: Option<(&mut [walk::Entry], Vec<Scanned>)> = None;
+        for (c, chunk) in paths.chunks_mut(SCAN_CHUNK).enumerate() {
             let scan_chunk = || {
                 chunk
                     .par_iter()
@@ -122,8 +123,8 @@ impl Scanner<'_> {
         scan
     }
 
-    fn merge(&self, scan: &mut Scan, paths: &[walk::Entry], scanned: Vec<Scanned>) {
-        for (entry, scanned) in paths.iter().zip(scanned) {
+    fn merge(&self, scan: &mut Scan, paths: &mut [walk::Entry], scanned: Vec<Scanned>) {
+        for (entry, scanned) in paths.iter_mut().zip(scanned) {
             let min_words = self.fingerprinter.params().min_words;
             scanned.merge_into(scan, entry, min_words);
         }
@@ -385,17 +386,11 @@ impl Scanned {
 
     /// Adds the file to the scan: its entry, documents, paragraphs and fingerprints, and its
     /// warnings and errors.
-    fn merge_into(self, scan: &mut Scan, walked: &walk::Entry, min_words: usize) {
-        let path = walked.path.as_path();
-        let mut entry = FileEntry {
-            path: path.to_path_buf(),
-            display: walk::display_path(path),
-            reference: walked.reference,
-            ..FileEntry::default()
-        };
+    fn merge_into(self, scan: &mut Scan, walked: &mut walk::Entry, min_words: usize) {
+        let mut entry = FileEntry::new(std::mem::take(&mut walked.path), walked.reference);
         match self {
             Scanned::Failed(e) => {
-                scan.errors.push(Problem::new(path, e.to_string()));
+                scan.errors.push(Problem::new(entry.path(), e.to_string()));
                 return;
             }
             Scanned::Binary { size } => {
@@ -419,7 +414,7 @@ impl ScannedText {
         entry.decoding = Some(self.decoding);
         entry.records = self.jsonl.then_some(self.documents.len());
         entry.kept = self.kept;
-        let path = &entry.path;
+        let path = entry.path();
         if !self.valid_utf8 {
             let message = match self.decoding {
                 read::Decoding::Utf16Le | read::Decoding::Utf16Be => {
