@@ -17,6 +17,7 @@ use dedup::config::{
 use dedup::output::{Format, OutputOptions, TextOptions};
 use dedup::read::{Encoding, ReadOptions, STDIN};
 use dedup::rules::Rules;
+use dedup::stage::{Manifest, Shard};
 use dedup::walk::WalkOptions;
 
 const AFTER_HELP: &str = "\
@@ -338,6 +339,10 @@ enum Command {
     /// PATH...`; a run with other matching settings refuses the index. `dedup index --update
     /// corpus/ -o corpus.dedupx` reads only the files added or changed since.
     Index,
+    /// The pipeline as stages with files between them, for more than one machine: `dedup stage
+    /// manifest PATH... -o WORK`, `dedup stage sign WORK --shard I/N` for each I, then `dedup
+    /// stage report WORK -o report.json` (`dedup stage --help`).
+    Stage,
 }
 
 const APPLY_AFTER_HELP: &str = "\
@@ -415,6 +420,21 @@ pub enum Job {
     /// Write a reference index of the paths: `dedup index PATH... -o corpus.dedupx`; with
     /// `--update`, from the index already there, reading only the files that changed.
     Index { config: Box<Config>, update: bool },
+    /// The first stage of a staged run: `dedup stage manifest PATH... -o WORK`.
+    StageManifest {
+        config: Box<Config>,
+        arguments: Vec<String>,
+        config_file: Option<String>,
+        work: PathBuf,
+    },
+    /// A later stage: `dedup stage sign WORK --shard I/N` (`shard` given) or `dedup stage report
+    /// WORK`, with the manifest's options.
+    Stage {
+        config: Box<Config>,
+        manifest: Box<Manifest>,
+        work: PathBuf,
+        shard: Option<Shard>,
+    },
 }
 
 /// The report formats, as named on the command line.
@@ -551,6 +571,9 @@ fn parse_threshold(s: &str) -> Result<f64, String> {
 /// bad.
 pub fn parse() -> Job {
     let mut argv: Vec<OsString> = std::env::args_os().collect();
+    if argv.get(1).is_some_and(|a| a == "stage") {
+        return parse_stage(argv);
+    }
     // `dedup index` takes the options of `dedup PATH...` that shape matching, so it is parsed as
     // that command: the same settings make the same index.
     let index = argv.get(1).is_some_and(|a| a == "index");
@@ -586,6 +609,22 @@ pub fn parse() -> Job {
             quiet: apply.quiet,
         });
     }
+    let config = checked_config(args);
+    match index {
+        true if config.references.is_empty() => Job::Index { config, update },
+        true => Args::command()
+            .error(
+                clap::error::ErrorKind::ArgumentConflict,
+                "dedup index indexes its PATH arguments; --reference is for the runs that use it",
+            )
+            .exit(),
+        false => Job::Find(config),
+    }
+}
+
+/// The options of `dedup PATH...` checked, as a [`Config`]; exits with status 2 and clap's
+/// message when they do not go together (or after `--generate` has written its output).
+fn checked_config(args: Args) -> Box<Config> {
     if let Some(kind) = args.generate {
         let status = match generate(kind) {
             Ok(()) => 0,
@@ -632,7 +671,7 @@ pub fn parse() -> Job {
     // there is a file or folder of that name.
     let misplaced = args.paths.iter().find_map(|p| {
         let name = p.to_str()?;
-        (["index", "apply"].contains(&name) && !p.exists()).then_some(name)
+        (["index", "apply", "stage"].contains(&name) && !p.exists()).then_some(name)
     });
     if let Some(name) = misplaced {
         Args::command()
@@ -654,16 +693,142 @@ pub fn parse() -> Job {
             )
             .exit();
     }
-    let config = Box::new(args.into_config());
-    match index {
-        true if config.references.is_empty() => Job::Index { config, update },
-        true => Args::command()
+    Box::new(args.into_config())
+}
+
+/// `dedup stage STAGE ...`'s own arguments, after the stage's name.
+#[derive(Debug, clap::Parser)]
+#[command(
+    name = "dedup stage",
+    about = STAGE_ABOUT,
+    override_usage = "dedup stage manifest [OPTIONS] -o WORK <PATH>...\n       \
+                      dedup stage sign WORK --shard I/N [-j N] [-q]\n       \
+                      dedup stage report WORK [-o FILE] [-j N] [-q]"
+)]
+struct StageArgs {
+    /// The work folder `dedup stage manifest` wrote.
+    #[arg(value_name = "WORK")]
+    work: PathBuf,
+
+    /// `sign`: the shard to scan, I/N (0 ≤ I < N), files I·n/N up to (I+1)·n/N of the manifest.
+    #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
+    shard: Option<Shard>,
+
+    /// `report`: write the report to FILE (through a temporary file), not stdout.
+    #[arg(short, long, value_name = "FILE")]
+    output: Option<PathBuf>,
+
+    /// Worker threads (0: one per core; at most 1024).
+    #[arg(short = 'j', long, default_value_t = 0, value_name = "N", value_parser = parse_threads)]
+    threads: usize,
+
+    /// No summary line and no progress on stderr; errors are still printed.
+    #[arg(short, long)]
+    quiet: bool,
+}
+
+const STAGE_ABOUT: &str = "\
+The pipeline as stages with files between them, the scan in shards (Slurm arrays, Kubernetes
+indexed jobs, a shell loop):
+
+  dedup stage manifest [OPTIONS] PATH... -o WORK   walk and list the files, keep the options
+  dedup stage sign WORK --shard I/N                scan shard I of N (any order, anywhere)
+  dedup stage report WORK [-o FILE]                merge the shards, match, write the report
+
+The report is the one `dedup [OPTIONS] PATH...` writes. The options go to `manifest`; `sign` and
+`report` run with them.";
+
+/// `dedup stage manifest|sign|report ...`; exits with status 2 and a message when the arguments
+/// are bad.
+fn parse_stage(mut argv: Vec<OsString>) -> Job {
+    let stage = argv.get(2).and_then(|s| s.to_str()).map(str::to_owned);
+    let usage = || -> ! {
+        StageArgs::command()
             .error(
-                clap::error::ErrorKind::ArgumentConflict,
-                "dedup index indexes its PATH arguments; --reference is for the runs that use it",
+                clap::error::ErrorKind::InvalidSubcommand,
+                "name a stage: dedup stage manifest|sign|report ...",
             )
-            .exit(),
-        false => Job::Find(config),
+            .exit()
+    };
+    match stage.as_deref() {
+        Some("manifest") => {
+            argv.drain(1..3);
+            let (argv, config_file) = with_config_file(argv);
+            let arguments: Vec<String> = argv[1..]
+                .iter()
+                .map(|a| a.to_str().map(str::to_owned))
+                .collect::<Option<_>>()
+                .unwrap_or_else(|| {
+                    Args::command()
+                        .error(
+                            clap::error::ErrorKind::InvalidUtf8,
+                            "a staged run's arguments must be UTF-8",
+                        )
+                        .exit()
+                });
+            let mut args = Args::parse_from(&argv);
+            args.config = config_file.clone();
+            let config = checked_config(args);
+            let Some(work) = config.output.clone().filter(|o| o != Path::new(STDIN)) else {
+                Args::command()
+                    .error(
+                        clap::error::ErrorKind::MissingRequiredArgument,
+                        "dedup stage manifest needs -o WORK, the work folder to write",
+                    )
+                    .exit()
+            };
+            let config_file = config_file.map(|p| p.to_string_lossy().into_owned());
+            Job::StageManifest {
+                config,
+                arguments,
+                config_file,
+                work,
+            }
+        }
+        Some(name @ ("sign" | "report")) => {
+            let stage_args = StageArgs::parse_from(
+                std::iter::once(OsString::from(format!("dedup stage {name}")))
+                    .chain(argv.drain(3..)),
+            );
+            let misplaced = match name {
+                "sign" if stage_args.shard.is_none() => Some("sign needs --shard I/N"),
+                "sign" if stage_args.output.is_some() => Some("sign writes into WORK, not -o"),
+                "report" if stage_args.shard.is_some() => Some("report merges every shard"),
+                _ => None,
+            };
+            if let Some(message) = misplaced {
+                StageArgs::command()
+                    .error(clap::error::ErrorKind::ArgumentConflict, message)
+                    .exit();
+            }
+            let manifest = match Manifest::read(&stage_args.work) {
+                Ok(manifest) => manifest,
+                Err(e) => {
+                    dedup::message(format_args!("{e}"));
+                    std::process::exit(2);
+                }
+            };
+            // The manifest's arguments, parsed as `dedup stage manifest` parsed them.
+            let argv =
+                std::iter::once("dedup").chain(manifest.arguments().iter().map(String::as_str));
+            let mut args = Args::parse_from(argv);
+            args.config = manifest.config_file().map(PathBuf::from);
+            let mut config = checked_config(args);
+            config.threads = stage_args.threads;
+            config.quiet = stage_args.quiet;
+            config.output = stage_args.output;
+            Job::Stage {
+                config,
+                manifest: Box::new(manifest),
+                work: stage_args.work,
+                shard: stage_args.shard,
+            }
+        }
+        Some("-h" | "--help") => {
+            StageArgs::command().print_help().ok();
+            std::process::exit(0)
+        }
+        _ => usage(),
     }
 }
 

@@ -16,12 +16,12 @@ use serde::Serialize;
 use crate::walk;
 
 /// A path and what went wrong with it; reported in `errors` or `warnings`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, serde::Deserialize)]
 pub struct Problem {
     /// The path as reached from the arguments.
     pub path: String,
     /// For a JSON Lines record, its 1-based line in the file.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub line: Option<u32>,
     /// What happened.
     pub message: String,
@@ -100,6 +100,8 @@ pub enum Written {
     Baseline,
     /// The reference index (`dedup index -o FILE`).
     Index,
+    /// A file of a staged run's work folder (`dedup stage ...`).
+    Stage,
 }
 
 /// A failure that stops the run before a report is written.
@@ -122,6 +124,8 @@ pub enum Error {
     Apply(String),
     /// A reference index cannot be used (the message names it and says why).
     Index(String),
+    /// A stage of a staged run cannot go on (the message names the file and says why).
+    Stage(String),
 }
 
 impl fmt::Display for Error {
@@ -133,6 +137,7 @@ impl fmt::Display for Error {
                     Written::Report => "the report",
                     Written::Baseline => "the baseline",
                     Written::Index => "the index",
+                    Written::Stage => "the stage's file",
                 };
                 match path {
                     Some(path) => {
@@ -143,7 +148,7 @@ impl fmt::Display for Error {
                 }
             }
             Error::Apply(message) => write!(f, "apply: {message}"),
-            Error::Index(message) => write!(f, "{message}"),
+            Error::Index(message) | Error::Stage(message) => write!(f, "{message}"),
         }
     }
 }
@@ -153,7 +158,7 @@ impl std::error::Error for Error {
         match self {
             Error::Threads(e) => Some(e),
             Error::Output { error, .. } => Some(error),
-            Error::Apply(_) | Error::Index(_) => None,
+            Error::Apply(_) | Error::Index(_) | Error::Stage(_) => None,
         }
     }
 }

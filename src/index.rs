@@ -189,6 +189,16 @@ pub struct Earlier {
     stamps: Vec<(u64, u64)>,
 }
 
+/// The scan an index file holds, read as [`read()`] reads it but without looking at its files on
+/// disk (a shard of a staged run: its files are read again only when verified).
+pub(crate) fn read_scan(
+    path: &Path,
+    settings: &serde_json::Value,
+    read_options: &read::ReadOptions,
+) -> Result<Scan, String> {
+    open(path, settings, read_options).map(|(scan, _)| scan)
+}
+
 /// The index's header checked against this run's settings, and the scan it holds.
 fn open(
     path: &Path,

@@ -49,6 +49,7 @@ pub mod rules;
 mod scan;
 pub mod segment;
 mod sets;
+pub mod stage;
 mod timings;
 pub mod utf8;
 pub mod walk;
@@ -90,6 +91,39 @@ fn in_pool(
 /// `update`, the files of the index already there that did not change are taken from it.
 pub fn write_index(config: &Config, update: bool) -> Result<Outcome, Error> {
     in_pool(config, |config| pipeline::write_index(config, update))
+}
+
+/// `dedup stage manifest`: the inputs walked and listed in the work folder (`config.output`)
+/// with the `arguments` every later stage runs with ([`stage::manifest`]).
+pub fn stage_manifest(
+    config: &Config,
+    arguments: Vec<String>,
+    config_file: Option<String>,
+    work: &std::path::Path,
+) -> Result<Outcome, Error> {
+    in_pool(config, |config| {
+        stage::manifest(config, arguments, config_file, work)
+    })
+}
+
+/// `dedup stage sign`: one shard of the manifest's files scanned into the work folder.
+pub fn stage_sign(
+    config: &Config,
+    manifest: &stage::Manifest,
+    work: &std::path::Path,
+    shard: stage::Shard,
+) -> Result<Outcome, Error> {
+    in_pool(config, |config| stage::sign(config, manifest, work, shard))
+}
+
+/// `dedup stage report`: the shards merged and matched, the report written as `dedup PATH...`
+/// writes it.
+pub fn stage_report(
+    config: &Config,
+    manifest: &stage::Manifest,
+    work: &std::path::Path,
+) -> Result<Outcome, Error> {
+    in_pool(config, |config| stage::report(config, manifest, work))
 }
 
 /// Tunes the process's allocator for a run (glibc: blocks of 1 MiB and more are mapped, so the

@@ -18,6 +18,26 @@ fn main() -> ExitCode {
             dedup::tune_allocator();
             dedup::write_index(&config, update).map(|outcome| outcome.exit_status())
         }
+        cli::Job::StageManifest {
+            config,
+            arguments,
+            config_file,
+            work,
+        } => dedup::stage_manifest(&config, arguments, config_file, &work)
+            .map(|outcome| outcome.exit_status()),
+        cli::Job::Stage {
+            config,
+            manifest,
+            work,
+            shard,
+        } => {
+            dedup::tune_allocator();
+            match shard {
+                Some(shard) => dedup::stage_sign(&config, &manifest, &work, shard),
+                None => dedup::stage_report(&config, &manifest, &work),
+            }
+            .map(|outcome| outcome.exit_status())
+        }
         cli::Job::Apply(options) => {
             dedup::apply::run(&options).map(|applied| applied.exit_status())
         }

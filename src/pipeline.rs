@@ -95,24 +95,37 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     if config.list_files {
         return Ok(list_files(&paths, errors));
     }
-    let mut progress = Progress::new(!config.quiet, paths.len());
+    let progress = Progress::new(!config.quiet, paths.len());
     let fingerprinter = Fingerprinter::new(config.fingerprint_params());
     let scanner = scanner(config, &fingerprinter, &progress);
+    let scan = scanner.scan_onto(indexed, paths);
+    timings.lap("scan");
+    match_and_report(config, scan, errors, progress, &timings)
+}
+
+/// Phases 3 to 7 on the `scan` of every file: the candidates, clusters, shared text and report,
+/// written; `errors` are those met before the scan (the walk's), the scan's follow them.
+pub(crate) fn match_and_report(
+    config: &Config,
+    scan: Scan,
+    mut errors: Problems,
+    mut progress: Progress,
+    timings: &Timings,
+) -> Result<Outcome, Error> {
     let Scan {
         corpus,
         fingerprints,
         warnings,
         errors: scan_errors,
-    } = scanner.scan_onto(indexed, paths);
+    } = scan;
     errors.extend(scan_errors.into_vec());
-    timings.lap("scan");
-
+    let fingerprinter = Fingerprinter::new(config.fingerprint_params());
     progress.stage(Stage::Matching);
     let matcher = Matcher {
         corpus: &corpus,
         fingerprinter: &fingerprinter,
         config,
-        timings: &timings,
+        timings,
     };
     let (mut matches, candidates, unit_keys) = matcher.candidates(fingerprints);
     timings.lap("candidates");
@@ -147,7 +160,7 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
 }
 
 /// The scanner of the run's files.
-fn scanner<'a>(
+pub(crate) fn scanner<'a>(
     config: &'a Config,
     fingerprinter: &'a Fingerprinter,
     progress: &'a Progress,
@@ -277,7 +290,7 @@ fn list_files(paths: &[walk::Entry], errors: Problems) -> Outcome {
 /// The files to read (and the special files met, to list): the PATH arguments and the
 /// `--files-from` list, walked and sorted, after the reference files: those under the
 /// `--reference` paths `walked` that are not among the files of the index (`indexed`).
-fn inputs(
+pub(crate) fn inputs(
     config: &Config,
     walked: &[PathBuf],
     indexed: &[FileEntry],

@@ -16,6 +16,7 @@ mod random;
 mod reference;
 mod seeds;
 mod spelling;
+mod stage;
 mod templates;
 mod text;
 mod util;

@@ -1,0 +1,523 @@
+//! The pipeline as stages with files between them (`dedup stage ...`), each runnable alone, the
+//! scan in shards on as many machines as there are, under any batch scheduler.
+//!
+//! In: a work folder and the stage's own arguments. Out: the stage's files in the work folder,
+//! or (the last stage) the report, the same bytes as `dedup PATH...` gives with the same options:
+//!
+//! 1. [`manifest`]: the PATH arguments walked to the sorted file list, with each file's id, size
+//!    and content hash, the walk's problems, and the options every later stage runs with
+//!    (`WORK/manifest.json`);
+//! 2. [`sign`]: the files of shard I of N (ids `I·n/N` up to `(I+1)·n/N`) scanned: read,
+//!    segmented, normalized and fingerprinted (`WORK/sign/shard-I-of-N.dedupx`, a scan in the
+//!    reference index format of [`crate::index`], and `WORK/sign/shard-I-of-N.json`, the shard's
+//!    problems);
+//! 3. [`report`]: the shards of one N merged, in file order, into the scan of every file, then
+//!    candidates, verification, clusters, shared text and the report, as one run does them.
+//!
+//! A paragraph's id derives from its file id and its place in the file, never from a shard. Every
+//! file of the work folder carries its format version and the hash of the settings it was made
+//! with; a stage refuses a file made with other settings or by another version.
+
+use std::collections::BTreeMap;
+use std::io;
+use std::path::{Path, PathBuf};
+
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::config::Config;
+use crate::error::{Error, Problem, Problems, Written};
+use crate::fingerprint::{Claims, Fingerprinter};
+use crate::index;
+use crate::pipeline::{self, Outcome};
+use crate::progress::Progress;
+use crate::read;
+use crate::report::Summary;
+use crate::scan::{self, Scan, Scanned};
+use crate::timings::Timings;
+use crate::walk;
+
+/// The version of the work folder's files this build writes and reads.
+pub const VERSION: u32 = 1;
+
+/// The manifest's name in the work folder.
+const MANIFEST: &str = "manifest.json";
+
+/// The folder of the shards' files in the work folder.
+const SIGNED: &str = "sign";
+
+/// `WORK/manifest.json`: what every stage after the first starts from.
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Manifest {
+    /// `dedup-stage-manifest`.
+    schema: String,
+    /// [`VERSION`].
+    version: u32,
+    /// The hash of the run's settings ([`settings_hash`]).
+    settings_hash: String,
+    /// The arguments of `dedup stage manifest` (with those of its configuration file merged in):
+    /// every later stage parses them again, so that all run with the same settings.
+    arguments: Vec<String>,
+    /// The configuration file those arguments came from, if any.
+    config_file: Option<String>,
+    /// The files to scan, sorted as the walk sorts them.
+    files: Vec<ManifestFile>,
+    /// What the walk could not read (and inputs holding no file), as a run reports them.
+    errors: Vec<Problem>,
+}
+
+/// One file of the manifest.
+#[derive(Debug, Serialize, Deserialize)]
+struct ManifestFile {
+    /// Its id: its place in the sorted list.
+    id: u32,
+    /// The path, as reached from the arguments.
+    path: String,
+    /// Reached from a `--reference` path.
+    reference: bool,
+    /// Not a regular file: listed as skipped, never opened.
+    special: bool,
+    /// Its length on disk when the manifest was written.
+    size: u64,
+    /// The xxh3-64 of its bytes then, in hex (`""` for a special file).
+    hash: String,
+}
+
+impl Manifest {
+    /// The manifest of the work folder `work`.
+    pub fn read(work: &Path) -> Result<Manifest, Error> {
+        let path = work.join(MANIFEST);
+        let name = walk::display_path(&path);
+        let bytes = std::fs::read(&path).map_err(|e| {
+            stage_error(format!(
+                "{name}: {e}; write it first with dedup stage manifest PATH... -o {}",
+                walk::display_path(work)
+            ))
+        })?;
+        let manifest: Manifest = serde_json::from_slice(&bytes)
+            .map_err(|e| stage_error(format!("{name}: not a dedup stage manifest: {e}")))?;
+        if manifest.schema != "dedup-stage-manifest" || manifest.version != VERSION {
+            return Err(stage_error(format!(
+                "{name}: {} version {}; this dedup reads dedup-stage-manifest version {VERSION}",
+                manifest.schema, manifest.version
+            )));
+        }
+        Ok(manifest)
+    }
+
+    /// The arguments every stage runs with.
+    pub fn arguments(&self) -> &[String] {
+        &self.arguments
+    }
+
+    /// The configuration file the arguments came from, if any.
+    pub fn config_file(&self) -> Option<&str> {
+        self.config_file.as_deref()
+    }
+
+    /// The files to scan, as the walk gives them.
+    fn entries(&self) -> Vec<walk::Entry> {
+        self.files
+            .iter()
+            .map(|f| walk::Entry {
+                path: PathBuf::from(&f.path),
+                special: f.special,
+                reference: f.reference,
+            })
+            .collect()
+    }
+}
+
+/// Shard `index` of `count` (`--shard I/N`, 0 ≤ I < N).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// I.
+    pub index: usize,
+    /// N.
+    pub count: usize,
+}
+
+impl Shard {
+    /// `I/N`, or why not.
+    pub fn parse(s: &str) -> Result<Shard, String> {
+        let (i, n) = s.split_once('/').ok_or("give the shard as I/N, like 0/4")?;
+        let (index, count): (usize, usize) = (
+            i.parse().map_err(|e| format!("I: {e}"))?,
+            n.parse().map_err(|e| format!("N: {e}"))?,
+        );
+        if count == 0 || index >= count {
+            return Err(format!("shard {index} of {count}: I goes from 0 to N - 1"));
+        }
+        Ok(Shard { index, count })
+    }
+
+    /// The ids of its files among `files`.
+    fn files(&self, files: usize) -> std::ops::Range<usize> {
+        files * self.index / self.count..files * (self.index + 1) / self.count
+    }
+
+    /// Its files' names in the work folder, without the extension.
+    fn stem(&self) -> String {
+        format!("shard-{:05}-of-{:05}", self.index, self.count)
+    }
+}
+
+/// The shard's problems and how its files map to the scan it wrote
+/// (`WORK/sign/shard-I-of-N.json`).
+#[derive(Debug, Serialize, Deserialize)]
+struct ShardProblems {
+    /// `dedup-stage-shard`.
+    schema: String,
+    /// [`VERSION`].
+    version: u32,
+    /// As the manifest's.
+    settings_hash: String,
+    /// I.
+    shard: usize,
+    /// N.
+    shards: usize,
+    /// `(place in the shard, message)` of each file that could not be read: it is not in the scan.
+    failed: Vec<(usize, String)>,
+    /// The scan's warnings, in file order.
+    warnings: Vec<Problem>,
+    /// The scan's errors, in file order.
+    errors: Vec<Problem>,
+}
+
+/// The hash of a run's settings, as the stages' files carry it: the xxh3-64, in hex, of the
+/// report's `settings` block without the paths given (which name the work folder in later
+/// stages).
+fn settings_hash(config: &Config) -> String {
+    let settings = serde_json::to_value(config.settings()).expect("settings serialize");
+    let shaping = index::shaping_settings(&settings).to_string();
+    format!("{:016x}", xxhash_rust::xxh3::xxh3_64(shaping.as_bytes()))
+}
+
+fn stage_error(message: String) -> Error {
+    Error::Stage(message)
+}
+
+/// `dedup stage manifest`: the inputs of `config` walked and listed in `work`/manifest.json
+/// with `arguments` (and the `config_file` they came from), which the later stages run with.
+pub fn manifest(
+    config: &Config,
+    arguments: Vec<String>,
+    config_file: Option<String>,
+    work: &Path,
+) -> Result<Outcome, Error> {
+    if config.references.iter().any(|r| index::is_index(r)) {
+        return Err(stage_error(
+            "a reference index cannot be staged: give the reference folders".to_owned(),
+        ));
+    }
+    if config.inputs.iter().any(|p| p == Path::new(read::STDIN)) {
+        return Err(stage_error(
+            "stdin cannot be staged: later stages read the files again".to_owned(),
+        ));
+    }
+    let mut errors = Problems::default();
+    let entries = pipeline::inputs(config, &config.references, &[], &mut errors);
+    let files: Vec<ManifestFile> = entries
+        .par_iter()
+        .enumerate()
+        .map(|(id, e)| {
+            let path = e.path.to_str().ok_or_else(|| {
+                let shown = walk::display_path(&e.path);
+                stage_error(format!(
+                    "{shown}: a path that is not UTF-8 cannot be staged"
+                ))
+            })?;
+            // A file that cannot be read now is listed all the same: the scan reports it.
+            let (size, hash) = match e.special {
+                true => (0, String::new()),
+                false => std::fs::read(&e.path).map_or((0, String::new()), |bytes| {
+                    let hash = xxhash_rust::xxh3::xxh3_64(&bytes);
+                    (bytes.len() as u64, format!("{hash:016x}"))
+                }),
+            };
+            Ok(ManifestFile {
+                id: id as u32,
+                path: path.to_owned(),
+                reference: e.reference,
+                special: e.special,
+                size,
+                hash,
+            })
+        })
+        .collect::<Result<_, Error>>()?;
+    let manifest = Manifest {
+        schema: "dedup-stage-manifest".to_owned(),
+        version: VERSION,
+        settings_hash: settings_hash(config),
+        arguments,
+        config_file,
+        files,
+        errors: errors.into_vec(),
+    };
+    std::fs::create_dir_all(work.join(SIGNED)).map_err(|error| Error::Output {
+        what: Written::Stage,
+        path: Some(work.to_path_buf()),
+        error,
+    })?;
+    write_json(&work.join(MANIFEST), &manifest)?;
+    if !config.quiet {
+        crate::message(format_args!(
+            "manifest of {} files written to {}",
+            manifest.files.len(),
+            walk::display_path(&work.join(MANIFEST))
+        ));
+    }
+    Ok(Outcome {
+        summary: Summary::default(),
+        errors: Vec::new(),
+    })
+}
+
+/// `value` as JSON at `path`, through a temporary file.
+fn write_json(path: &Path, value: &impl Serialize) -> Result<(), Error> {
+    crate::output::atomic::write_atomically(path, |out| {
+        serde_json::to_writer(&mut *out, value).map_err(io::Error::from)?;
+        out.write_all(b"\n")
+    })
+    .map_err(|error| Error::Output {
+        what: Written::Stage,
+        path: Some(path.to_path_buf()),
+        error,
+    })
+}
+
+/// `dedup stage sign`: the files of `shard` scanned and written to `work`/sign.
+pub fn sign(
+    config: &Config,
+    manifest: &Manifest,
+    work: &Path,
+    shard: Shard,
+) -> Result<Outcome, Error> {
+    check_settings(config, manifest, &work.join(MANIFEST))?;
+    let mut entries = manifest.entries();
+    let range = shard.files(entries.len());
+    let entries: Vec<walk::Entry> = entries.drain(range).collect();
+    let paths: Vec<PathBuf> = entries.iter().map(|e| e.path.clone()).collect();
+    let mut progress = Progress::new(!config.quiet, entries.len());
+    let fingerprinter = Fingerprinter::new(config.fingerprint_params());
+    let mut scan = pipeline::scanner(config, &fingerprinter, &progress).scan(entries);
+    progress.finish();
+    let errors = std::mem::take(&mut scan.errors).into_vec();
+    // The files the scan holds follow the paths in order; those missing could not be read.
+    let mut held = scan.corpus.files.iter().map(|f| f.path()).peekable();
+    let mut failed = Vec::new();
+    for (place, path) in paths.iter().enumerate() {
+        if held.next_if(|p| p == path).is_none() {
+            let shown = walk::display_path(path);
+            let message = errors
+                .iter()
+                .find(|p| p.path == shown && p.line.is_none())
+                .map_or_else(|| "could not be read".to_owned(), |p| p.message.clone());
+            failed.push((place, message));
+        }
+    }
+    let settings = serde_json::to_value(config.settings()).expect("settings serialize");
+    let dedupx = work.join(SIGNED).join(format!("{}.dedupx", shard.stem()));
+    crate::output::atomic::write_atomically(&dedupx, |out| index::write(out, &settings, &scan))
+        .map_err(|error| Error::Output {
+            what: Written::Stage,
+            path: Some(dedupx.clone()),
+            error,
+        })?;
+    let problems = ShardProblems {
+        schema: "dedup-stage-shard".to_owned(),
+        version: VERSION,
+        settings_hash: manifest.settings_hash.clone(),
+        shard: shard.index,
+        shards: shard.count,
+        failed,
+        warnings: scan.warnings,
+        errors,
+    };
+    write_json(&dedupx.with_extension("json"), &problems)?;
+    if !config.quiet {
+        crate::message(format_args!(
+            "shard {} of {}: {} files, {} paragraphs written to {}",
+            shard.index,
+            shard.count,
+            paths.len(),
+            scan.corpus.paragraphs.len(),
+            walk::display_path(&dedupx)
+        ));
+    }
+    Ok(Outcome {
+        summary: Summary::default(),
+        errors: Vec::new(),
+    })
+}
+
+/// Refuses to go on when `config`'s settings are not those `manifest` (at `path`) was made with.
+fn check_settings(config: &Config, manifest: &Manifest, path: &Path) -> Result<(), Error> {
+    if settings_hash(config) != manifest.settings_hash {
+        return Err(stage_error(format!(
+            "{}: made with other settings than this run's; run every stage with the manifest's",
+            walk::display_path(path)
+        )));
+    }
+    Ok(())
+}
+
+/// `dedup stage report`: the shards in `work`/sign merged into the scan of every file, then
+/// matched, and the report written as `dedup PATH...` writes it.
+pub fn report(config: &Config, manifest: &Manifest, work: &Path) -> Result<Outcome, Error> {
+    let timings = Timings::from_env();
+    check_settings(config, manifest, &work.join(MANIFEST))?;
+    let count = shard_count(&work.join(SIGNED))?;
+    let settings = serde_json::to_value(config.settings()).expect("settings serialize");
+    let shards: Vec<(Scan, ShardProblems)> = (0..count)
+        .into_par_iter()
+        .map(|index| read_shard(config, manifest, work, Shard { index, count }, &settings))
+        .collect::<Result<_, Error>>()?;
+    timings.lap("read shards");
+    let entries = manifest.entries();
+    let progress = Progress::new(!config.quiet, entries.len());
+    let scan = merge(config, &progress, entries, &shards);
+    timings.lap("merge");
+    let mut errors = Problems::default();
+    errors.extend(manifest.errors.iter().cloned());
+    pipeline::match_and_report(config, scan, errors, progress, &timings)
+}
+
+/// The N of the shards in `signed` (`shard-I-of-N.json`), when there are all N of one N.
+fn shard_count(signed: &Path) -> Result<usize, Error> {
+    let shown = walk::display_path(signed);
+    let listing = std::fs::read_dir(signed).map_err(|e| stage_error(format!("{shown}: {e}")))?;
+    let mut found: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
+    for entry in listing.flatten() {
+        let name = entry.file_name();
+        let Some(name) = name.to_str() else { continue };
+        let parsed = name
+            .strip_prefix("shard-")
+            .and_then(|n| n.strip_suffix(".json"))
+            .and_then(|n| n.split_once("-of-"))
+            .and_then(|(i, n)| Some((i.parse().ok()?, n.parse().ok()?)));
+        if let Some((i, n)) = parsed {
+            found.entry(n).or_default().push(i);
+        }
+    }
+    let counts: Vec<usize> = found.keys().copied().collect();
+    match counts.as_slice() {
+        [] => Err(stage_error(format!(
+            "{shown}: no shard; run dedup stage sign WORK --shard I/N for every I first"
+        ))),
+        [n] => {
+            let mut have = found[n].clone();
+            have.sort_unstable();
+            let missing: Vec<String> = (0..*n)
+                .filter(|i| have.binary_search(i).is_err())
+                .map(|i| format!("{i}/{n}"))
+                .collect();
+            match missing.is_empty() {
+                true => Ok(*n),
+                false => Err(stage_error(format!(
+                    "{shown}: shards {} not signed yet",
+                    missing.join(", ")
+                ))),
+            }
+        }
+        _ => Err(stage_error(format!(
+            "{shown}: shards of several counts ({}); keep those of one N",
+            counts
+                .iter()
+                .map(|n| n.to_string())
+                .collect::<Vec<_>>()
+                .join(", ")
+        ))),
+    }
+}
+
+/// The scan and the problems of one shard, checked against the manifest and the run's settings.
+fn read_shard(
+    config: &Config,
+    manifest: &Manifest,
+    work: &Path,
+    shard: Shard,
+    settings: &serde_json::Value,
+) -> Result<(Scan, ShardProblems), Error> {
+    let stem = work.join(SIGNED).join(shard.stem());
+    let json = stem.with_extension("json");
+    let shown = walk::display_path(&json);
+    let bytes = std::fs::read(&json).map_err(|e| stage_error(format!("{shown}: {e}")))?;
+    let problems: ShardProblems = serde_json::from_slice(&bytes)
+        .map_err(|e| stage_error(format!("{shown}: not a dedup stage shard: {e}")))?;
+    if problems.schema != "dedup-stage-shard" || problems.version != VERSION {
+        return Err(stage_error(format!(
+            "{shown}: {} version {}; this dedup reads dedup-stage-shard version {VERSION}",
+            problems.schema, problems.version
+        )));
+    }
+    if problems.settings_hash != manifest.settings_hash {
+        return Err(stage_error(format!(
+            "{shown}: signed with other settings than the manifest's; sign it again"
+        )));
+    }
+    let scan = index::read_scan(&stem.with_extension("dedupx"), settings, &config.read)
+        .map_err(stage_error)?;
+    let files = shard.files(manifest.files.len()).len();
+    if scan.corpus.files.len() + problems.failed.len() != files {
+        return Err(stage_error(format!(
+            "{shown}: holds other files than the manifest's shard {}/{}; sign it again",
+            shard.index, shard.count
+        )));
+    }
+    Ok((scan, problems))
+}
+
+/// The scan of every file of the manifest (`entries`) from its shards' scans, as one scan of
+/// them all gives it: each file's documents, paragraphs and fingerprints taken from its shard
+/// in file order, then the shards' warnings and errors in shard order (their files' order).
+fn merge(
+    config: &Config,
+    progress: &Progress,
+    entries: Vec<walk::Entry>,
+    shards: &[(Scan, ShardProblems)],
+) -> Scan {
+    let count = shards.len();
+    let files = entries.len();
+    // File id → (shard, the file's place in its shard's scan, or the message it failed with).
+    let mut sources: Vec<(usize, Result<usize, &str>)> = Vec::with_capacity(files);
+    for (index, (_, problems)) in shards.iter().enumerate() {
+        let shard = Shard { index, count };
+        let mut failed = problems.failed.iter().peekable();
+        let mut held = 0;
+        for place in 0..shard.files(files).len() {
+            match failed.next_if(|(at, _)| *at == place) {
+                Some((_, message)) => sources.push((index, Err(message))),
+                None => {
+                    sources.push((index, Ok(held)));
+                    held += 1;
+                }
+            }
+        }
+    }
+    let ranges: Vec<Vec<scan::FileRanges>> = shards
+        .iter()
+        .map(|(s, _)| scan::file_ranges(&s.corpus))
+        .collect();
+    let fingerprinter = Fingerprinter::new(config.fingerprint_params());
+    let scanner = pipeline::scanner(config, &fingerprinter, progress);
+    let fresh = Scan {
+        corpus: crate::corpus::Corpus::new(config.read.clone()),
+        ..Scan::default()
+    };
+    let mut scan = scanner.scan_reusing(fresh, entries, Claims::default(), |file| {
+        let (shard, source) = sources[file];
+        Some(match source {
+            Ok(place) => Scanned::from_earlier(&shards[shard].0, place, &ranges[shard]),
+            Err(message) => Scanned::Failed(io::Error::other(message.to_owned())),
+        })
+    });
+    scan.warnings = shards
+        .iter()
+        .flat_map(|(_, p)| p.warnings.iter().cloned())
+        .collect();
+    scan.errors = Problems::default();
+    scan.errors
+        .extend(shards.iter().flat_map(|(_, p)| p.errors.iter().cloned()));
+    scan
+}

@@ -1,0 +1,191 @@
+//! `dedup stage`: the pipeline as stages with files between them gives the report one run gives.
+
+use std::path::Path;
+
+use crate::util::{Run, fixture, run_in, seed_files, tempdir, write_tree};
+
+/// A corpus with what a report carries besides clusters: the seeds and the templates (clusters of
+/// every kind, partial matches, passages), a reference folder, a file of invalid UTF-8 (a
+/// warning), a JSON Lines file with a bad record (an error) and an empty file.
+fn corpus(dir: &Path) {
+    for (name, bytes) in seed_files() {
+        write_tree(dir, &[(&format!("new/seeds/{name}"), &bytes)]);
+    }
+    for entry in std::fs::read_dir(fixture("templates")).unwrap() {
+        let entry = entry.unwrap();
+        let name = format!("new/templates/{}", entry.file_name().to_string_lossy());
+        write_tree(dir, &[(&name, &std::fs::read(entry.path()).unwrap())]);
+    }
+    let first = String::from_utf8(seed_files()[0].1.clone()).unwrap();
+    let held: Vec<&str> = first.lines().filter(|l| l.len() > 80).take(3).collect();
+    write_tree(
+        dir,
+        &[
+            ("held/a.txt", held.join("\n\n").as_bytes()),
+            (
+                "new/latin.txt",
+                b"Caf\xe9 au lait, a paragraph in Latin-1 that is not UTF-8 at all.\n",
+            ),
+            (
+                "new/records.jsonl",
+                b"{\"text\": \"A record of its own with words enough to be matched.\"}\nnot json\n",
+            ),
+            ("new/empty.txt", b""),
+        ],
+    );
+}
+
+const OPTIONS: [&str; 4] = ["--reference", "held", "-e", "txt,jsonl"];
+
+fn ok(run: Run) -> Run {
+    assert!(
+        run.code == 0 || run.code == 2,
+        "exit {}: {}",
+        run.code,
+        run.stderr
+    );
+    run
+}
+
+/// `dedup stage` run through: manifest, the shards signed in `order`, the report; its exit status
+/// and bytes.
+fn staged(dir: &Path, work: &str, shards: usize, order: &[usize], threads: &str) -> Run {
+    let mut manifest = vec!["stage", "manifest", "new", "-o", work, "-q"];
+    manifest.extend(OPTIONS);
+    let run = run_in(dir, &manifest);
+    assert_eq!(run.code, 0, "manifest: {}", run.stderr);
+    for &i in order {
+        let shard = format!("{i}/{shards}");
+        let run = run_in(
+            dir,
+            &["stage", "sign", work, "--shard", &shard, "-j", threads],
+        );
+        assert_eq!(run.code, 0, "sign {shard}: {}", run.stderr);
+        assert!(
+            run.stderr.contains(&format!("shard {i} of {shards}")),
+            "{}",
+            run.stderr
+        );
+    }
+    ok(run_in(dir, &["stage", "report", work, "-j", threads, "-q"]))
+}
+
+#[test]
+fn staged_runs_give_the_bytes_of_one_run_for_any_shard_count_and_order() {
+    let dir = tempdir();
+    corpus(dir.path());
+    let mut args = vec!["new", "-q"];
+    args.extend(OPTIONS);
+    let whole = ok(run_in(dir.path(), &args));
+    let report = whole.json();
+    // The corpus carries what the staged run must carry too.
+    assert!(report["warnings"].as_array().is_some_and(|w| !w.is_empty()));
+    assert!(report["errors"].as_array().is_some_and(|e| !e.is_empty()));
+    assert!(report["summary"]["near_clusters"].as_u64() > Some(0));
+    assert!(report["summary"]["template_clusters"].as_u64() > Some(0));
+    assert!(report["summary"]["partial_matches"].as_u64() > Some(0));
+    for (n, order, threads) in [
+        (1, vec![0], "1"),
+        (2, vec![1, 0], "2"),
+        (4, vec![3, 1, 0, 2], "3"),
+        // More shards than files: some shards are empty.
+        (40, (0..40).rev().collect(), "2"),
+    ] {
+        let work = format!("work-{n}");
+        let run = staged(dir.path(), &work, n, &order, threads);
+        assert_eq!(run.code, whole.code, "{n} shards: {}", run.stderr);
+        assert!(
+            run.stdout == whole.stdout,
+            "{n} shards: the staged report differs from one run's"
+        );
+        assert_eq!(run.stderr, whole.stderr, "{n} shards");
+    }
+}
+
+#[test]
+fn a_missing_or_foreign_shard_is_refused_by_name() {
+    let dir = tempdir();
+    corpus(dir.path());
+    staged(dir.path(), "work", 2, &[0, 1], "1");
+    // A shard of another manifest's settings.
+    let mut other = vec!["stage", "manifest", "new", "-o", "other", "-q", "-t", "0.7"];
+    other.extend(OPTIONS);
+    assert_eq!(run_in(dir.path(), &other).code, 0);
+    assert_eq!(
+        run_in(dir.path(), &["stage", "sign", "other", "--shard", "1/2"]).code,
+        0
+    );
+    let shard = "sign/shard-00001-of-00002";
+    for ext in ["json", "dedupx"] {
+        std::fs::copy(
+            dir.path().join(format!("other/{shard}.{ext}")),
+            dir.path().join(format!("work/{shard}.{ext}")),
+        )
+        .unwrap();
+    }
+    let run = run_in(dir.path(), &["stage", "report", "work"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr.contains("shard-00001-of-00002.json") && run.stderr.contains("other settings"),
+        "{}",
+        run.stderr
+    );
+    // A shard not signed.
+    std::fs::remove_file(dir.path().join(format!("work/{shard}.json"))).unwrap();
+    let run = run_in(dir.path(), &["stage", "report", "work"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("shards 1/2 not signed yet"),
+        "{}",
+        run.stderr
+    );
+    // Shards of two counts.
+    assert_eq!(
+        run_in(dir.path(), &["stage", "sign", "work", "--shard", "0/3"]).code,
+        0
+    );
+    let run = run_in(dir.path(), &["stage", "report", "work"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("several counts (2, 3)"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
+fn what_cannot_be_staged_is_refused_before_any_work() {
+    let dir = tempdir();
+    corpus(dir.path());
+    for (args, says) in [
+        (
+            vec!["stage", "manifest", "-", "-o", "work"],
+            "stdin cannot be staged",
+        ),
+        (vec!["stage", "manifest", "new"], "needs -o WORK"),
+        (vec!["stage", "sign", "work"], "needs --shard"),
+        (
+            vec!["stage", "sign", "nowhere", "--shard", "0/1"],
+            "no such file",
+        ),
+        (
+            vec!["stage", "sign", "new", "--shard", "2/2"],
+            "I goes from 0 to N - 1",
+        ),
+        (
+            vec!["stage", "report", "new", "--shard", "0/2"],
+            "report merges every shard",
+        ),
+        (vec!["stage", "verify", "work"], "name a stage"),
+    ] {
+        let run = run_in(dir.path(), &args);
+        assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
+        assert!(
+            run.stderr.to_lowercase().contains(&says.to_lowercase()),
+            "{args:?}: {}",
+            run.stderr
+        );
+    }
+    assert!(!dir.path().join("work").exists());
+}
