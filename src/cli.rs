@@ -17,7 +17,7 @@ use dedup::config::{
 use dedup::output::{Format, OutputOptions, TextOptions};
 use dedup::read::{Encoding, ReadOptions, STDIN};
 use dedup::rules::Rules;
-use dedup::stage::{Manifest, Shard};
+use dedup::stage::{Manifest, Shard, Stage};
 use dedup::walk::WalkOptions;
 
 const AFTER_HELP: &str = "\
@@ -427,13 +427,12 @@ pub enum Job {
         config_file: Option<String>,
         work: PathBuf,
     },
-    /// A later stage: `dedup stage sign WORK --shard I/N` (`shard` given) or `dedup stage report
-    /// WORK`, with the manifest's options.
+    /// A later stage (`dedup stage sign|candidates|report WORK`), with the manifest's options.
     Stage {
         config: Box<Config>,
         manifest: Box<Manifest>,
         work: PathBuf,
-        shard: Option<Shard>,
+        stage: Stage,
     },
 }
 
@@ -703,6 +702,7 @@ fn checked_config(args: Args) -> Box<Config> {
     about = STAGE_ABOUT,
     override_usage = "dedup stage manifest [OPTIONS] -o WORK <PATH>...\n       \
                       dedup stage sign WORK --shard I/N [-j N] [-q]\n       \
+                      dedup stage candidates WORK [-j N] [-q]\n       \
                       dedup stage report WORK [-o FILE] [-j N] [-q]"
 )]
 struct StageArgs {
@@ -733,6 +733,7 @@ indexed jobs, a shell loop):
 
   dedup stage manifest [OPTIONS] PATH... -o WORK   walk and list the files, keep the options
   dedup stage sign WORK --shard I/N                scan shard I of N (any order, anywhere)
+  dedup stage candidates WORK                      the band join (or sql/ in a query engine)
   dedup stage report WORK [-o FILE]                merge the shards, match, write the report
 
 The report is the one `dedup [OPTIONS] PATH...` writes. The options go to `manifest`; `sign` and
@@ -746,7 +747,7 @@ fn parse_stage(mut argv: Vec<OsString>) -> Job {
         StageArgs::command()
             .error(
                 clap::error::ErrorKind::InvalidSubcommand,
-                "name a stage: dedup stage manifest|sign|report ...",
+                "name a stage: dedup stage manifest|sign|candidates|report ...",
             )
             .exit()
     };
@@ -785,7 +786,7 @@ fn parse_stage(mut argv: Vec<OsString>) -> Job {
                 work,
             }
         }
-        Some(name @ ("sign" | "report")) => {
+        Some(name @ ("sign" | "candidates" | "report")) => {
             let stage_args = StageArgs::parse_from(
                 std::iter::once(OsString::from(format!("dedup stage {name}")))
                     .chain(argv.drain(3..)),
@@ -793,7 +794,12 @@ fn parse_stage(mut argv: Vec<OsString>) -> Job {
             let misplaced = match name {
                 "sign" if stage_args.shard.is_none() => Some("sign needs --shard I/N"),
                 "sign" if stage_args.output.is_some() => Some("sign writes into WORK, not -o"),
-                "report" if stage_args.shard.is_some() => Some("report merges every shard"),
+                "candidates" | "report" if stage_args.shard.is_some() => {
+                    Some("--shard is for sign: the other stages take every shard")
+                }
+                "candidates" if stage_args.output.is_some() => {
+                    Some("candidates writes into WORK, not -o")
+                }
                 _ => None,
             };
             if let Some(message) = misplaced {
@@ -817,11 +823,16 @@ fn parse_stage(mut argv: Vec<OsString>) -> Job {
             config.threads = stage_args.threads;
             config.quiet = stage_args.quiet;
             config.output = stage_args.output;
+            let stage = match (name, stage_args.shard) {
+                ("sign", Some(shard)) => Stage::Sign(shard),
+                ("candidates", _) => Stage::Candidates,
+                _ => Stage::Report,
+            };
             Job::Stage {
                 config,
                 manifest: Box::new(manifest),
                 work: stage_args.work,
-                shard: stage_args.shard,
+                stage,
             }
         }
         Some("-h" | "--help") => {

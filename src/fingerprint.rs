@@ -332,6 +332,13 @@ impl Fingerprints {
         k.band_row != NO_ROW || k.winnow_len > 0
     }
 
+    /// The band keys of paragraph `id`, band by band (none when it has no band keys).
+    pub fn band_keys_of(&self, id: u32) -> impl Iterator<Item = u32> + '_ {
+        let row = self.band_row(id);
+        row.into_iter()
+            .flat_map(move |row| self.band_keys.iter().map(move |band| band[row]))
+    }
+
     /// The row of paragraph `id` in every band's keys, if it has band keys.
     pub fn band_row(&self, id: u32) -> Option<usize> {
         let row = self.keys[id as usize].band_row;

@@ -14,6 +14,8 @@
 //! - [`partial`] and [`passages`]: shared runs of words, copied runs of paragraphs, file overlaps;
 //! - [`report`]: everything found to the report; [`rules`]: baselines and CI rules;
 //!   [`output`]: the report in the format asked for; [`messages`]: what stderr shows;
+//! - [`stage`]: the same pipeline as stages with files between them (`dedup stage`), the scan in
+//!   shards and the band join also as SQL, the tables in Parquet ([`table`]);
 //! - [`pipeline`]: the phases in order, and when memory is freed; [`progress`]: the line on
 //!   stderr a person sees meanwhile; [`error`]: problems, errors and the exit status.
 //!
@@ -50,6 +52,7 @@ mod scan;
 pub mod segment;
 mod sets;
 pub mod stage;
+mod table;
 mod timings;
 pub mod utf8;
 pub mod walk;
@@ -106,24 +109,18 @@ pub fn stage_manifest(
     })
 }
 
-/// `dedup stage sign`: one shard of the manifest's files scanned into the work folder.
-pub fn stage_sign(
+/// A stage after `dedup stage manifest` ([`stage::Stage`]) on the work folder `work`.
+pub fn run_stage(
     config: &Config,
     manifest: &stage::Manifest,
     work: &std::path::Path,
-    shard: stage::Shard,
+    which: stage::Stage,
 ) -> Result<Outcome, Error> {
-    in_pool(config, |config| stage::sign(config, manifest, work, shard))
-}
-
-/// `dedup stage report`: the shards merged and matched, the report written as `dedup PATH...`
-/// writes it.
-pub fn stage_report(
-    config: &Config,
-    manifest: &stage::Manifest,
-    work: &std::path::Path,
-) -> Result<Outcome, Error> {
-    in_pool(config, |config| stage::report(config, manifest, work))
+    in_pool(config, |config| match which {
+        stage::Stage::Sign(shard) => stage::sign(config, manifest, work, shard),
+        stage::Stage::Candidates => stage::candidates(config, manifest, work),
+        stage::Stage::Report => stage::report(config, manifest, work),
+    })
 }
 
 /// Tunes the process's allocator for a run (glibc: blocks of 1 MiB and more are mapped, so the

@@ -29,14 +29,10 @@ fn main() -> ExitCode {
             config,
             manifest,
             work,
-            shard,
+            stage,
         } => {
             dedup::tune_allocator();
-            match shard {
-                Some(shard) => dedup::stage_sign(&config, &manifest, &work, shard),
-                None => dedup::stage_report(&config, &manifest, &work),
-            }
-            .map(|outcome| outcome.exit_status())
+            dedup::run_stage(&config, &manifest, &work, stage).map(|outcome| outcome.exit_status())
         }
         cli::Job::Apply(options) => {
             dedup::apply::run(&options).map(|applied| applied.exit_status())

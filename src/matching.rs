@@ -9,8 +9,8 @@
 //!
 //! Matching runs in three steps so that shingle sets are only held for the candidates:
 //! [`group_exact`] (units, and template links between units with equal masked keys),
-//! [`band_candidates`] (unit pairs sharing an LSH band key), then [`verify`] on the sets
-//! re-read for those pairs. Nothing estimated from the sketch reaches the report. A band bucket
+//! [`band_pairs`] (unit pairs sharing an LSH band key) with [`with_content_candidates`], then
+//! [`verify`] on the sets re-read for those pairs. Nothing estimated from the sketch reaches the report. A band bucket
 //! holding more than `bucket_cap` units (boilerplate shared by very many paragraphs) is not
 //! expanded into all its pairs: each of its units is compared with the bucket's first unit only,
 //! and the bucket is counted in [`Matches::oversized_buckets`].
@@ -170,14 +170,10 @@ pub fn group_exact(fps: &Fingerprints) -> Matches {
     m
 }
 
-/// Unit pairs that share at least one band key, and pairs of short paragraphs equal once wire
-/// markup is left out, sorted and without repeats; counts them and the oversized buckets in `m`.
-/// The band keys are taken out of `fps`, and each band's are freed once its pairs are drawn.
-pub fn band_candidates(
-    m: &mut Matches,
-    fps: &mut Fingerprints,
-    bucket_cap: usize,
-) -> Vec<(u32, u32)> {
+/// The pairs of units that share a band key (per band, a bucket of more than `bucket_cap` units
+/// gives the pairs of its first unit only) and the count of those oversized buckets, as drawn in
+/// a query engine too (`sql/band_pairs.sql`). The band keys are taken out of `fps`.
+pub fn band_pairs(m: &Matches, fps: &mut Fingerprints, bucket_cap: usize) -> BandPairs {
     let units = &m.units;
     let band_keys = fps.take_band_keys();
     // (unit, its row in every band) of the units with band keys, read once for all bands.
@@ -211,12 +207,52 @@ pub fn band_candidates(
             (pairs, oversized)
         })
         .collect();
-    m.oversized_buckets = per_band.iter().map(|(_, o)| o).sum();
+    let oversized = per_band.iter().map(|(_, o)| o).sum();
     let mut pairs: Vec<(u32, u32)> =
         Vec::with_capacity(per_band.iter().map(|(p, _)| p.len()).sum());
     for (p, _) in per_band {
         pairs.extend(p);
     }
+    BandPairs { pairs, oversized }
+}
+
+/// Unit pairs `(a, b)`, `a < b`, that share a band key, perhaps repeated, and the band buckets
+/// over the boilerplate cap.
+#[derive(Debug, Default)]
+pub struct BandPairs {
+    /// The pairs.
+    pub pairs: Vec<(u32, u32)>,
+    /// The buckets over the cap.
+    pub oversized: usize,
+}
+
+impl BandPairs {
+    /// Pairs of units' first paragraphs (drawn outside, `dedup stage candidates` or a query
+    /// engine) as the pairs of those units; a paragraph that is no unit's first is passed over.
+    pub fn of_first_paragraphs(paragraphs: &[(u32, u32)], oversized: usize, m: &Matches) -> Self {
+        let unit = |p: u32| m.unit_of.get(p).filter(|&u| m.units.first(u) == p);
+        let pairs = paragraphs
+            .iter()
+            .filter_map(|&(a, b)| Some((unit(a)?, unit(b)?)))
+            .map(|(a, b)| (a.min(b), a.max(b)))
+            .filter(|(a, b)| a != b)
+            .collect();
+        BandPairs { pairs, oversized }
+    }
+}
+
+/// The candidates: `band` and the content candidates ([`content_candidates`]), sorted and without
+/// repeats; counts them and the oversized buckets in `m`.
+pub fn with_content_candidates(
+    m: &mut Matches,
+    fps: &Fingerprints,
+    band: BandPairs,
+) -> Vec<(u32, u32)> {
+    let BandPairs {
+        mut pairs,
+        oversized,
+    } = band;
+    m.oversized_buckets = oversized;
     pairs.extend(content_candidates(m, fps));
     pairs.par_sort_unstable();
     pairs.dedup();

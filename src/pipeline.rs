@@ -28,7 +28,7 @@ use crate::corpus::{Corpus, FileEntry};
 use crate::error::{Error, ExitStatus, Problem, Problems, Written};
 use crate::fingerprint::{Fingerprinter, Fingerprints};
 use crate::index;
-use crate::matching::{self, FileCopies, Matches};
+use crate::matching::{self, BandPairs, FileCopies, Matches};
 use crate::messages;
 use crate::output;
 use crate::partial::{self, Partials};
@@ -100,7 +100,7 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
     let scanner = scanner(config, &fingerprinter, &progress);
     let scan = scanner.scan_onto(indexed, paths);
     timings.lap("scan");
-    match_and_report(config, scan, errors, progress, &timings)
+    match_and_report(config, scan, None, errors, progress, &timings)
 }
 
 /// Phases 3 to 7 on the `scan` of every file: the candidates, clusters, shared text and report,
@@ -108,6 +108,7 @@ pub fn run(config: &Config) -> Result<Outcome, Error> {
 pub(crate) fn match_and_report(
     config: &Config,
     scan: Scan,
+    drawn: Option<&Drawn>,
     mut errors: Problems,
     mut progress: Progress,
     timings: &Timings,
@@ -127,7 +128,7 @@ pub(crate) fn match_and_report(
         config,
         timings,
     };
-    let (mut matches, candidates, unit_keys) = matcher.candidates(fingerprints);
+    let (mut matches, candidates, unit_keys) = matcher.candidates(fingerprints, drawn);
     timings.lap("candidates");
     let clusters = matcher.clusters(&mut matches, candidates.near, &unit_keys, &mut errors);
     // The clusters keep their representatives' keys; nothing reads the others any more.
@@ -412,6 +413,35 @@ fn holds_files(paths: &[walk::Entry], input: &Path) -> bool {
         })
 }
 
+/// The band candidates drawn outside the run (`dedup stage candidates`, or the shipped SQL in a
+/// query engine): pairs of paragraph ids, each the first of its unit, sharing a band key, and the
+/// band buckets over the boilerplate cap.
+pub(crate) struct Drawn {
+    pub pairs: Vec<(u32, u32)>,
+    pub oversized: usize,
+}
+
+/// The band join alone (`dedup stage candidates`): the pairs of units that share a band key, as
+/// their first paragraphs, sorted and each once, and the buckets over the boilerplate cap. The
+/// band keys are taken out of `fingerprints`.
+pub(crate) fn draw_band_pairs(config: &Config, fingerprints: &mut Fingerprints) -> Drawn {
+    let matches = matching::group_exact(fingerprints);
+    let units = &matches.units;
+    fingerprints.share_with_first((0..units.len() as u32).map(|u| units.get(u)));
+    let band = matching::band_pairs(&matches, fingerprints, config.boilerplate_cap);
+    let mut pairs: Vec<(u32, u32)> = band
+        .pairs
+        .iter()
+        .map(|&(a, b)| (units.first(a), units.first(b)))
+        .collect();
+    pairs.par_sort_unstable();
+    pairs.dedup();
+    Drawn {
+        pairs,
+        oversized: band.oversized,
+    }
+}
+
 /// What the matching phases share.
 struct Matcher<'a> {
     corpus: &'a Corpus,
@@ -432,12 +462,23 @@ impl Matcher<'_> {
     /// freed as soon as its candidates are drawn (the band keys band by band, then the winnowed
     /// fingerprints), so the two are never held together with their candidates; of the rest,
     /// only the key of each unit's first paragraph is kept (by unit), for the clusters.
-    fn candidates(&self, mut fingerprints: Fingerprints) -> (Matches, Candidates, Vec<UnitKey>) {
+    fn candidates(
+        &self,
+        mut fingerprints: Fingerprints,
+        drawn: Option<&Drawn>,
+    ) -> (Matches, Candidates, Vec<UnitKey>) {
         let cap = self.config.boilerplate_cap;
         let mut matches = matching::group_exact(&fingerprints);
         let units = &matches.units;
         fingerprints.share_with_first((0..units.len() as u32).map(|u| units.get(u)));
-        let near = matching::band_candidates(&mut matches, &mut fingerprints, cap);
+        let band = match drawn {
+            None => matching::band_pairs(&matches, &mut fingerprints, cap),
+            Some(drawn) => {
+                drop(fingerprints.take_band_keys());
+                BandPairs::of_first_paragraphs(&drawn.pairs, drawn.oversized, &matches)
+            }
+        };
+        let near = matching::with_content_candidates(&mut matches, &fingerprints, band);
         alloc::give_back_freed_memory();
         let partial = partial::candidates(&matches, &fingerprints, cap);
         fingerprints.release_winnowed();

@@ -10,9 +10,16 @@
 //! 2. [`sign`]: the files of shard I of N (ids `I·n/N` up to `(I+1)·n/N`) scanned: read,
 //!    segmented, normalized and fingerprinted (`WORK/sign/shard-I-of-N.dedupx`, a scan in the
 //!    reference index format of [`crate::index`], and `WORK/sign/shard-I-of-N.json`, the shard's
-//!    problems);
-//! 3. [`report`]: the shards of one N merged, in file order, into the scan of every file, then
-//!    candidates, verification, clusters, shared text and the report, as one run does them.
+//!    problems), and the tables a query engine joins, in Parquet:
+//!    `sign/paragraphs-shard-I-of-N.parquet` (every paragraph's place, exact and figure-masked
+//!    keys, word count) and `sign/bands-shard-I-of-N.parquet` (every band key of the paragraphs
+//!    fingerprinted);
+//! 3. [`candidates`]: the band join, pairs of units sharing a band key, written to
+//!    `candidates/band-pairs.parquet` and `candidates/oversized.parquet`; the same files as the
+//!    shipped SQL (`sql/`) writes when a query engine runs it on the tables of step 2;
+//! 4. [`report`]: the shards of one N merged, in file order, into the scan of every file, then
+//!    the band candidates read, verified, clustered, shared text found and the report written,
+//!    as one run does them.
 //!
 //! A paragraph's id derives from its file id and its place in the file, never from a shard. Every
 //! file of the work folder carries its format version and the hash of the settings it was made
@@ -29,11 +36,12 @@ use crate::config::Config;
 use crate::error::{Error, Problem, Problems, Written};
 use crate::fingerprint::{Claims, Fingerprinter};
 use crate::index;
-use crate::pipeline::{self, Outcome};
+use crate::pipeline::{self, Drawn, Outcome};
 use crate::progress::Progress;
 use crate::read;
 use crate::report::Summary;
 use crate::scan::{self, Scan, Scanned};
+use crate::table;
 use crate::timings::Timings;
 use crate::walk;
 
@@ -45,6 +53,17 @@ const MANIFEST: &str = "manifest.json";
 
 /// The folder of the shards' files in the work folder.
 const SIGNED: &str = "sign";
+
+/// The folder of the band candidates in the work folder.
+const CANDIDATES: &str = "candidates";
+
+/// The one-row table of the settings the shipped SQL reads, in the work folder.
+const SETTINGS_TABLE: &str = "settings.parquet";
+
+/// The key-value metadata of every Parquet file of the work folder: its schema version and the
+/// settings hash.
+const VERSION_KEY: &str = "dedup.schema_version";
+const SETTINGS_KEY: &str = "dedup.settings_hash";
 
 /// `WORK/manifest.json`: what every stage after the first starts from.
 #[derive(Debug, Serialize, Deserialize)]
@@ -126,6 +145,17 @@ impl Manifest {
             })
             .collect()
     }
+}
+
+/// A stage after the manifest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// `dedup stage sign WORK --shard I/N`.
+    Sign(Shard),
+    /// `dedup stage candidates WORK`.
+    Candidates,
+    /// `dedup stage report WORK`.
+    Report,
 }
 
 /// Shard `index` of `count` (`--shard I/N`, 0 ≤ I < N).
@@ -259,6 +289,15 @@ pub fn manifest(
         path: Some(work.to_path_buf()),
         error,
     })?;
+    let cap = config.boilerplate_cap as i64;
+    let settings = work.join(SETTINGS_TABLE);
+    write_table(
+        &settings,
+        "settings",
+        &["boilerplate_cap"],
+        &manifest.settings_hash,
+        |rows| rows.push(&[cap]),
+    )?;
     write_json(&work.join(MANIFEST), &manifest)?;
     if !config.quiet {
         crate::message(format_args!(
@@ -271,6 +310,53 @@ pub fn manifest(
         summary: Summary::default(),
         errors: Vec::new(),
     })
+}
+
+/// A table at `path` with the work folder's metadata.
+fn write_table(
+    path: &Path,
+    name: &str,
+    columns: &[&str],
+    settings_hash: &str,
+    fill: impl FnOnce(&mut table::Rows<'_>) -> io::Result<()>,
+) -> Result<(), Error> {
+    let version = VERSION.to_string();
+    let metadata = [
+        (VERSION_KEY, version.as_str()),
+        (SETTINGS_KEY, settings_hash),
+    ];
+    table::write(path, name, columns, &metadata, fill).map_err(|error| Error::Output {
+        what: Written::Stage,
+        path: Some(path.to_path_buf()),
+        error,
+    })
+}
+
+/// The columns `wanted` of the table at `path`, refused when its metadata names another version
+/// or other settings (a file an engine wrote without that metadata is taken).
+fn read_table(path: &Path, wanted: &[&str], settings_hash: &str) -> Result<Vec<Vec<i64>>, Error> {
+    let read = table::read(path, wanted).map_err(stage_error)?;
+    let shown = walk::display_path(path);
+    let version = VERSION.to_string();
+    if read
+        .metadata
+        .get(VERSION_KEY)
+        .is_some_and(|v| *v != version)
+    {
+        return Err(stage_error(format!(
+            "{shown}: another schema version; this dedup reads version {VERSION}"
+        )));
+    }
+    if read
+        .metadata
+        .get(SETTINGS_KEY)
+        .is_some_and(|h| h != settings_hash)
+    {
+        return Err(stage_error(format!(
+            "{shown}: made with other settings than the manifest's; make it again"
+        )));
+    }
+    Ok(read.columns)
 }
 
 /// `value` as JSON at `path`, through a temporary file.
@@ -296,7 +382,7 @@ pub fn sign(
     check_settings(config, manifest, &work.join(MANIFEST))?;
     let mut entries = manifest.entries();
     let range = shard.files(entries.len());
-    let entries: Vec<walk::Entry> = entries.drain(range).collect();
+    let entries: Vec<walk::Entry> = entries.drain(range.clone()).collect();
     let paths: Vec<PathBuf> = entries.iter().map(|e| e.path.clone()).collect();
     let mut progress = Progress::new(!config.quiet, entries.len());
     let fingerprinter = Fingerprinter::new(config.fingerprint_params());
@@ -306,8 +392,11 @@ pub fn sign(
     // The files the scan holds follow the paths in order; those missing could not be read.
     let mut held = scan.corpus.files.iter().map(|f| f.path()).peekable();
     let mut failed = Vec::new();
+    let mut ids = Vec::new();
     for (place, path) in paths.iter().enumerate() {
-        if held.next_if(|p| p == path).is_none() {
+        if held.next_if(|p| p == path).is_some() {
+            ids.push((range.start + place) as i64);
+        } else {
             let shown = walk::display_path(path);
             let message = errors
                 .iter()
@@ -324,6 +413,7 @@ pub fn sign(
             path: Some(dedupx.clone()),
             error,
         })?;
+    write_tables(work, shard, &scan, &ids, &manifest.settings_hash)?;
     let problems = ShardProblems {
         schema: "dedup-stage-shard".to_owned(),
         version: VERSION,
@@ -351,6 +441,76 @@ pub fn sign(
     })
 }
 
+/// The shard's Parquet tables: `paragraphs` (every paragraph's file id and place in the file,
+/// record, lines, bytes, exact and masked keys as two signed halves each, words) and `bands`
+/// (file id, place, band, key of every band key). `ids`: the manifest id of each file of the scan.
+fn write_tables(
+    work: &Path,
+    shard: Shard,
+    scan: &Scan,
+    ids: &[i64],
+    settings_hash: &str,
+) -> Result<(), Error> {
+    let corpus = &scan.corpus;
+    let fingerprints = &scan.fingerprints;
+    let ranges = scan::file_ranges(corpus);
+    let place = |p: usize| {
+        let file = corpus.paragraphs[p].file as usize;
+        (ids[file], (p - ranges[file].paragraphs.start) as i64)
+    };
+    let names = [
+        "file",
+        "paragraph",
+        "record",
+        "line",
+        "end_line",
+        "start",
+        "end",
+        "exact_hi",
+        "exact_lo",
+        "masked_hi",
+        "masked_lo",
+        "words",
+    ];
+    let signed = work.join(SIGNED);
+    let stem = shard.stem();
+    let path = signed.join(format!("paragraphs-{stem}.parquet"));
+    write_table(&path, "paragraphs", &names, settings_hash, |rows| {
+        for (p, paragraph) in corpus.paragraphs.iter().enumerate() {
+            let key = fingerprints.key(p as u32);
+            let (file, at) = place(p);
+            let record = corpus.documents[paragraph.document as usize].record;
+            let span = &paragraph.span;
+            rows.push(&[
+                file,
+                at,
+                record.map_or(-1, i64::from),
+                i64::from(span.line),
+                i64::from(span.end_line),
+                span.start as i64,
+                span.end as i64,
+                (key.exact >> 64) as u64 as i64,
+                key.exact as u64 as i64,
+                (key.masked >> 64) as u64 as i64,
+                key.masked as u64 as i64,
+                i64::from(key.words),
+            ])?;
+        }
+        Ok(())
+    })?;
+    let path = signed.join(format!("bands-{stem}.parquet"));
+    let names = ["file", "paragraph", "band", "key"];
+    write_table(&path, "bands", &names, settings_hash, |rows| {
+        for p in 0..corpus.paragraphs.len() {
+            let (file, at) = place(p);
+            for (band, key) in fingerprints.band_keys_of(p as u32).enumerate() {
+                rows.push(&[file, at, band as i64, i64::from(key)])?;
+            }
+        }
+        Ok(())
+    })
+}
+
 /// Refuses to go on when `config`'s settings are not those `manifest` (at `path`) was made with.
 fn check_settings(config: &Config, manifest: &Manifest, path: &Path) -> Result<(), Error> {
     if settings_hash(config) != manifest.settings_hash {
@@ -362,25 +522,209 @@ fn check_settings(config: &Config, manifest: &Manifest, path: &Path) -> Result<(
     Ok(())
 }
 
-/// `dedup stage report`: the shards in `work`/sign merged into the scan of every file, then
-/// matched, and the report written as `dedup PATH...` writes it.
+/// The scan of every file of the manifest, merged from its shards in `work`/sign, and for each
+/// manifest id the index of its file in the scan (`None`: it could not be read).
+struct Merged {
+    scan: Scan,
+    file_of_id: Vec<Option<u32>>,
+}
+
+impl Merged {
+    /// The shards of `work`, checked against the manifest and `config`, merged in file order: each
+    /// file's documents, paragraphs and fingerprints taken from its shard's scan as one scan of
+    /// them all gives them, then the shards' warnings and errors in shard order (their files'
+    /// order). One shard's scan is held at a time besides the merged one.
+    fn read(
+        config: &Config,
+        manifest: &Manifest,
+        work: &Path,
+        progress: &Progress,
+    ) -> Result<Merged, Error> {
+        check_settings(config, manifest, &work.join(MANIFEST))?;
+        let count = shard_count(&work.join(SIGNED))?;
+        let settings = serde_json::to_value(config.settings()).expect("settings serialize");
+        let fingerprinter = Fingerprinter::new(config.fingerprint_params());
+        let scanner = pipeline::scanner(config, &fingerprinter, progress);
+        let mut scan = Scan {
+            corpus: crate::corpus::Corpus::new(config.read.clone()),
+            ..Scan::default()
+        };
+        let mut entries = manifest.entries().into_iter();
+        let (mut warnings, mut errors) = (Vec::new(), Problems::default());
+        let mut file_of_id = Vec::with_capacity(manifest.files.len());
+        for index in 0..count {
+            let shard = Shard { index, count };
+            let (earlier, problems) = read_shard(config, manifest, work, shard, &settings)?;
+            // Each file's place in the shard's scan, or the message it failed with.
+            let mut failed = problems.failed.iter().peekable();
+            let mut held = 0;
+            let files = shard.files(manifest.files.len()).len();
+            let sources: Vec<Result<usize, &str>> = (0..files)
+                .map(|place| match failed.next_if(|(at, _)| *at == place) {
+                    Some((_, message)) => Err(message.as_str()),
+                    None => {
+                        held += 1;
+                        Ok(held - 1)
+                    }
+                })
+                .collect();
+            let first = scan.corpus.files.len() as u32;
+            file_of_id.extend(sources.iter().scan(first, |next, source| {
+                Some(source.is_ok().then(|| {
+                    *next += 1;
+                    *next - 1
+                }))
+            }));
+            let ranges = scan::file_ranges(&earlier.corpus);
+            let paths = entries.by_ref().take(files).collect();
+            scan = scanner.scan_reusing(scan, paths, Claims::default(), |file| {
+                Some(match sources[file] {
+                    Ok(place) => Scanned::from_earlier(&earlier, place, &ranges),
+                    Err(message) => Scanned::Failed(io::Error::other(message.to_owned())),
+                })
+            });
+            warnings.extend(problems.warnings);
+            errors.extend(problems.errors);
+        }
+        scan.warnings = warnings;
+        scan.errors = errors;
+        Ok(Merged { scan, file_of_id })
+    }
+
+    /// The paragraph id of `(manifest file id, place in the file)`, if the scan holds it.
+    fn paragraph(&self, ranges: &[scan::FileRanges], file: i64, place: i64) -> Option<u32> {
+        let file = *self.file_of_id.get(usize::try_from(file).ok()?)?;
+        let paragraphs = &ranges[file? as usize].paragraphs;
+        let id = paragraphs.start + usize::try_from(place).ok()?;
+        paragraphs.contains(&id).then_some(id as u32)
+    }
+}
+
+/// `dedup stage candidates`: the band join of the shards in `work`/sign done in-process, written
+/// as the shipped SQL writes it: `candidates/band-pairs.parquet` (`a_file`, `a_paragraph`,
+/// `b_file`, `b_paragraph`: the first paragraphs of two units sharing a band key, `a` first,
+/// each pair once) and `candidates/oversized.parquet` (`buckets`: band buckets over the cap).
+pub fn candidates(config: &Config, manifest: &Manifest, work: &Path) -> Result<Outcome, Error> {
+    let Merged {
+        mut scan,
+        file_of_id,
+    } = Merged::read(config, manifest, work, &Progress::default())?;
+    let drawn = pipeline::draw_band_pairs(config, &mut scan.fingerprints);
+    let mut id_of_file = vec![0; scan.corpus.files.len()];
+    for (id, file) in file_of_id.iter().enumerate() {
+        if let Some(file) = file {
+            id_of_file[*file as usize] = id as i64;
+        }
+    }
+    let ranges = scan::file_ranges(&scan.corpus);
+    let place = |p: u32| {
+        let file = scan.corpus.paragraphs[p as usize].file as usize;
+        (
+            id_of_file[file],
+            i64::from(p) - ranges[file].paragraphs.start as i64,
+        )
+    };
+    let folder = work.join(CANDIDATES);
+    std::fs::create_dir_all(&folder).map_err(|error| Error::Output {
+        what: Written::Stage,
+        path: Some(folder.clone()),
+        error,
+    })?;
+    let hash = &manifest.settings_hash;
+    let names = ["a_file", "a_paragraph", "b_file", "b_paragraph"];
+    let pairs = folder.join("band-pairs.parquet");
+    write_table(&pairs, "band_pairs", &names, hash, |rows| {
+        for &(a, b) in &drawn.pairs {
+            let ((a_file, a_at), (b_file, b_at)) = (place(a), place(b));
+            rows.push(&[a_file, a_at, b_file, b_at])?;
+        }
+        Ok(())
+    })?;
+    let oversized = drawn.oversized as i64;
+    write_table(
+        &folder.join("oversized.parquet"),
+        "oversized",
+        &["buckets"],
+        hash,
+        |rows| rows.push(&[oversized]),
+    )?;
+    if !config.quiet {
+        crate::message(format_args!(
+            "{} band candidate pairs, {} oversized buckets written to {}",
+            drawn.pairs.len(),
+            drawn.oversized,
+            walk::display_path(&folder)
+        ));
+    }
+    Ok(Outcome {
+        summary: Summary::default(),
+        errors: Vec::new(),
+    })
+}
+
+/// `dedup stage report`: the shards in `work`/sign merged into the scan of every file, the band
+/// candidates of `work`/candidates read, and the rest matched and reported as `dedup PATH...`
+/// does it.
 pub fn report(config: &Config, manifest: &Manifest, work: &Path) -> Result<Outcome, Error> {
     let timings = Timings::from_env();
-    check_settings(config, manifest, &work.join(MANIFEST))?;
-    let count = shard_count(&work.join(SIGNED))?;
-    let settings = serde_json::to_value(config.settings()).expect("settings serialize");
-    let shards: Vec<(Scan, ShardProblems)> = (0..count)
-        .into_par_iter()
-        .map(|index| read_shard(config, manifest, work, Shard { index, count }, &settings))
-        .collect::<Result<_, Error>>()?;
-    timings.lap("read shards");
-    let entries = manifest.entries();
-    let progress = Progress::new(!config.quiet, entries.len());
-    let scan = merge(config, &progress, entries, &shards);
+    let progress = Progress::new(!config.quiet, manifest.files.len());
+    let merged = Merged::read(config, manifest, work, &progress)?;
     timings.lap("merge");
+    let drawn = read_candidates(&merged, &work.join(CANDIDATES), &manifest.settings_hash)?;
+    timings.lap("read candidates");
     let mut errors = Problems::default();
     errors.extend(manifest.errors.iter().cloned());
-    pipeline::match_and_report(config, scan, errors, progress, &timings)
+    pipeline::match_and_report(
+        config,
+        merged.scan,
+        Some(&drawn),
+        errors,
+        progress,
+        &timings,
+    )
+}
+
+/// The band candidates in `folder`, as paragraph ids of `merged`.
+fn read_candidates(merged: &Merged, folder: &Path, settings_hash: &str) -> Result<Drawn, Error> {
+    let pairs = folder.join("band-pairs.parquet");
+    if !pairs.exists() {
+        return Err(stage_error(format!(
+            "{}: no band candidates; draw them first with dedup stage candidates WORK or the \
+             shipped SQL (sql/)",
+            walk::display_path(&pairs)
+        )));
+    }
+    let wanted = ["a_file", "a_paragraph", "b_file", "b_paragraph"];
+    let columns = read_table(&pairs, &wanted, settings_hash)?;
+    let ranges = scan::file_ranges(&merged.scan.corpus);
+    let [a_file, a_at, b_file, b_at] = &columns[..] else {
+        unreachable!("four columns asked for")
+    };
+    let mut drawn = Vec::with_capacity(a_file.len());
+    for i in 0..a_file.len() {
+        let a = merged.paragraph(&ranges, a_file[i], a_at[i]);
+        let b = merged.paragraph(&ranges, b_file[i], b_at[i]);
+        match a.zip(b) {
+            Some(pair) => drawn.push(pair),
+            None => {
+                return Err(stage_error(format!(
+                    "{}: names a paragraph the shards do not hold (file {}, paragraph {}); \
+                     draw the candidates again",
+                    walk::display_path(&pairs),
+                    a_file[i],
+                    a_at[i]
+                )));
+            }
+        }
+    }
+    drawn.par_sort_unstable();
+    drawn.dedup();
+    let oversized = folder.join("oversized.parquet");
+    let buckets = read_table(&oversized, &["buckets"], settings_hash)?;
+    Ok(Drawn {
+        pairs: drawn,
+        oversized: buckets[0].iter().sum::<i64>().max(0) as usize,
+    })
 }
 
 /// The N of the shards in `signed` (`shard-I-of-N.json`), when there are all N of one N.
@@ -466,58 +810,4 @@ fn read_shard(
         )));
     }
     Ok((scan, problems))
-}
-
-/// The scan of every file of the manifest (`entries`) from its shards' scans, as one scan of
-/// them all gives it: each file's documents, paragraphs and fingerprints taken from its shard
-/// in file order, then the shards' warnings and errors in shard order (their files' order).
-fn merge(
-    config: &Config,
-    progress: &Progress,
-    entries: Vec<walk::Entry>,
-    shards: &[(Scan, ShardProblems)],
-) -> Scan {
-    let count = shards.len();
-    let files = entries.len();
-    // File id → (shard, the file's place in its shard's scan, or the message it failed with).
-    let mut sources: Vec<(usize, Result<usize, &str>)> = Vec::with_capacity(files);
-    for (index, (_, problems)) in shards.iter().enumerate() {
-        let shard = Shard { index, count };
-        let mut failed = problems.failed.iter().peekable();
-        let mut held = 0;
-        for place in 0..shard.files(files).len() {
-            match failed.next_if(|(at, _)| *at == place) {
-                Some((_, message)) => sources.push((index, Err(message))),
-                None => {
-                    sources.push((index, Ok(held)));
-                    held += 1;
-                }
-            }
-        }
-    }
-    let ranges: Vec<Vec<scan::FileRanges>> = shards
-        .iter()
-        .map(|(s, _)| scan::file_ranges(&s.corpus))
-        .collect();
-    let fingerprinter = Fingerprinter::new(config.fingerprint_params());
-    let scanner = pipeline::scanner(config, &fingerprinter, progress);
-    let fresh = Scan {
-        corpus: crate::corpus::Corpus::new(config.read.clone()),
-        ..Scan::default()
-    };
-    let mut scan = scanner.scan_reusing(fresh, entries, Claims::default(), |file| {
-        let (shard, source) = sources[file];
-        Some(match source {
-            Ok(place) => Scanned::from_earlier(&shards[shard].0, place, &ranges[shard]),
-            Err(message) => Scanned::Failed(io::Error::other(message.to_owned())),
-        })
-    });
-    scan.warnings = shards
-        .iter()
-        .flat_map(|(_, p)| p.warnings.iter().cloned())
-        .collect();
-    scan.errors = Problems::default();
-    scan.errors
-        .extend(shards.iter().flat_map(|(_, p)| p.errors.iter().cloned()));
-    scan
 }

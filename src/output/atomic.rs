@@ -19,7 +19,7 @@ use std::path::{Path, PathBuf};
 /// asked for.
 pub fn write_atomically(
     path: &Path,
-    fill: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+    fill: impl FnOnce(&mut (dyn Write + Send)) -> io::Result<()>,
 ) -> io::Result<()> {
     if std::fs::metadata(path).is_ok_and(|m| !m.is_file()) {
         let mut out = io::BufWriter::new(std::fs::OpenOptions::new().write(true).open(path)?);

@@ -47,8 +47,8 @@ fn ok(run: Run) -> Run {
     run
 }
 
-/// `dedup stage` run through: manifest, the shards signed in `order`, the report; its exit status
-/// and bytes.
+/// `dedup stage` run through: manifest, the shards signed in `order`, the band candidates, the
+/// report; its exit status and bytes.
 fn staged(dir: &Path, work: &str, shards: usize, order: &[usize], threads: &str) -> Run {
     let mut manifest = vec!["stage", "manifest", "new", "-o", work, "-q"];
     manifest.extend(OPTIONS);
@@ -67,6 +67,13 @@ fn staged(dir: &Path, work: &str, shards: usize, order: &[usize], threads: &str)
             run.stderr
         );
     }
+    let run = run_in(dir, &["stage", "candidates", work, "-j", threads]);
+    assert_eq!(run.code, 0, "candidates: {}", run.stderr);
+    assert!(
+        run.stderr.contains("band candidate pairs"),
+        "{}",
+        run.stderr
+    );
     ok(run_in(dir, &["stage", "report", work, "-j", threads, "-q"]))
 }
 
@@ -116,6 +123,33 @@ fn a_missing_or_foreign_shard_is_refused_by_name() {
         0
     );
     let shard = "sign/shard-00001-of-00002";
+    // Candidates drawn under other settings.
+    let sign = ["stage", "sign", "other", "--shard", "0/2"];
+    assert_eq!(run_in(dir.path(), &sign).code, 0);
+    assert_eq!(
+        run_in(dir.path(), &["stage", "candidates", "other"]).code,
+        0
+    );
+    let pairs = "candidates/band-pairs.parquet";
+    let ours = std::fs::read(dir.path().join(format!("work/{pairs}"))).unwrap();
+    std::fs::copy(
+        dir.path().join(format!("other/{pairs}")),
+        dir.path().join(format!("work/{pairs}")),
+    )
+    .unwrap();
+    let run = run_in(dir.path(), &["stage", "report", "work"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("band-pairs.parquet") && run.stderr.contains("other settings"),
+        "{}",
+        run.stderr
+    );
+    // No candidates.
+    std::fs::remove_file(dir.path().join(format!("work/{pairs}"))).unwrap();
+    let run = run_in(dir.path(), &["stage", "report", "work"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("no band candidates"), "{}", run.stderr);
+    std::fs::write(dir.path().join(format!("work/{pairs}")), ours).unwrap();
     for ext in ["json", "dedupx"] {
         std::fs::copy(
             dir.path().join(format!("other/{shard}.{ext}")),
@@ -175,7 +209,11 @@ fn what_cannot_be_staged_is_refused_before_any_work() {
         ),
         (
             vec!["stage", "report", "new", "--shard", "0/2"],
-            "report merges every shard",
+            "--shard is for sign",
+        ),
+        (
+            vec!["stage", "candidates", "new", "-o", "x"],
+            "candidates writes into work",
         ),
         (vec!["stage", "verify", "work"], "name a stage"),
     ] {
