@@ -1,24 +1,13 @@
 -- The band join of a staged run (`dedup stage`, README "More than one machine"): pairs of units
--- whose first paragraphs share a MinHash band key. Plain SQL over three tables, no user-defined
--- functions, so that DuckDB, Spark SQL and DataFusion run it unchanged:
---   paragraphs  WORK/sign/paragraphs-*.parquet  (file, paragraph, exact_hi, exact_lo, words, ...)
---   bands       WORK/sign/bands-*.parquet       (file, paragraph, band, key)
---   settings    WORK/settings.parquet           (boilerplate_cap)
+-- whose first paragraphs share a MinHash band key. Plain SQL, no user-defined functions, so that
+-- DuckDB, Spark SQL and DataFusion run it unchanged, over three tables and a view:
+--   bands     WORK/sign/bands-*.parquet  (file, paragraph, band, key)
+--   settings  WORK/settings.parquet      (boilerplate_cap)
+--   firsts    unit_firsts.sql            (file, paragraph: each unit's first paragraph)
 -- Out, written as WORK/candidates/band-pairs.parquet: a_file, a_paragraph, b_file, b_paragraph,
--- each pair once, a before b. A unit is the paragraphs with one exact key (of at least one word),
--- named by its first (file, paragraph); per band, a bucket of more than boilerplate_cap units
--- pairs its first unit with each other one only (`dedup stage candidates` writes the same rows).
-WITH firsts AS (
-  SELECT file, paragraph
-  FROM (
-    SELECT file, paragraph,
-           ROW_NUMBER() OVER (PARTITION BY exact_hi, exact_lo ORDER BY file, paragraph) AS copy
-    FROM paragraphs
-    WHERE words > 0
-  ) numbered
-  WHERE copy = 1
-),
-buckets AS (
+-- each pair once, a before b. Per band, a bucket of more than boilerplate_cap units pairs its
+-- first unit with each other one only (`dedup stage candidates` writes the same rows).
+WITH buckets AS (
   SELECT b.band, b.key, b.file, b.paragraph,
          COUNT(*) OVER (PARTITION BY b.band, b.key) AS units,
          ROW_NUMBER() OVER (PARTITION BY b.band, b.key ORDER BY b.file, b.paragraph) AS place

@@ -1,4 +1,5 @@
-"""Runs the band join of a staged run (band_pairs.sql, oversized_buckets.sql) in DuckDB.
+"""Runs the band join of a staged run (unit_firsts.sql, band_pairs.sql, oversized_buckets.sql)
+in DuckDB.
 
     python3 sql/duckdb_candidates.py WORK      # in place of: dedup stage candidates WORK
 
@@ -24,6 +25,7 @@ def main() -> None:
         ("settings", work / "settings.parquet"),
     ]:
         db.execute(f"CREATE VIEW {name} AS SELECT * FROM read_parquet('{files}')")
+    db.execute(f"CREATE VIEW firsts AS {(here / 'unit_firsts.sql').read_text()}")
     # The schema version and settings hash of the tables, carried into what is written.
     metadata = dict(
         db.execute(

@@ -105,23 +105,11 @@ struct ManifestFile {
 impl Manifest {
     /// The manifest of the work folder `work`.
     pub fn read(work: &Path) -> Result<Manifest, Error> {
-        let path = work.join(MANIFEST);
-        let name = walk::display_path(&path);
-        let bytes = std::fs::read(&path).map_err(|e| {
-            stage_error(format!(
-                "{name}: {e}; write it first with dedup stage manifest PATH... -o {}",
-                walk::display_path(work)
-            ))
-        })?;
-        let manifest: Manifest = serde_json::from_slice(&bytes)
-            .map_err(|e| stage_error(format!("{name}: not a dedup stage manifest: {e}")))?;
-        if manifest.schema != "dedup-stage-manifest" || manifest.version != VERSION {
-            return Err(stage_error(format!(
-                "{name}: {} version {}; this dedup reads dedup-stage-manifest version {VERSION}",
-                manifest.schema, manifest.version
-            )));
-        }
-        Ok(manifest)
+        let first = format!(
+            "; write it first with dedup stage manifest PATH... -o {}",
+            walk::display_path(work)
+        );
+        read_stamped(&work.join(MANIFEST), &first)
     }
 
     /// The arguments every stage runs with.
@@ -156,6 +144,45 @@ pub enum Stage {
     Candidates,
     /// `dedup stage report WORK`.
     Report,
+}
+
+/// A JSON file of the work folder, whose `schema` and `version` say what it is.
+trait Stamped: serde::de::DeserializeOwned {
+    /// The `schema` it has.
+    const SCHEMA: &'static str;
+    /// Its `schema` and `version` as read.
+    fn stamp(&self) -> (&str, u32);
+}
+
+impl Stamped for Manifest {
+    const SCHEMA: &'static str = "dedup-stage-manifest";
+    fn stamp(&self) -> (&str, u32) {
+        (&self.schema, self.version)
+    }
+}
+
+impl Stamped for ShardProblems {
+    const SCHEMA: &'static str = "dedup-stage-shard";
+    fn stamp(&self) -> (&str, u32) {
+        (&self.schema, self.version)
+    }
+}
+
+/// The `T` at `path`, refused (naming the file) when it cannot be read (the message ends with
+/// `unread`), is not a `T`, or is of another version.
+fn read_stamped<T: Stamped>(path: &Path, unread: &str) -> Result<T, Error> {
+    let name = walk::display_path(path);
+    let bytes = std::fs::read(path).map_err(|e| stage_error(format!("{name}: {e}{unread}")))?;
+    let value: T = serde_json::from_slice(&bytes)
+        .map_err(|e| stage_error(format!("{name}: not a {}: {e}", T::SCHEMA)))?;
+    let (schema, version) = value.stamp();
+    if schema != T::SCHEMA || version != VERSION {
+        return Err(stage_error(format!(
+            "{name}: {schema} version {version}; this dedup reads {} version {VERSION}",
+            T::SCHEMA
+        )));
+    }
+    Ok(value)
 }
 
 /// Shard `index` of `count` (`--shard I/N`, 0 ≤ I < N).
@@ -276,7 +303,7 @@ pub fn manifest(
         })
         .collect::<Result<_, Error>>()?;
     let manifest = Manifest {
-        schema: "dedup-stage-manifest".to_owned(),
+        schema: Manifest::SCHEMA.to_owned(),
         version: VERSION,
         settings_hash: settings_hash(config),
         arguments,
@@ -332,31 +359,51 @@ fn write_table(
     })
 }
 
-/// The columns `wanted` of the table at `path`, refused when its metadata names another version
-/// or other settings (a file an engine wrote without that metadata is taken).
+/// The columns `wanted` of the table at `path`: a Parquet file, or a folder of them (`*.parquet`,
+/// as Spark writes a table), read in name order. A file whose metadata names another version or
+/// other settings is refused (one an engine wrote without that metadata is taken).
 fn read_table(path: &Path, wanted: &[&str], settings_hash: &str) -> Result<Vec<Vec<i64>>, Error> {
-    let read = table::read(path, wanted).map_err(stage_error)?;
     let shown = walk::display_path(path);
+    let files = match std::fs::read_dir(path) {
+        Err(_) => vec![path.to_path_buf()],
+        Ok(listing) => {
+            let mut files: Vec<PathBuf> = listing
+                .map(|e| e.map(|e| e.path()))
+                .collect::<io::Result<_>>()
+                .map_err(|e| stage_error(format!("{shown}: {e}")))?;
+            files.retain(|f| f.extension().is_some_and(|e| e == "parquet"));
+            files.sort();
+            files
+        }
+    };
+    let mut columns: Vec<Vec<i64>> = wanted.iter().map(|_| Vec::new()).collect();
     let version = VERSION.to_string();
-    if read
-        .metadata
-        .get(VERSION_KEY)
-        .is_some_and(|v| *v != version)
-    {
-        return Err(stage_error(format!(
-            "{shown}: another schema version; this dedup reads version {VERSION}"
-        )));
+    for file in files {
+        let read = table::read(&file, wanted).map_err(stage_error)?;
+        let shown = walk::display_path(&file);
+        if read
+            .metadata
+            .get(VERSION_KEY)
+            .is_some_and(|v| *v != version)
+        {
+            return Err(stage_error(format!(
+                "{shown}: another schema version; this dedup reads version {VERSION}"
+            )));
+        }
+        if read
+            .metadata
+            .get(SETTINGS_KEY)
+            .is_some_and(|h| h != settings_hash)
+        {
+            return Err(stage_error(format!(
+                "{shown}: made with other settings than the manifest's; make it again"
+            )));
+        }
+        for (all, part) in columns.iter_mut().zip(read.columns) {
+            all.extend(part);
+        }
     }
-    if read
-        .metadata
-        .get(SETTINGS_KEY)
-        .is_some_and(|h| h != settings_hash)
-    {
-        return Err(stage_error(format!(
-            "{shown}: made with other settings than the manifest's; make it again"
-        )));
-    }
-    Ok(read.columns)
+    Ok(columns)
 }
 
 /// `value` as JSON at `path`, through a temporary file.
@@ -415,7 +462,7 @@ pub fn sign(
         })?;
     write_tables(work, shard, &scan, &ids, &manifest.settings_hash)?;
     let problems = ShardProblems {
-        schema: "dedup-stage-shard".to_owned(),
+        schema: ShardProblems::SCHEMA.to_owned(),
         version: VERSION,
         settings_hash: manifest.settings_hash.clone(),
         shard: shard.index,
@@ -786,15 +833,7 @@ fn read_shard(
     let stem = work.join(SIGNED).join(shard.stem());
     let json = stem.with_extension("json");
     let shown = walk::display_path(&json);
-    let bytes = std::fs::read(&json).map_err(|e| stage_error(format!("{shown}: {e}")))?;
-    let problems: ShardProblems = serde_json::from_slice(&bytes)
-        .map_err(|e| stage_error(format!("{shown}: not a dedup stage shard: {e}")))?;
-    if problems.schema != "dedup-stage-shard" || problems.version != VERSION {
-        return Err(stage_error(format!(
-            "{shown}: {} version {}; this dedup reads dedup-stage-shard version {VERSION}",
-            problems.schema, problems.version
-        )));
-    }
+    let problems: ShardProblems = read_stamped(&json, "")?;
     if problems.settings_hash != manifest.settings_hash {
         return Err(stage_error(format!(
             "{shown}: signed with other settings than the manifest's; sign it again"

@@ -107,6 +107,21 @@ fn staged_runs_give_the_bytes_of_one_run_for_any_shard_count_and_order() {
         );
         assert_eq!(run.stderr, whole.stderr, "{n} shards");
     }
+    // Candidates as an engine like Spark writes a table: a folder of part files, the pairs split
+    // across them.
+    let candidates = dir.path().join("work-4/candidates");
+    let pairs = std::fs::read(candidates.join("band-pairs.parquet")).unwrap();
+    std::fs::remove_file(candidates.join("band-pairs.parquet")).unwrap();
+    let parts = candidates.join("band-pairs.parquet");
+    std::fs::create_dir(&parts).unwrap();
+    std::fs::write(parts.join("part-00000.parquet"), &pairs).unwrap();
+    std::fs::write(parts.join("part-00001.parquet"), &pairs).unwrap();
+    std::fs::write(parts.join("_SUCCESS"), b"").unwrap();
+    let run = ok(run_in(dir.path(), &["stage", "report", "work-4", "-q"]));
+    assert!(
+        run.stdout == whole.stdout,
+        "candidates in part files: the report differs"
+    );
 }
 
 #[test]
