@@ -5,10 +5,13 @@ in DuckDB.
 
 Reads WORK/sign/*.parquet and WORK/settings.parquet, writes WORK/candidates/band-pairs.parquet
 and WORK/candidates/oversized.parquet with the settings hash the tables carry (DuckDB 1.1 or
-later, from PyPI: pip install duckdb).
+later, from PyPI: pip install duckdb). DuckDB spills to WORK/duckdb-spill/ (removed when it is
+done); DEDUP_DUCKDB_MEMORY (`8GB`) caps its memory, by default 80 % of the machine's.
 """
 
+import os
 import pathlib
+import shutil
 import sys
 
 import duckdb
@@ -19,6 +22,11 @@ def main() -> None:
     here = pathlib.Path(__file__).resolve().parent
     db = duckdb.connect()
     db.execute("SET preserve_insertion_order = false")
+    # What DuckDB spills goes beside the candidates; DEDUP_DUCKDB_MEMORY caps its memory (by
+    # default 80 % of the machine's).
+    db.execute(f"SET temp_directory = '{work / 'duckdb-spill'}'")
+    if "DEDUP_DUCKDB_MEMORY" in os.environ:
+        db.execute(f"SET memory_limit = '{os.environ['DEDUP_DUCKDB_MEMORY']}'")
     for name, files in [
         ("paragraphs", work / "sign" / "paragraphs-*.parquet"),
         ("bands", work / "sign" / "bands-*.parquet"),
@@ -42,6 +50,8 @@ def main() -> None:
             f"COPY ({sql}) TO '{out / (name + '.parquet')}' "
             f"(FORMAT parquet, KV_METADATA {{{kv}}})"
         )
+    db.close()
+    shutil.rmtree(work / "duckdb-spill", ignore_errors=True)
 
 
 if __name__ == "__main__":
