@@ -9,11 +9,13 @@
 //!
 //! Matching runs in three steps so that shingle sets are only held for the candidates:
 //! [`group_exact`] (units, and template links between units with equal masked keys),
-//! [`band_pairs`] (unit pairs sharing an LSH band key) with [`with_content_candidates`], then
-//! [`verify`] on the sets re-read for those pairs. Nothing estimated from the sketch reaches the report. A band bucket
-//! holding more than `bucket_cap` units (boilerplate shared by very many paragraphs) is not
-//! expanded into all its pairs: each of its units is compared with the bucket's first unit only,
-//! and the bucket is counted in [`Matches::oversized_buckets`].
+//! [`band_pairs`] (unit pairs sharing an LSH band key; or drawn outside the run, by `dedup stage
+//! candidates` or the shipped SQL, [`BandPairs::of_first_paragraphs`]) with
+//! [`with_content_candidates`], then [`verify`] on the sets re-read for those pairs. Nothing
+//! estimated from the sketch reaches the report. A band bucket holding more than `bucket_cap`
+//! units (boilerplate shared by very many paragraphs) is not expanded into all its pairs: each of
+//! its units is compared with the bucket's first unit only, and the bucket is counted in
+//! [`Matches::oversized_buckets`].
 
 use std::collections::{HashMap, HashSet};
 

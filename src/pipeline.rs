@@ -14,7 +14,9 @@
 //! 6. [`report()`]: the report built, the baseline applied and the CI rules checked;
 //! 7. [`finish`]: the messages, the baseline and the report written.
 //!
-//! [`write_index`] (`dedup index`) runs phases 1 and 2 and writes the scan as a reference index.
+//! [`write_index`] (`dedup index`) runs phases 1 and 2 and writes the scan as a reference index;
+//! `dedup stage report` ([`crate::stage`]) runs phases 3 to 7 ([`match_and_report`]) on the scan
+//! it merges from shards, with the band candidates drawn outside ([`Drawn`]).
 
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};

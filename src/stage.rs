@@ -327,7 +327,7 @@ pub fn manifest(
     )?;
     write_json(&work.join(MANIFEST), &manifest)?;
     if !config.quiet {
-        crate::message(format_args!(
+        crate::messages::message(format_args!(
             "manifest of {} files written to {}",
             manifest.files.len(),
             walk::display_path(&work.join(MANIFEST))
@@ -473,7 +473,7 @@ pub fn sign(
     };
     write_json(&dedupx.with_extension("json"), &problems)?;
     if !config.quiet {
-        crate::message(format_args!(
+        crate::messages::message(format_args!(
             "shard {} of {}: {} files, {} paragraphs written to {}",
             shard.index,
             shard.count,
@@ -696,7 +696,7 @@ pub fn candidates(config: &Config, manifest: &Manifest, work: &Path) -> Result<O
         |rows| rows.push(&[oversized]),
     )?;
     if !config.quiet {
-        crate::message(format_args!(
+        crate::messages::message(format_args!(
             "{} band candidate pairs, {} oversized buckets written to {}",
             drawn.pairs.len(),
             drawn.oversized,
