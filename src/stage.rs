@@ -12,8 +12,8 @@
 //!    reference index format of [`crate::index`], and `WORK/sign/shard-I-of-N.json`, the shard's
 //!    problems), and the tables a query engine joins, in Parquet:
 //!    `sign/paragraphs-shard-I-of-N.parquet` (every paragraph's place, exact and figure-masked
-//!    keys, word count) and `sign/bands-shard-I-of-N.parquet` (every band key of the paragraphs
-//!    fingerprinted);
+//!    keys, word count), `sign/bands-shard-I-of-N.parquet` (every band key of the paragraphs
+//!    fingerprinted) and `sign/winnowed-shard-I-of-N.parquet` (their winnowed fingerprints);
 //! 3. [`candidates`]: the band join, pairs of units sharing a band key, written to
 //!    `candidates/band-pairs.parquet` and `candidates/oversized.parquet`; the same files as the
 //!    shipped SQL (`sql/`) writes when a query engine runs it on the tables of step 2;
@@ -489,8 +489,9 @@ pub fn sign(
 }
 
 /// The shard's Parquet tables: `paragraphs` (every paragraph's file id and place in the file,
-/// record, lines, bytes, exact and masked keys as two signed halves each, words) and `bands`
-/// (file id, place, band, key of every band key). `ids`: the manifest id of each file of the scan.
+/// record, lines, bytes, exact and masked keys as two signed halves each, words), `bands` (file
+/// id, place, band, key of every band key) and `winnowed` (file id, place, hash, context of every
+/// winnowed fingerprint). `ids`: the manifest id of each file of the scan.
 fn write_tables(
     work: &Path,
     shard: Shard,
@@ -552,6 +553,18 @@ fn write_tables(
             let (file, at) = place(p);
             for (band, key) in fingerprints.band_keys_of(p as u32).enumerate() {
                 rows.push(&[file, at, band as i64, i64::from(key)])?;
+            }
+        }
+        Ok(())
+    })?;
+    let path = signed.join(format!("winnowed-{stem}.parquet"));
+    let names = ["file", "paragraph", "hash", "context"];
+    write_table(&path, "winnowed", &names, settings_hash, |rows| {
+        for p in 0..corpus.paragraphs.len() {
+            let (file, at) = place(p);
+            let (hashes, contexts) = fingerprints.winnowed(p as u32);
+            for (&hash, &context) in hashes.iter().zip(contexts) {
+                rows.push(&[file, at, hash as i64, i64::from(context)])?;
             }
         }
         Ok(())
