@@ -64,6 +64,7 @@ const SETTINGS_TABLE: &str = "settings.parquet";
 /// settings hash.
 const VERSION_KEY: &str = "dedup.schema_version";
 const SETTINGS_KEY: &str = "dedup.settings_hash";
+const FILES_KEY: &str = "dedup.files_hash";
 
 /// `WORK/manifest.json`: what every stage after the first starts from.
 #[derive(Debug, Serialize, Deserialize)]
@@ -74,6 +75,9 @@ pub struct Manifest {
     version: u32,
     /// The hash of the run's settings ([`settings_hash`]).
     settings_hash: String,
+    /// The xxh3-64, in hex, of `files` as written: what was signed from another manifest's list
+    /// is told apart.
+    files_hash: String,
     /// The arguments of `dedup stage manifest` (with those of its configuration file merged in):
     /// every later stage parses them again, so that all run with the same settings.
     arguments: Vec<String>,
@@ -229,6 +233,8 @@ struct ShardProblems {
     version: u32,
     /// As the manifest's.
     settings_hash: String,
+    /// As the manifest's.
+    files_hash: String,
     /// I.
     shard: usize,
     /// N.
@@ -302,10 +308,12 @@ pub fn manifest(
             })
         })
         .collect::<Result<_, Error>>()?;
+    let listed = serde_json::to_vec(&files).expect("files serialize");
     let manifest = Manifest {
         schema: Manifest::SCHEMA.to_owned(),
         version: VERSION,
         settings_hash: settings_hash(config),
+        files_hash: format!("{:016x}", xxhash_rust::xxh3::xxh3_64(&listed)),
         arguments,
         config_file,
         files,
@@ -322,7 +330,7 @@ pub fn manifest(
         &settings,
         "settings",
         &["boilerplate_cap"],
-        &manifest.settings_hash,
+        &manifest,
         |rows| rows.push(&[cap]),
     )?;
     write_json(&work.join(MANIFEST), &manifest)?;
@@ -339,18 +347,20 @@ pub fn manifest(
     })
 }
 
-/// A table at `path` with the work folder's metadata.
+/// A table at `path` with the work folder's metadata: the schema version, and the settings and
+/// files hashes of `manifest`.
 fn write_table(
     path: &Path,
     name: &str,
     columns: &[&str],
-    settings_hash: &str,
+    manifest: &Manifest,
     fill: impl FnOnce(&mut table::Rows<'_>) -> io::Result<()>,
 ) -> Result<(), Error> {
     let version = VERSION.to_string();
     let metadata = [
         (VERSION_KEY, version.as_str()),
-        (SETTINGS_KEY, settings_hash),
+        (SETTINGS_KEY, &manifest.settings_hash),
+        (FILES_KEY, &manifest.files_hash),
     ];
     table::write(path, name, columns, &metadata, fill).map_err(|error| Error::Output {
         what: Written::Stage,
@@ -360,9 +370,10 @@ fn write_table(
 }
 
 /// The columns `wanted` of the table at `path`: a Parquet file, or a folder of them (`*.parquet`,
-/// as Spark writes a table), read in name order. A file whose metadata names another version or
-/// other settings is refused (one an engine wrote without that metadata is taken).
-fn read_table(path: &Path, wanted: &[&str], settings_hash: &str) -> Result<Vec<Vec<i64>>, Error> {
+/// as Spark writes a table), read in name order. A file whose metadata names another version, or
+/// other settings or files than `manifest`'s, is refused (one an engine wrote without that
+/// metadata is taken).
+fn read_table(path: &Path, wanted: &[&str], manifest: &Manifest) -> Result<Vec<Vec<i64>>, Error> {
     let shown = walk::display_path(path);
     let files = match std::fs::read_dir(path) {
         Err(_) => vec![path.to_path_buf()],
@@ -390,13 +401,15 @@ fn read_table(path: &Path, wanted: &[&str], settings_hash: &str) -> Result<Vec<V
                 "{shown}: another schema version; this dedup reads version {VERSION}"
             )));
         }
-        if read
-            .metadata
-            .get(SETTINGS_KEY)
-            .is_some_and(|h| h != settings_hash)
-        {
+        let differs = |key, ours: &str| read.metadata.get(key).is_some_and(|h| h != ours);
+        if differs(SETTINGS_KEY, &manifest.settings_hash) {
             return Err(stage_error(format!(
                 "{shown}: made with other settings than the manifest's; make it again"
+            )));
+        }
+        if differs(FILES_KEY, &manifest.files_hash) {
+            return Err(stage_error(format!(
+                "{shown}: made from another manifest's files; make it again"
             )));
         }
         for (all, part) in columns.iter_mut().zip(read.columns) {
@@ -460,11 +473,12 @@ pub fn sign(
             path: Some(dedupx.clone()),
             error,
         })?;
-    write_tables(work, shard, &scan, &ids, &manifest.settings_hash)?;
+    write_tables(work, shard, &scan, &ids, manifest)?;
     let problems = ShardProblems {
         schema: ShardProblems::SCHEMA.to_owned(),
         version: VERSION,
         settings_hash: manifest.settings_hash.clone(),
+        files_hash: manifest.files_hash.clone(),
         shard: shard.index,
         shards: shard.count,
         failed,
@@ -497,7 +511,7 @@ fn write_tables(
     shard: Shard,
     scan: &Scan,
     ids: &[i64],
-    settings_hash: &str,
+    manifest: &Manifest,
 ) -> Result<(), Error> {
     let corpus = &scan.corpus;
     let fingerprints = &scan.fingerprints;
@@ -523,7 +537,7 @@ fn write_tables(
     let signed = work.join(SIGNED);
     let stem = shard.stem();
     let path = signed.join(format!("paragraphs-{stem}.parquet"));
-    write_table(&path, "paragraphs", &names, settings_hash, |rows| {
+    write_table(&path, "paragraphs", &names, manifest, |rows| {
         for (p, paragraph) in corpus.paragraphs.iter().enumerate() {
             let key = fingerprints.key(p as u32);
             let (file, at) = place(p);
@@ -548,7 +562,7 @@ fn write_tables(
     })?;
     let path = signed.join(format!("bands-{stem}.parquet"));
     let names = ["file", "paragraph", "band", "key"];
-    write_table(&path, "bands", &names, settings_hash, |rows| {
+    write_table(&path, "bands", &names, manifest, |rows| {
         for p in 0..corpus.paragraphs.len() {
             let (file, at) = place(p);
             for (band, key) in fingerprints.band_keys_of(p as u32).enumerate() {
@@ -559,7 +573,7 @@ fn write_tables(
     })?;
     let path = signed.join(format!("winnowed-{stem}.parquet"));
     let names = ["file", "paragraph", "hash", "context"];
-    write_table(&path, "winnowed", &names, settings_hash, |rows| {
+    write_table(&path, "winnowed", &names, manifest, |rows| {
         for p in 0..corpus.paragraphs.len() {
             let (file, at) = place(p);
             let (hashes, contexts) = fingerprints.winnowed(p as u32);
@@ -690,10 +704,9 @@ pub fn candidates(config: &Config, manifest: &Manifest, work: &Path) -> Result<O
         path: Some(folder.clone()),
         error,
     })?;
-    let hash = &manifest.settings_hash;
     let names = ["a_file", "a_paragraph", "b_file", "b_paragraph"];
     let pairs = folder.join("band-pairs.parquet");
-    write_table(&pairs, "band_pairs", &names, hash, |rows| {
+    write_table(&pairs, "band_pairs", &names, manifest, |rows| {
         for &(a, b) in &drawn.pairs {
             let ((a_file, a_at), (b_file, b_at)) = (place(a), place(b));
             rows.push(&[a_file, a_at, b_file, b_at])?;
@@ -705,7 +718,7 @@ pub fn candidates(config: &Config, manifest: &Manifest, work: &Path) -> Result<O
         &folder.join("oversized.parquet"),
         "oversized",
         &["buckets"],
-        hash,
+        manifest,
         |rows| rows.push(&[oversized]),
     )?;
     if !config.quiet {
@@ -730,7 +743,7 @@ pub fn report(config: &Config, manifest: &Manifest, work: &Path) -> Result<Outco
     let progress = Progress::new(!config.quiet, manifest.files.len());
     let merged = Merged::read(config, manifest, work, &progress)?;
     timings.lap("merge");
-    let drawn = read_candidates(&merged, &work.join(CANDIDATES), &manifest.settings_hash)?;
+    let drawn = read_candidates(&merged, &work.join(CANDIDATES), manifest)?;
     timings.lap("read candidates");
     let mut errors = Problems::default();
     errors.extend(manifest.errors.iter().cloned());
@@ -745,7 +758,7 @@ pub fn report(config: &Config, manifest: &Manifest, work: &Path) -> Result<Outco
 }
 
 /// The band candidates in `folder`, as paragraph ids of `merged`.
-fn read_candidates(merged: &Merged, folder: &Path, settings_hash: &str) -> Result<Drawn, Error> {
+fn read_candidates(merged: &Merged, folder: &Path, manifest: &Manifest) -> Result<Drawn, Error> {
     let pairs = folder.join("band-pairs.parquet");
     if !pairs.exists() {
         return Err(stage_error(format!(
@@ -755,7 +768,7 @@ fn read_candidates(merged: &Merged, folder: &Path, settings_hash: &str) -> Resul
         )));
     }
     let wanted = ["a_file", "a_paragraph", "b_file", "b_paragraph"];
-    let columns = read_table(&pairs, &wanted, settings_hash)?;
+    let columns = read_table(&pairs, &wanted, manifest)?;
     let ranges = scan::file_ranges(&merged.scan.corpus);
     let [a_file, a_at, b_file, b_at] = &columns[..] else {
         unreachable!("four columns asked for")
@@ -780,7 +793,7 @@ fn read_candidates(merged: &Merged, folder: &Path, settings_hash: &str) -> Resul
     drawn.par_sort_unstable();
     drawn.dedup();
     let oversized = folder.join("oversized.parquet");
-    let buckets = read_table(&oversized, &["buckets"], settings_hash)?;
+    let buckets = read_table(&oversized, &["buckets"], manifest)?;
     Ok(Drawn {
         pairs: drawn,
         oversized: buckets[0].iter().sum::<i64>().max(0) as usize,
@@ -847,6 +860,11 @@ fn read_shard(
     let json = stem.with_extension("json");
     let shown = walk::display_path(&json);
     let problems: ShardProblems = read_stamped(&json, "")?;
+    if problems.files_hash != manifest.files_hash {
+        return Err(stage_error(format!(
+            "{shown}: signed from another manifest's list of files; sign it again"
+        )));
+    }
     if problems.settings_hash != manifest.settings_hash {
         return Err(stage_error(format!(
             "{shown}: signed with other settings than the manifest's; sign it again"

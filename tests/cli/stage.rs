@@ -242,3 +242,55 @@ fn what_cannot_be_staged_is_refused_before_any_work() {
     }
     assert!(!dir.path().join("work").exists());
 }
+
+#[test]
+fn shards_and_candidates_of_an_earlier_manifest_are_refused_by_name() {
+    let dir = tempdir();
+    corpus(dir.path());
+    staged(dir.path(), "work", 2, &[0, 1], "1");
+    // The corpus changes and the manifest is written again: what was signed and drawn from the
+    // earlier list of files must not be merged with it.
+    write_tree(
+        dir.path(),
+        &[(
+            "new/added.txt",
+            b"A file added after the shards were signed.\n",
+        )],
+    );
+    let mut manifest = vec!["stage", "manifest", "new", "-o", "work", "-q"];
+    manifest.extend(OPTIONS);
+    assert_eq!(run_in(dir.path(), &manifest).code, 0);
+    let run = run_in(dir.path(), &["stage", "report", "work"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr.contains("shard-00000-of-00002.json")
+            && run.stderr.contains("another manifest's list of files"),
+        "{}",
+        run.stderr
+    );
+    for i in ["0/2", "1/2"] {
+        assert_eq!(
+            run_in(dir.path(), &["stage", "sign", "work", "--shard", i]).code,
+            0
+        );
+    }
+    let run = run_in(dir.path(), &["stage", "report", "work"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("band-pairs.parquet")
+            && run.stderr.contains("another manifest's files"),
+        "{}",
+        run.stderr
+    );
+    assert_eq!(run_in(dir.path(), &["stage", "candidates", "work"]).code, 0);
+    let run = run_in(dir.path(), &["stage", "report", "work", "-q"]);
+    let mut args = vec!["new", "-q"];
+    args.extend(OPTIONS);
+    let whole = run_in(dir.path(), &args);
+    assert!(
+        run.stdout == whole.stdout && run.code == whole.code,
+        "{}",
+        run.stderr
+    );
+}
