@@ -334,17 +334,32 @@ pub fn manifest(
         |rows| rows.push(&[cap]),
     )?;
     write_json(&work.join(MANIFEST), &manifest)?;
+    let files = manifest.files.len();
+    let outcome = said(config, &[], manifest.errors);
     if !config.quiet {
         crate::messages::message(format_args!(
-            "manifest of {} files written to {}",
-            manifest.files.len(),
+            "manifest of {files} files written to {}",
             walk::display_path(&work.join(MANIFEST))
         ));
     }
-    Ok(Outcome {
+    Ok(outcome)
+}
+
+/// A stage's outcome: its `errors` (which the report carries too) printed on stderr, and unless
+/// `quiet` its `warnings`; the exit status says whether there were errors.
+fn said(config: &Config, warnings: &[Problem], errors: Vec<Problem>) -> Outcome {
+    for problem in &errors {
+        crate::messages::message(format_args!("{problem}"));
+    }
+    if !config.quiet {
+        for problem in warnings {
+            crate::messages::message(format_args!("warning: {problem}"));
+        }
+    }
+    Outcome {
         summary: Summary::default(),
-        errors: Vec::new(),
-    })
+        errors,
+    }
 }
 
 /// A table at `path` with the work folder's metadata: the schema version, and the settings and
@@ -486,6 +501,10 @@ pub fn sign(
         errors,
     };
     write_json(&dedupx.with_extension("json"), &problems)?;
+    let ShardProblems {
+        warnings, errors, ..
+    } = problems;
+    let outcome = said(config, &warnings, errors);
     if !config.quiet {
         crate::messages::message(format_args!(
             "shard {} of {}: {} files, {} paragraphs written to {}",
@@ -496,10 +515,7 @@ pub fn sign(
             walk::display_path(&dedupx)
         ));
     }
-    Ok(Outcome {
-        summary: Summary::default(),
-        errors: Vec::new(),
-    })
+    Ok(outcome)
 }
 
 /// The shard's Parquet tables: `paragraphs` (every paragraph's file id and place in the file,

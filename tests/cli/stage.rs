@@ -47,6 +47,17 @@ fn ok(run: Run) -> Run {
     run
 }
 
+/// Checks a `dedup stage sign` run: exit 0, or 2 when its shard holds the corpus's one error (the
+/// bad record of `new/records.jsonl`), which it names on stderr and still signs.
+fn signed(run: &Run) -> bool {
+    match run.code {
+        0 => assert!(!run.stderr.contains("records.jsonl"), "{}", run.stderr),
+        2 => assert!(run.stderr.contains("records.jsonl:2"), "{}", run.stderr),
+        code => panic!("sign exited {code}: {}", run.stderr),
+    }
+    run.code == 2
+}
+
 /// `dedup stage` run through: manifest, the shards signed in `order`, the band candidates, the
 /// report; its exit status and bytes.
 fn staged(dir: &Path, work: &str, shards: usize, order: &[usize], threads: &str) -> Run {
@@ -54,19 +65,21 @@ fn staged(dir: &Path, work: &str, shards: usize, order: &[usize], threads: &str)
     manifest.extend(OPTIONS);
     let run = run_in(dir, &manifest);
     assert_eq!(run.code, 0, "manifest: {}", run.stderr);
+    let mut with_the_error = 0;
     for &i in order {
         let shard = format!("{i}/{shards}");
         let run = run_in(
             dir,
             &["stage", "sign", work, "--shard", &shard, "-j", threads],
         );
-        assert_eq!(run.code, 0, "sign {shard}: {}", run.stderr);
+        with_the_error += usize::from(signed(&run));
         assert!(
             run.stderr.contains(&format!("shard {i} of {shards}")),
             "{}",
             run.stderr
         );
     }
+    assert_eq!(with_the_error, 1, "one shard holds the bad record");
     let run = run_in(dir, &["stage", "candidates", work, "-j", threads]);
     assert_eq!(run.code, 0, "candidates: {}", run.stderr);
     assert!(
@@ -133,14 +146,14 @@ fn a_missing_or_foreign_shard_is_refused_by_name() {
     let mut other = vec!["stage", "manifest", "new", "-o", "other", "-q", "-t", "0.7"];
     other.extend(OPTIONS);
     assert_eq!(run_in(dir.path(), &other).code, 0);
-    assert_eq!(
-        run_in(dir.path(), &["stage", "sign", "other", "--shard", "1/2"]).code,
-        0
-    );
+    signed(&run_in(
+        dir.path(),
+        &["stage", "sign", "other", "--shard", "1/2"],
+    ));
     let shard = "sign/shard-00001-of-00002";
     // Candidates drawn under other settings.
     let sign = ["stage", "sign", "other", "--shard", "0/2"];
-    assert_eq!(run_in(dir.path(), &sign).code, 0);
+    signed(&run_in(dir.path(), &sign));
     assert_eq!(
         run_in(dir.path(), &["stage", "candidates", "other"]).code,
         0
@@ -190,10 +203,10 @@ fn a_missing_or_foreign_shard_is_refused_by_name() {
         run.stderr
     );
     // Shards of two counts.
-    assert_eq!(
-        run_in(dir.path(), &["stage", "sign", "work", "--shard", "0/3"]).code,
-        0
-    );
+    signed(&run_in(
+        dir.path(),
+        &["stage", "sign", "work", "--shard", "0/3"],
+    ));
     let run = run_in(dir.path(), &["stage", "report", "work"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
@@ -270,10 +283,10 @@ fn shards_and_candidates_of_an_earlier_manifest_are_refused_by_name() {
         run.stderr
     );
     for i in ["0/2", "1/2"] {
-        assert_eq!(
-            run_in(dir.path(), &["stage", "sign", "work", "--shard", i]).code,
-            0
-        );
+        signed(&run_in(
+            dir.path(),
+            &["stage", "sign", "work", "--shard", i],
+        ));
     }
     let run = run_in(dir.path(), &["stage", "report", "work"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
@@ -293,4 +306,29 @@ fn shards_and_candidates_of_an_earlier_manifest_are_refused_by_name() {
         "{}",
         run.stderr
     );
+}
+
+#[test]
+fn a_stage_that_meets_a_bad_input_says_so_and_exits_2_and_the_report_carries_it() {
+    let dir = tempdir();
+    corpus(dir.path());
+    let run = run_in(
+        dir.path(),
+        &["stage", "manifest", "new", "missing", "-o", "work", "-q"],
+    );
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("missing"), "{}", run.stderr);
+    let sign = run_in(dir.path(), &["stage", "sign", "work", "--shard", "0/1"]);
+    assert!(signed(&sign), "the one shard holds the bad record");
+    assert!(
+        sign.stderr.contains("warning: new/latin.txt"),
+        "{}",
+        sign.stderr
+    );
+    assert_eq!(run_in(dir.path(), &["stage", "candidates", "work"]).code, 0);
+    let report = run_in(dir.path(), &["stage", "report", "work", "-q"]);
+    let whole = run_in(dir.path(), &["new", "missing", "-q"]);
+    assert_eq!(report.code, 2);
+    assert!(report.stdout == whole.stdout, "{}", report.stderr);
+    assert_eq!(report.stderr, whole.stderr);
 }
