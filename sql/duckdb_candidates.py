@@ -46,10 +46,10 @@ def main() -> None:
     out.mkdir(exist_ok=True)
     for query, name in [("band_pairs.sql", "band-pairs"), ("oversized_buckets.sql", "oversized")]:
         sql = (here / query).read_text()
-        db.execute(
-            f"COPY ({sql}) TO '{out / (name + '.parquet')}' "
-            f"(FORMAT parquet, KV_METADATA {{{kv}}})"
-        )
+        # Written under a temporary name and renamed, so that a join cut short leaves no table.
+        partial = out / f".{name}.parquet.partial"
+        db.execute(f"COPY ({sql}) TO '{partial}' (FORMAT parquet, KV_METADATA {{{kv}}})")
+        os.replace(partial, out / f"{name}.parquet")
     db.close()
     shutil.rmtree(work / "duckdb-spill", ignore_errors=True)
 
