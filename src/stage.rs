@@ -176,12 +176,12 @@ impl Stamped for ShardProblems {
 /// `unread`), is not a `T`, or is of another version.
 fn read_stamped<T: Stamped>(path: &Path, unread: &str) -> Result<T, Error> {
     let name = walk::display_path(path);
-    let bytes = std::fs::read(path).map_err(|e| stage_error(format!("{name}: {e}{unread}")))?;
+    let bytes = std::fs::read(path).map_err(|e| Error::Stage(format!("{name}: {e}{unread}")))?;
     let value: T = serde_json::from_slice(&bytes)
-        .map_err(|e| stage_error(format!("{name}: not a {}: {e}", T::SCHEMA)))?;
+        .map_err(|e| Error::Stage(format!("{name}: not a {}: {e}", T::SCHEMA)))?;
     let (schema, version) = value.stamp();
     if schema != T::SCHEMA || version != VERSION {
-        return Err(stage_error(format!(
+        return Err(Error::Stage(format!(
             "{name}: {schema} version {version}; this dedup reads {} version {VERSION}",
             T::SCHEMA
         )));
@@ -256,10 +256,6 @@ fn settings_hash(config: &Config) -> String {
     format!("{:016x}", xxhash_rust::xxh3::xxh3_64(shaping.as_bytes()))
 }
 
-fn stage_error(message: String) -> Error {
-    Error::Stage(message)
-}
-
 /// `dedup stage manifest`: the inputs of `config` walked and listed in `work`/manifest.json
 /// with `arguments` (and the `config_file` they came from), which the later stages run with.
 pub fn manifest(
@@ -269,12 +265,12 @@ pub fn manifest(
     work: &Path,
 ) -> Result<Outcome, Error> {
     if config.references.iter().any(|r| index::is_index(r)) {
-        return Err(stage_error(
+        return Err(Error::Stage(
             "a reference index cannot be staged: give the reference folders".to_owned(),
         ));
     }
     if config.inputs.iter().any(|p| p == Path::new(read::STDIN)) {
-        return Err(stage_error(
+        return Err(Error::Stage(
             "stdin cannot be staged: later stages read the files again".to_owned(),
         ));
     }
@@ -286,16 +282,15 @@ pub fn manifest(
         .map(|(id, e)| {
             let path = e.path.to_str().ok_or_else(|| {
                 let shown = walk::display_path(&e.path);
-                stage_error(format!(
+                Error::Stage(format!(
                     "{shown}: a path that is not UTF-8 cannot be staged"
                 ))
             })?;
             // A file that cannot be read now is listed all the same: the scan reports it.
             let (size, hash) = match e.special {
                 true => (0, String::new()),
-                false => std::fs::read(&e.path).map_or((0, String::new()), |bytes| {
-                    let hash = xxhash_rust::xxh3::xxh3_64(&bytes);
-                    (bytes.len() as u64, format!("{hash:016x}"))
+                false => content_hash(&e.path).map_or((0, String::new()), |(size, hash)| {
+                    (size, format!("{hash:016x}"))
                 }),
             };
             Ok(ManifestFile {
@@ -396,7 +391,7 @@ fn read_table(path: &Path, wanted: &[&str], manifest: &Manifest) -> Result<Vec<V
             let mut files: Vec<PathBuf> = listing
                 .map(|e| e.map(|e| e.path()))
                 .collect::<io::Result<_>>()
-                .map_err(|e| stage_error(format!("{shown}: {e}")))?;
+                .map_err(|e| Error::Stage(format!("{shown}: {e}")))?;
             files.retain(|f| f.extension().is_some_and(|e| e == "parquet"));
             files.sort();
             files
@@ -405,25 +400,25 @@ fn read_table(path: &Path, wanted: &[&str], manifest: &Manifest) -> Result<Vec<V
     let mut columns: Vec<Vec<i64>> = wanted.iter().map(|_| Vec::new()).collect();
     let version = VERSION.to_string();
     for file in files {
-        let read = table::read(&file, wanted).map_err(stage_error)?;
+        let read = table::read(&file, wanted).map_err(Error::Stage)?;
         let shown = walk::display_path(&file);
         if read
             .metadata
             .get(VERSION_KEY)
             .is_some_and(|v| *v != version)
         {
-            return Err(stage_error(format!(
+            return Err(Error::Stage(format!(
                 "{shown}: another schema version; this dedup reads version {VERSION}"
             )));
         }
         let differs = |key, ours: &str| read.metadata.get(key).is_some_and(|h| h != ours);
         if differs(SETTINGS_KEY, &manifest.settings_hash) {
-            return Err(stage_error(format!(
+            return Err(Error::Stage(format!(
                 "{shown}: made with other settings than the manifest's; make it again"
             )));
         }
         if differs(FILES_KEY, &manifest.files_hash) {
-            return Err(stage_error(format!(
+            return Err(Error::Stage(format!(
                 "{shown}: made from another manifest's files; make it again"
             )));
         }
@@ -432,6 +427,25 @@ fn read_table(path: &Path, wanted: &[&str], manifest: &Manifest) -> Result<Vec<V
         }
     }
     Ok(columns)
+}
+
+/// The length and the xxh3-64 of the bytes of the file at `path`, read a block at a time.
+fn content_hash(path: &Path) -> io::Result<(u64, u64)> {
+    let mut file = std::fs::File::open(path)?;
+    let mut hasher = xxhash_rust::xxh3::Xxh3::new();
+    let mut block = vec![0; 1 << 16];
+    let mut size = 0;
+    loop {
+        match io::Read::read(&mut file, &mut block) {
+            Ok(0) => return Ok((size, hasher.digest())),
+            Ok(n) => {
+                hasher.update(&block[..n]);
+                size += n as u64;
+            }
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// `value` as JSON at `path`, through a temporary file.
@@ -604,7 +618,7 @@ fn write_tables(
 /// Refuses to go on when `config`'s settings are not those `manifest` (at `path`) was made with.
 fn check_settings(config: &Config, manifest: &Manifest, path: &Path) -> Result<(), Error> {
     if settings_hash(config) != manifest.settings_hash {
-        return Err(stage_error(format!(
+        return Err(Error::Stage(format!(
             "{}: made with other settings than this run's; run every stage with the manifest's",
             walk::display_path(path)
         )));
@@ -777,7 +791,7 @@ pub fn report(config: &Config, manifest: &Manifest, work: &Path) -> Result<Outco
 fn read_candidates(merged: &Merged, folder: &Path, manifest: &Manifest) -> Result<Drawn, Error> {
     let pairs = folder.join("band-pairs.parquet");
     if !pairs.exists() {
-        return Err(stage_error(format!(
+        return Err(Error::Stage(format!(
             "{}: no band candidates; draw them first with dedup stage candidates WORK or the \
              shipped SQL (sql/)",
             walk::display_path(&pairs)
@@ -796,7 +810,7 @@ fn read_candidates(merged: &Merged, folder: &Path, manifest: &Manifest) -> Resul
         match a.zip(b) {
             Some(pair) => drawn.push(pair),
             None => {
-                return Err(stage_error(format!(
+                return Err(Error::Stage(format!(
                     "{}: names a paragraph the shards do not hold (file {}, paragraph {}); \
                      draw the candidates again",
                     walk::display_path(&pairs),
@@ -819,7 +833,7 @@ fn read_candidates(merged: &Merged, folder: &Path, manifest: &Manifest) -> Resul
 /// The N of the shards in `signed` (`shard-I-of-N.json`), when there are all N of one N.
 fn shard_count(signed: &Path) -> Result<usize, Error> {
     let shown = walk::display_path(signed);
-    let listing = std::fs::read_dir(signed).map_err(|e| stage_error(format!("{shown}: {e}")))?;
+    let listing = std::fs::read_dir(signed).map_err(|e| Error::Stage(format!("{shown}: {e}")))?;
     let mut found: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for entry in listing.flatten() {
         let name = entry.file_name();
@@ -835,7 +849,7 @@ fn shard_count(signed: &Path) -> Result<usize, Error> {
     }
     let counts: Vec<usize> = found.keys().copied().collect();
     match counts.as_slice() {
-        [] => Err(stage_error(format!(
+        [] => Err(Error::Stage(format!(
             "{shown}: no shard; run dedup stage sign WORK --shard I/N for every I first"
         ))),
         [n] => {
@@ -847,13 +861,13 @@ fn shard_count(signed: &Path) -> Result<usize, Error> {
                 .collect();
             match missing.is_empty() {
                 true => Ok(*n),
-                false => Err(stage_error(format!(
+                false => Err(Error::Stage(format!(
                     "{shown}: shards {} not signed yet",
                     missing.join(", ")
                 ))),
             }
         }
-        _ => Err(stage_error(format!(
+        _ => Err(Error::Stage(format!(
             "{shown}: shards of several counts ({}); keep those of one N",
             counts
                 .iter()
@@ -877,23 +891,60 @@ fn read_shard(
     let shown = walk::display_path(&json);
     let problems: ShardProblems = read_stamped(&json, "")?;
     if problems.files_hash != manifest.files_hash {
-        return Err(stage_error(format!(
+        return Err(Error::Stage(format!(
             "{shown}: signed from another manifest's list of files; sign it again"
         )));
     }
     if problems.settings_hash != manifest.settings_hash {
-        return Err(stage_error(format!(
+        return Err(Error::Stage(format!(
             "{shown}: signed with other settings than the manifest's; sign it again"
         )));
     }
     let scan = index::read_scan(&stem.with_extension("dedupx"), settings, &config.read)
-        .map_err(stage_error)?;
+        .map_err(Error::Stage)?;
     let files = shard.files(manifest.files.len()).len();
     if scan.corpus.files.len() + problems.failed.len() != files {
-        return Err(stage_error(format!(
+        return Err(Error::Stage(format!(
             "{shown}: holds other files than the manifest's shard {}/{}; sign it again",
             shard.index, shard.count
         )));
     }
     Ok((scan, problems))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_is_hashed_a_block_at_a_time_as_its_bytes_are_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        for len in [0, 1, (1 << 16) - 1, 1 << 16, (1 << 17) + 5] {
+            let bytes: Vec<u8> = (0..len).map(|i| (i * 31 % 251) as u8).collect();
+            let path = dir.path().join(format!("{len}"));
+            std::fs::write(&path, &bytes).unwrap();
+            let whole = (len as u64, xxhash_rust::xxh3::xxh3_64(&bytes));
+            assert_eq!(content_hash(&path).unwrap(), whole, "{len} bytes");
+        }
+    }
+
+    #[test]
+    fn shards_cover_the_files_once_in_order() {
+        for files in [0, 1, 5, 7, 100] {
+            for count in 1..12 {
+                let ranges: Vec<_> = (0..count)
+                    .map(|index| Shard { index, count }.files(files))
+                    .collect();
+                assert_eq!(ranges[0].start, 0);
+                assert_eq!(ranges[count - 1].end, files);
+                assert!(
+                    ranges.windows(2).all(|w| w[0].end == w[1].start),
+                    "{files} files, {count}"
+                );
+            }
+        }
+        assert_eq!(Shard::parse("3/4"), Ok(Shard { index: 3, count: 4 }));
+        assert!(Shard::parse("4/4").is_err() && Shard::parse("0/0").is_err());
+        assert!(Shard::parse("1").is_err() && Shard::parse("a/2").is_err());
+    }
 }
