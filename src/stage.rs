@@ -890,6 +890,12 @@ fn read_shard(
     let json = stem.with_extension("json");
     let shown = walk::display_path(&json);
     let problems: ShardProblems = read_stamped(&json, "")?;
+    if (problems.shard, problems.shards) != (shard.index, shard.count) {
+        return Err(Error::Stage(format!(
+            "{shown}: holds shard {}/{}, not {}/{}; sign it again",
+            problems.shard, problems.shards, shard.index, shard.count
+        )));
+    }
     if problems.files_hash != manifest.files_hash {
         return Err(Error::Stage(format!(
             "{shown}: signed from another manifest's list of files; sign it again"

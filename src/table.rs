@@ -160,7 +160,13 @@ pub fn read(path: &Path, wanted: &[&str]) -> Result<Read, String> {
                     column.extend(narrow.into_iter().map(i64::from));
                     read.map(|(records, _, _)| records)
                 }
-                _ => return Err(format!("{name}: {} is not an integer column", wanted[0])),
+                _ => {
+                    let column = fields.column(index);
+                    return Err(format!(
+                        "{name}: {} is not an integer column",
+                        column.name()
+                    ));
+                }
             };
             let records = read.map_err(|e| failed(&e))?;
             if records != rows || column.len() - before != rows {
@@ -200,5 +206,31 @@ mod tests {
         );
         let missing = super::read(&path, &["c"]).err().unwrap();
         assert!(missing.contains("no column c"), "{missing}");
+        let text = dir.path().join("s.parquet");
+        let schema = parse_message_type("message s { required int64 a; required binary b; }");
+        let mut writer = SerializedFileWriter::new(
+            File::create(&text).unwrap(),
+            Arc::new(schema.unwrap()),
+            Arc::new(WriterProperties::builder().build()),
+        )
+        .unwrap();
+        let mut group = writer.next_row_group().unwrap();
+        let mut column = group.next_column().unwrap().unwrap();
+        column
+            .typed::<Int64Type>()
+            .write_batch(&[1], None, None)
+            .unwrap();
+        column.close().unwrap();
+        let mut column = group.next_column().unwrap().unwrap();
+        let bytes = [parquet::data_type::ByteArray::from("x")];
+        column
+            .typed::<parquet::data_type::ByteArrayType>()
+            .write_batch(&bytes, None, None)
+            .unwrap();
+        column.close().unwrap();
+        group.close().unwrap();
+        writer.close().unwrap();
+        let wrong = super::read(&text, &["a", "b"]).err().unwrap();
+        assert!(wrong.contains("b is not an integer column"), "{wrong}");
     }
 }

@@ -332,3 +332,26 @@ fn a_stage_that_meets_a_bad_input_says_so_and_exits_2_and_the_report_carries_it(
     assert!(report.stdout == whole.stdout, "{}", report.stderr);
     assert_eq!(report.stderr, whole.stderr);
 }
+
+#[test]
+fn a_shard_renamed_as_another_is_refused_by_name() {
+    let dir = tempdir();
+    corpus(dir.path());
+    staged(dir.path(), "work", 2, &[0, 1], "1");
+    for ext in ["json", "dedupx"] {
+        let at = |i: usize| {
+            dir.path()
+                .join(format!("work/sign/shard-0000{i}-of-00002.{ext}"))
+        };
+        std::fs::copy(at(0), at(1)).unwrap();
+    }
+    let run = run_in(dir.path(), &["stage", "report", "work"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stdout.is_empty());
+    assert!(
+        run.stderr
+            .contains("shard-00001-of-00002.json: holds shard 0/2, not 1/2"),
+        "{}",
+        run.stderr
+    );
+}
