@@ -95,6 +95,29 @@ impl Matches {
     }
 }
 
+/// With `--reference`, the units that hold input text (a paragraph of a file not under
+/// `--reference`). The reference is matched against the inputs, never against itself: a candidate
+/// pair needs a unit of input text, so a run's cost follows its inputs, not the reference it is
+/// checked against, and a reference index could answer without the reference's own pairs.
+pub struct InputUnits(Vec<bool>);
+
+impl InputUnits {
+    /// The units of `m` that hold a paragraph `is_input` says is input text; `None` when every
+    /// unit does (a run without `--reference`).
+    pub fn of(m: &Matches, is_input: impl Fn(u32) -> bool) -> Option<Self> {
+        let units = &m.units;
+        let holds: Vec<bool> = (0..units.len() as u32)
+            .map(|u| units.get(u).iter().any(|&p| is_input(p)))
+            .collect();
+        (!holds.iter().all(|&h| h)).then_some(InputUnits(holds))
+    }
+
+    /// Whether either unit of the pair holds input text.
+    pub fn either(&self, (a, b): (u32, u32)) -> bool {
+        self.0[a as usize] || self.0[b as usize]
+    }
+}
+
 /// How a verified candidate pair relates.
 enum Link {
     Near,
@@ -244,11 +267,13 @@ impl BandPairs {
 }
 
 /// The candidates: `band` and the content candidates ([`content_candidates`]), sorted and without
-/// repeats; counts them and the oversized buckets in `m`.
+/// repeats, those without a unit of input text left out (`inputs`, with `--reference`); counts
+/// them and the oversized buckets in `m`.
 pub fn with_content_candidates(
     m: &mut Matches,
     fps: &Fingerprints,
     band: BandPairs,
+    inputs: Option<&InputUnits>,
 ) -> Vec<(u32, u32)> {
     let BandPairs {
         mut pairs,
@@ -256,6 +281,9 @@ pub fn with_content_candidates(
     } = band;
     m.oversized_buckets = oversized;
     pairs.extend(content_candidates(m, fps));
+    if let Some(inputs) = inputs {
+        pairs.retain(|&pair| inputs.either(pair));
+    }
     pairs.par_sort_unstable();
     pairs.dedup();
     m.candidate_pairs = pairs.len();

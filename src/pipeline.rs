@@ -30,7 +30,7 @@ use crate::corpus::{Corpus, FileEntry};
 use crate::error::{Error, ExitStatus, Problem, Problems, Written};
 use crate::fingerprint::{Fingerprinter, Fingerprints};
 use crate::index;
-use crate::matching::{self, BandPairs, FileCopies, Matches};
+use crate::matching::{self, BandPairs, FileCopies, InputUnits, Matches};
 use crate::messages;
 use crate::output;
 use crate::partial::{self, Partials};
@@ -471,6 +471,13 @@ impl Matcher<'_> {
     ) -> (Matches, Candidates, Vec<UnitKey>) {
         let cap = self.config.boilerplate_cap;
         let mut matches = matching::group_exact(&fingerprints);
+        let corpus = self.corpus;
+        let inputs = InputUnits::of(&matches, |p| {
+            !corpus.files[corpus.paragraphs[p as usize].file as usize].reference
+        });
+        if let Some(inputs) = &inputs {
+            matches.templates.retain(|&pair| inputs.either(pair));
+        }
         let units = &matches.units;
         fingerprints.share_with_first((0..units.len() as u32).map(|u| units.get(u)));
         let band = match drawn {
@@ -480,9 +487,14 @@ impl Matcher<'_> {
                 BandPairs::of_first_paragraphs(&drawn.pairs, drawn.oversized, &matches)
             }
         };
-        let near = matching::with_content_candidates(&mut matches, &fingerprints, band);
+        let near =
+            matching::with_content_candidates(&mut matches, &fingerprints, band, inputs.as_ref());
         alloc::give_back_freed_memory();
-        let partial = partial::candidates(&matches, &fingerprints, cap);
+        let mut partial = partial::candidates(&matches, &fingerprints, cap);
+        if let Some(inputs) = &inputs {
+            partial.pairs.retain(|&pair| inputs.either(pair));
+            partial.headlines.retain(|&pair| inputs.either(pair));
+        }
         fingerprints.release_winnowed();
         let units = &matches.units;
         let unit_keys = (0..units.len() as u32)

@@ -115,6 +115,34 @@ fn only_copies_in_the_inputs_count_and_the_reference_is_the_original() {
 }
 
 #[test]
+fn the_reference_is_matched_against_the_inputs_never_against_itself() {
+    let dir = tempdir();
+    corpus(dir.path());
+    let own = "A paragraph the batch is the first to hold, about the river and its ferries today.";
+    write_tree(
+        dir.path(),
+        &[("fresh/own.txt", format!("{own}\n").as_bytes())],
+    );
+    let summary = |args: &[&str]| ok_report(&run_in(dir.path(), args))["summary"].clone();
+    let alone = summary(&["held", "-o", "-"]);
+    assert!(
+        alone["candidate_pairs"].as_u64().unwrap() > 10,
+        "the seeds hold near copies of one another: {alone}"
+    );
+    // A batch that copies nothing: no candidate pair at all, however many the reference holds.
+    let fresh = summary(&["fresh", "--reference", "held", "-o", "-"]);
+    assert_eq!(fresh["candidate_pairs"], 0, "{fresh}");
+    assert_eq!(fresh["clusters"], 0, "{fresh}");
+    // A batch with copies: only pairs with input text are candidates.
+    let copies = summary(&["new", "--reference", "held", "-o", "-"]);
+    let pairs = copies["candidate_pairs"].as_u64().unwrap();
+    assert!(
+        pairs > 0 && pairs < alone["candidate_pairs"].as_u64().unwrap(),
+        "{copies}"
+    );
+}
+
+#[test]
 fn stdin_against_a_reference_folder_is_the_copy() {
     let dir = tempdir();
     let batch = corpus(dir.path());
