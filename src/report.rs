@@ -627,6 +627,22 @@ pub fn build<'a>(
     let listed_passages: Vec<usize> = (0..found.passages.len())
         .filter(|&i| !(is_reference(found.passages[i].a) && is_reference(found.passages[i].b)))
         .collect();
+    // The files listed: every input, and the reference files that hold a member or side of
+    // something listed (a reference of thousands of files is not repeated in every gate report).
+    let mut listed_files: Vec<bool> = corpus.files.iter().map(|f| !f.reference).collect();
+    {
+        let mut list = |p: u32| listed_files[corpus.paragraphs[p as usize].file as usize] = true;
+        for &i in &listed_clusters {
+            clusters[i].members.iter().for_each(|&(p, _)| list(p));
+        }
+        for &i in &listed_partials {
+            let pair = &partial_spans.pairs[i];
+            (list(pair.p), list(pair.q));
+        }
+        for &i in &listed_passages {
+            (list(found.passages[i].a), list(found.passages[i].b));
+        }
+    }
     // (files read, paragraphs, bytes) of the inputs, then of the reference.
     let mut counts = [(0usize, 0usize, 0u64); 2];
     for f in corpus.files.iter().filter(|f| f.skipped.is_none()) {
@@ -770,6 +786,7 @@ pub fn build<'a>(
         .files
         .par_iter()
         .enumerate()
+        .filter(|&(i, _)| listed_files[i])
         .map(|(i, f)| {
             let (paragraphs, bytes) = paragraphs_per_file[i];
             let (duplicate_paragraphs, duplicate_bytes) = file_duplicates[i];
