@@ -150,6 +150,11 @@ pub struct Corpus {
 const REREAD_CHUNK: usize = 1024;
 
 impl Corpus {
+    /// Whether paragraph `p` is reference text (`--reference`).
+    pub fn is_reference(&self, p: u32) -> bool {
+        self.files[self.paragraphs[p as usize].file as usize].reference
+    }
+
     /// An empty corpus whose files are read (and read again) with `read_options`.
     pub fn new(read_options: read::ReadOptions) -> Self {
         Corpus {

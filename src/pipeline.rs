@@ -132,7 +132,12 @@ pub(crate) fn match_and_report(
     };
     let (mut matches, candidates, unit_keys) = matcher.candidates(fingerprints, drawn);
     timings.lap("candidates");
-    let clusters = matcher.clusters(&mut matches, candidates.near, &unit_keys, &mut errors);
+    let mut clusters = matcher.clusters(&mut matches, candidates.near, &unit_keys, &mut errors);
+    // With `--reference`, clusters of reference text only are counted, never listed: nothing
+    // after this reads them, so the shared text and the report cost what the inputs hold.
+    let reference_clusters = clusters.len();
+    clusters.retain(|c| !c.members.iter().all(|&(p, _)| corpus.is_reference(p)));
+    let reference_clusters = reference_clusters - clusters.len();
     // The clusters keep their representatives' keys; nothing reads the others any more.
     drop(unit_keys);
     alloc::give_back_freed_memory();
@@ -147,6 +152,7 @@ pub(crate) fn match_and_report(
         partials: &partials,
         passages: &passages,
         overlaps: &overlaps,
+        reference_clusters,
     };
     progress.stage(Stage::Writing);
     let report = report(config, &corpus, &found, warnings, errors);
@@ -472,9 +478,7 @@ impl Matcher<'_> {
         let cap = self.config.boilerplate_cap;
         let mut matches = matching::group_exact(&fingerprints);
         let corpus = self.corpus;
-        let inputs = InputUnits::of(&matches, |p| {
-            !corpus.files[corpus.paragraphs[p as usize].file as usize].reference
-        });
+        let inputs = InputUnits::of(&matches, |p| !corpus.is_reference(p));
         if let Some(inputs) = &inputs {
             matches.templates.retain(|&pair| inputs.either(pair));
         }

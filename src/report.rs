@@ -42,6 +42,8 @@ pub struct Found<'a> {
     pub passages: &'a [Passage],
     /// Per file, its overlap with other files.
     pub overlaps: &'a [Overlaps],
+    /// Clusters of reference text only, counted but not in `clusters`.
+    pub reference_clusters: usize,
 }
 
 /// The format version written in every report.
@@ -614,7 +616,7 @@ pub fn build<'a>(
 
     // With `--reference`, what holds reference text only is not listed, and what is counted
     // is the inputs'.
-    let is_reference = |p: u32| corpus.files[corpus.paragraphs[p as usize].file as usize].reference;
+    let is_reference = |p: u32| corpus.is_reference(p);
     let listed_clusters: Vec<usize> = (0..clusters.len())
         .filter(|&i| !clusters[i].members.iter().all(|&(p, _)| is_reference(p)))
         .collect();
@@ -637,10 +639,12 @@ pub fn build<'a>(
         }
         for &i in &listed_partials {
             let pair = &partial_spans.pairs[i];
-            (list(pair.p), list(pair.q));
+            list(pair.p);
+            list(pair.q);
         }
         for &i in &listed_passages {
-            (list(found.passages[i].a), list(found.passages[i].b));
+            list(found.passages[i].a);
+            list(found.passages[i].b);
         }
     }
     // (files read, paragraphs, bytes) of the inputs, then of the reference.
@@ -665,7 +669,7 @@ pub fn build<'a>(
             files: reference_files,
             paragraphs: reference_paragraphs,
             bytes: reference_bytes,
-            clusters_not_listed: clusters.len() - listed_clusters.len(),
+            clusters_not_listed: clusters.len() - listed_clusters.len() + found.reference_clusters,
         });
     let mut summary = Summary {
         files,
