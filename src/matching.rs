@@ -112,9 +112,51 @@ impl InputUnits {
         (!holds.iter().all(|&h| h)).then_some(InputUnits(holds))
     }
 
+    /// Whether unit `u` holds input text.
+    pub fn holds(&self, u: u32) -> bool {
+        self.0[u as usize]
+    }
+
     /// Whether either unit of the pair holds input text.
     pub fn either(&self, (a, b): (u32, u32)) -> bool {
-        self.0[a as usize] || self.0[b as usize]
+        self.holds(a) || self.holds(b)
+    }
+}
+
+/// A set of keys (band keys, fingerprints) that very many others are looked up in: a bitmap of
+/// one hash of each in front of the sorted keys, so that a key not in the set costs one bit test
+/// nearly always. With `--reference`, the keys of the input text: only the buckets they are in
+/// can give a candidate pair, and the reference's other keys are passed over unsorted.
+pub struct KeyFilter {
+    bits: Vec<u64>,
+    keys: Vec<u64>,
+}
+
+impl KeyFilter {
+    /// Bits in the bitmap (128 KiB).
+    const BITS: u32 = 20;
+
+    /// The set of `keys`.
+    pub fn new(keys: impl Iterator<Item = u64>) -> Self {
+        let mut keys: Vec<u64> = keys.collect();
+        keys.sort_unstable();
+        keys.dedup();
+        let mut bits = vec![0u64; (1 << Self::BITS) / 64];
+        for &key in &keys {
+            let bit = Self::bit(key);
+            bits[bit / 64] |= 1 << (bit % 64);
+        }
+        KeyFilter { bits, keys }
+    }
+
+    fn bit(key: u64) -> usize {
+        (key.wrapping_mul(0x9E37_79B9_7F4A_7C15) >> (64 - Self::BITS)) as usize
+    }
+
+    /// Whether `key` is in the set.
+    pub fn contains(&self, key: u64) -> bool {
+        let bit = Self::bit(key);
+        self.bits[bit / 64] >> (bit % 64) & 1 == 1 && self.keys.binary_search(&key).is_ok()
     }
 }
 
@@ -198,7 +240,12 @@ pub fn group_exact(fps: &Fingerprints) -> Matches {
 /// The pairs of units that share a band key (per band, a bucket of more than `bucket_cap` units
 /// gives the pairs of its first unit only) and the count of those oversized buckets, as drawn in
 /// a query engine too (`sql/band_pairs.sql`). The band keys are taken out of `fps`.
-pub fn band_pairs(m: &Matches, fps: &mut Fingerprints, bucket_cap: usize) -> BandPairs {
+pub fn band_pairs(
+    m: &Matches,
+    fps: &mut Fingerprints,
+    bucket_cap: usize,
+    inputs: Option<&InputUnits>,
+) -> BandPairs {
     let units = &m.units;
     let band_keys = fps.take_band_keys();
     // (unit, its row in every band) of the units with band keys, read once for all bands.
@@ -208,10 +255,18 @@ pub fn band_pairs(m: &Matches, fps: &mut Fingerprints, bucket_cap: usize) -> Ban
     let per_band: Vec<(Vec<(u32, u32)>, usize)> = band_keys
         .into_par_iter()
         .map(|keys| {
+            let key = |row: u32| keys[row as usize] as u64;
+            // With `--reference`, the buckets without input text give no pair: only the keys of
+            // the units that hold some are sorted (and only those buckets counted).
+            let touched = inputs.map(|inputs| {
+                let input_rows = rows.iter().filter(|&&(u, _)| inputs.holds(u));
+                KeyFilter::new(input_rows.map(|&(_, row)| key(row)))
+            });
             // (key, unit) packed in one word, so sorting is one integer sort.
             let mut keyed: Vec<u64> = rows
                 .iter()
-                .map(|&(u, row)| (keys[row as usize] as u64) << 32 | u as u64)
+                .filter(|&&(_, row)| touched.as_ref().is_none_or(|t| t.contains(key(row))))
+                .map(|&(u, row)| key(row) << 32 | u as u64)
                 .collect();
             drop(keys);
             // Built in unit order, so a stable sort on the key alone sorts by (key, unit).
@@ -523,6 +578,65 @@ fn verify_pair(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn with_a_reference_the_band_pairs_with_input_text_are_all_found() {
+        use crate::fingerprint::{FileFingerprints, Fingerprinter, Params};
+        use crate::normalize::{Options, normalize};
+        let base = [
+            "the ferry to the island runs twice a day in summer and once a day in the winter",
+            "shares of the company rose sharply after its results beat what analysts expected",
+            "rain is expected over the north of the country for the rest of this long week",
+        ];
+        // Forty reference paragraphs, then twenty of input text, near copies of one another.
+        let texts: Vec<String> = (0..60)
+            .map(|i| match i < 40 {
+                true => format!("{} report {i}", base[i % 3]),
+                false => format!("{} update {i}", base[i % 3]),
+            })
+            .collect();
+        let params = Params {
+            shingle: 2,
+            min_words: 8,
+            bands: 42,
+            rows: 3,
+            ignore_figures: false,
+            exact_only: false,
+            seed_shingle: 3,
+            window: 6,
+        };
+        let fingerprinter = Fingerprinter::new(params);
+        let fingerprints = || {
+            let mut fps = Fingerprints::default();
+            for t in &texts {
+                let mut file = FileFingerprints::default();
+                fingerprinter.fingerprint(&normalize(t.as_bytes(), Options::default()), &mut file);
+                fps.append(file);
+            }
+            fps
+        };
+        for cap in [2, 8, 100] {
+            let (mut all_fps, mut touched_fps) = (fingerprints(), fingerprints());
+            let m = group_exact(&all_fps);
+            let inputs = InputUnits::of(&m, |p| p >= 40).expect("reference units");
+            let all = band_pairs(&m, &mut all_fps, cap, None);
+            let touched = band_pairs(&m, &mut touched_fps, cap, Some(&inputs));
+            let with_input = |pairs: &[(u32, u32)]| {
+                let mut pairs: Vec<_> = pairs
+                    .iter()
+                    .copied()
+                    .filter(|&p| inputs.either(p))
+                    .collect();
+                pairs.sort_unstable();
+                pairs.dedup();
+                pairs
+            };
+            assert!(!with_input(&all.pairs).is_empty(), "{cap}");
+            assert_eq!(with_input(&touched.pairs), with_input(&all.pairs), "{cap}");
+            assert!(touched.pairs.len() < all.pairs.len(), "{cap}");
+            assert!(touched.oversized <= all.oversized, "{cap}");
+        }
+    }
 
     #[test]
     fn radix_sort_orders_by_the_high_half_and_keeps_ties_in_order() {

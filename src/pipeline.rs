@@ -432,11 +432,17 @@ pub(crate) struct Drawn {
 /// The band join alone (`dedup stage candidates`): the pairs of units that share a band key, as
 /// their first paragraphs, sorted and each once, and the buckets over the boilerplate cap. The
 /// band keys are taken out of `fingerprints`.
-pub(crate) fn draw_band_pairs(config: &Config, fingerprints: &mut Fingerprints) -> Drawn {
+pub(crate) fn draw_band_pairs(
+    config: &Config,
+    corpus: &Corpus,
+    fingerprints: &mut Fingerprints,
+) -> Drawn {
     let matches = matching::group_exact(fingerprints);
     let units = &matches.units;
     fingerprints.share_with_first((0..units.len() as u32).map(|u| units.get(u)));
-    let band = matching::band_pairs(&matches, fingerprints, config.boilerplate_cap);
+    let inputs = InputUnits::of(&matches, |p| !corpus.is_reference(p));
+    let cap = config.boilerplate_cap;
+    let band = matching::band_pairs(&matches, fingerprints, cap, inputs.as_ref());
     let mut pairs: Vec<(u32, u32)> = band
         .pairs
         .iter()
@@ -485,7 +491,7 @@ impl Matcher<'_> {
         let units = &matches.units;
         fingerprints.share_with_first((0..units.len() as u32).map(|u| units.get(u)));
         let band = match drawn {
-            None => matching::band_pairs(&matches, &mut fingerprints, cap),
+            None => matching::band_pairs(&matches, &mut fingerprints, cap, inputs.as_ref()),
             Some(drawn) => {
                 drop(fingerprints.take_band_keys());
                 BandPairs::of_first_paragraphs(&drawn.pairs, drawn.oversized, &matches)
@@ -494,7 +500,7 @@ impl Matcher<'_> {
         let near =
             matching::with_content_candidates(&mut matches, &fingerprints, band, inputs.as_ref());
         alloc::give_back_freed_memory();
-        let mut partial = partial::candidates(&matches, &fingerprints, cap);
+        let mut partial = partial::candidates(&matches, &fingerprints, cap, inputs.as_ref());
         if let Some(inputs) = &inputs {
             partial.pairs.retain(|&pair| inputs.either(pair));
             partial.headlines.retain(|&pair| inputs.either(pair));

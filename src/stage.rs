@@ -46,7 +46,7 @@ use crate::timings::Timings;
 use crate::walk;
 
 /// The version of the work folder's files this build writes and reads.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// The manifest's name in the work folder.
 const MANIFEST: &str = "manifest.json";
@@ -533,7 +533,8 @@ pub fn sign(
 }
 
 /// The shard's Parquet tables: `paragraphs` (every paragraph's file id and place in the file,
-/// record, lines, bytes, exact and masked keys as two signed halves each, words), `bands` (file
+/// record, lines, bytes, exact and masked keys as two signed halves each, words, 1 for reference
+/// text), `bands` (file
 /// id, place, band, key of every band key) and `winnowed` (file id, place, hash, context of every
 /// winnowed fingerprint). `ids`: the manifest id of each file of the scan.
 fn write_tables(
@@ -563,6 +564,7 @@ fn write_tables(
         "masked_hi",
         "masked_lo",
         "words",
+        "reference",
     ];
     let signed = work.join(SIGNED);
     let stem = shard.stem();
@@ -586,6 +588,7 @@ fn write_tables(
                 (key.masked >> 64) as u64 as i64,
                 key.masked as u64 as i64,
                 i64::from(key.words),
+                i64::from(corpus.files[paragraph.file as usize].reference),
             ])?;
         }
         Ok(())
@@ -713,7 +716,7 @@ pub fn candidates(config: &Config, manifest: &Manifest, work: &Path) -> Result<O
         mut scan,
         file_of_id,
     } = Merged::read(config, manifest, work, &Progress::default())?;
-    let drawn = pipeline::draw_band_pairs(config, &mut scan.fingerprints);
+    let drawn = pipeline::draw_band_pairs(config, &scan.corpus, &mut scan.fingerprints);
     let mut id_of_file = vec![0; scan.corpus.files.len()];
     for (id, file) in file_of_id.iter().enumerate() {
         if let Some(file) = file {

@@ -29,7 +29,7 @@ pub mod spans;
 use rayon::prelude::*;
 
 use crate::fingerprint::{Fingerprints, contexts_agree, shingle_set};
-use crate::matching::Matches;
+use crate::matching::{InputUnits, KeyFilter, Matches};
 use crate::sets::SetArena;
 use crate::sets::{SetsRef, equal_key_groups, jaccard, shared_count};
 
@@ -114,9 +114,23 @@ const PASS_BYTES: usize = 128 << 20;
 /// ([`contexts_agree`]). Occurrences are those [`find_partials`] seeds from: the first
 /// [`SEED_POSITIONS_PER_UNIT`] of a fingerprint in a paragraph. Every pair `find_partials` links
 /// is a candidate; most pairs that only share a common phrase of k words are not.
-pub fn candidates(m: &Matches, fps: &Fingerprints, boilerplate_cap: usize) -> Candidates {
+///
+/// With `--reference` (`inputs`), only the fingerprints of units with input text are taken: the
+/// others can give no pair with input text, and `boilerplate_fingerprints` counts those only.
+pub fn candidates(
+    m: &Matches,
+    fps: &Fingerprints,
+    boilerplate_cap: usize,
+    inputs: Option<&InputUnits>,
+) -> Candidates {
     let entry_bytes = fps.winnowed_count() * std::mem::size_of::<(u64, u32, u32)>();
-    let mut found = candidates_in_passes(m, fps, boilerplate_cap, entry_bytes.div_ceil(PASS_BYTES));
+    let passes = entry_bytes.div_ceil(PASS_BYTES);
+    let touched = inputs.map(|inputs| {
+        let units = &m.units;
+        let input_units = (0..units.len() as u32).filter(|&u| inputs.holds(u));
+        KeyFilter::new(input_units.flat_map(|u| fps.winnowed(units.first(u)).0.iter().copied()))
+    });
+    let mut found = candidates_in_passes(m, fps, boilerplate_cap, passes, touched.as_ref());
     let unit = |p: u32| m.unit_of.get(p);
     found.headlines = (fps.headlines().iter())
         .filter_map(|&(headline, lead)| Some((unit(headline)?, unit(lead)?)))
@@ -133,13 +147,17 @@ fn candidates_in_passes(
     fps: &Fingerprints,
     boilerplate_cap: usize,
     passes: usize,
+    touched: Option<&KeyFilter>,
 ) -> Candidates {
     let units = &m.units;
     let mut pairs: Vec<(u32, u32)> = Vec::new();
     let mut boilerplate: Vec<u64> = Vec::new();
     let passes = passes.max(1) as u64;
     for pass in 0..passes {
-        let in_pass = |h: u64| ((h as u128 * passes as u128) >> 64) as u64 == pass;
+        let in_pass = |h: u64| {
+            ((h as u128 * passes as u128) >> 64) as u64 == pass
+                && touched.is_none_or(|t| t.contains(h))
+        };
         let unit_blocks: Vec<Vec<(u64, u32, u32)>> = (0..units.len().div_ceil(UNIT_BLOCK))
             .into_par_iter()
             .map(|block| {
@@ -503,9 +521,9 @@ mod tests {
                 fps.append(file);
             }
             let matches = group_exact(&fps);
-            let found = candidates(&matches, &fps, cap);
+            let found = candidates(&matches, &fps, cap, None);
             // The passes only split the work: every fingerprint is taken in exactly one.
-            let in_passes = candidates_in_passes(&matches, &fps, cap, passes);
+            let in_passes = candidates_in_passes(&matches, &fps, cap, passes, None);
             prop_assert_eq!(&in_passes.pairs, &found.pairs);
             prop_assert_eq!(&in_passes.boilerplate, &found.boilerplate);
             let units = matches.units.len() as u32;
@@ -522,6 +540,22 @@ mod tests {
             let all = find_partials(&sets, &every_pair, partial);
             let filtered = find_partials(&sets, &found, partial);
             prop_assert_eq!(&filtered.links, &all.links);
+            // With the first half reference text, only the fingerprints of units with input text
+            // are taken, and they give every pair with input text and its links.
+            let split = (texts.len() / 2) as u32;
+            if let Some(inputs) = InputUnits::of(&matches, |p| p >= split) {
+                let mut touched = candidates(&matches, &fps, cap, Some(&inputs));
+                touched.pairs.retain(|&pair| inputs.either(pair));
+                let expected: Vec<_> =
+                    found.pairs.iter().copied().filter(|&pair| inputs.either(pair)).collect();
+                prop_assert_eq!(&touched.pairs, &expected);
+                let links = find_partials(&sets, &touched, partial).links;
+                let input_links: Vec<_> = (all.links.iter())
+                    .filter(|l| inputs.either((l.a, l.b)))
+                    .cloned()
+                    .collect();
+                prop_assert_eq!(&links, &input_links);
+            }
         }
     }
 }
