@@ -154,16 +154,20 @@ pub fn read(
     read_options: &read::ReadOptions,
 ) -> Result<Scan, String> {
     let (mut scan, stamps) = open(path, settings, read_options)?;
-    for (file, &stamp) in scan.corpus.files.iter().zip(&stamps) {
-        let problem = match std::fs::metadata(file.path()) {
-            Err(e) => format!("in the reference index: {e}"),
-            Ok(_) if file.skipped.is_none() && on_disk(file.path()) != stamp => {
-                "changed since the reference index was written: write it again".to_owned()
-            }
-            Ok(_) => continue,
-        };
-        scan.errors.push(Problem::new(file.path(), problem));
-    }
+    // One stat a file, on every thread: a reference of many small files is mostly this.
+    let problems: Vec<Problem> = (scan.corpus.files.par_iter().zip(&stamps))
+        .filter_map(|(file, &stamp)| {
+            let problem = match std::fs::metadata(file.path()) {
+                Err(e) => format!("in the reference index: {e}"),
+                Ok(m) if file.skipped.is_none() && stamp_of(&m) != stamp => {
+                    "changed since the reference index was written: write it again".to_owned()
+                }
+                Ok(_) => return None,
+            };
+            Some(Problem::new(file.path(), problem))
+        })
+        .collect();
+    problems.into_iter().for_each(|p| scan.errors.push(p));
     Ok(scan)
 }
 
@@ -219,24 +223,33 @@ fn open(
             "{name}: index format {version}; this dedup reads format {VERSION}: write it again"
         ));
     }
-    if checksum != xxhash_rust::xxh3::xxh3_64(body).to_le_bytes() {
+    // The checksum is worked out on one thread while the rest is decoded on the other; nothing
+    // decoded is used unless it matches.
+    let (sound, decoded) = rayon::join(
+        || checksum == xxhash_rust::xxh3::xxh3_64(body).to_le_bytes(),
+        || -> Result<_, String> {
+            let written: serde_json::Value =
+                serde_json::from_slice(r.bytes_field().map_err(cut)?)
+                    .map_err(|e| format!("{name}: {e}"))?;
+            let wanted = shaping_settings(settings);
+            if written != wanted {
+                return Err(format!(
+                    "{name}: written with other settings ({}); write it again with these, or run \
+                     with those",
+                    differences(&written, &wanted)
+                ));
+            }
+            let decoded = decode(&mut r, read_options).map_err(cut)?;
+            match r.bytes.is_empty() {
+                true => Ok(decoded),
+                false => Err(cut(io::ErrorKind::InvalidData.into())),
+            }
+        },
+    );
+    if !sound {
         return Err(cut(io::ErrorKind::InvalidData.into()));
     }
-    let written: serde_json::Value = serde_json::from_slice(r.bytes_field().map_err(cut)?)
-        .map_err(|e| format!("{name}: {e}"))?;
-    let wanted = shaping_settings(settings);
-    if written != wanted {
-        return Err(format!(
-            "{name}: written with other settings ({}); write it again with these, or run with \
-             those",
-            differences(&written, &wanted)
-        ));
-    }
-    let decoded = decode(&mut r, read_options).map_err(cut)?;
-    if !r.bytes.is_empty() {
-        return Err(cut(io::ErrorKind::InvalidData.into()));
-    }
-    Ok(decoded)
+    decoded
 }
 
 /// What `dedup index --update` did with the files.
@@ -509,14 +522,17 @@ fn decode(
 
 /// A file's length on disk and modification time (ns since the epoch); zeros when unknown.
 fn on_disk(path: &Path) -> (u64, u64) {
-    std::fs::metadata(path).map_or((0, 0), |m| {
-        let modified = m
-            .modified()
-            .ok()
-            .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
-            .map_or(0, |d| d.as_nanos() as u64);
-        (m.len(), modified)
-    })
+    std::fs::metadata(path).map_or((0, 0), |m| stamp_of(&m))
+}
+
+/// The length on disk and modification time (ns since the epoch) of a file's metadata.
+fn stamp_of(m: &std::fs::Metadata) -> (u64, u64) {
+    let modified = m
+        .modified()
+        .ok()
+        .and_then(|t| t.duration_since(UNIX_EPOCH).ok())
+        .map_or(0, |d| d.as_nanos() as u64);
+    (m.len(), modified)
 }
 
 /// Writes the integers and byte strings of the format, through a buffer of [`WRITE_BUFFER`]
