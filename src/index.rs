@@ -231,9 +231,8 @@ fn open(
     let (sound, decoded) = rayon::join(
         || checksum == xxhash_rust::xxh3::xxh3_64(body).to_le_bytes(),
         || -> Result<_, String> {
-            let written: serde_json::Value =
-                serde_json::from_slice(r.bytes_field().map_err(cut)?)
-                    .map_err(|e| format!("{name}: {e}"))?;
+            let written: serde_json::Value = serde_json::from_slice(r.bytes_field().map_err(cut)?)
+                .map_err(|e| format!("{name}: {e}"))?;
             let wanted = shaping_settings(settings);
             if written != wanted {
                 return Err(format!(
