@@ -7,7 +7,8 @@
 # cargo build --release, each under /usr/bin/time: one run (`dedup CORPUS`), then `stage
 # manifest`, the N shards signed one after another (default 4), and for each engine the band
 # join (`stage candidates`; sql/duckdb_candidates.py; sql/spark_candidates.py in Spark's local
-# mode) followed by `stage report`, whose report must be the bytes of the one run. Prints a
+# mode) followed by `stage report`, whose report must be the bytes of the one run; then the N
+# shards verified (`stage verify`) and `stage report` from their links, the same bytes too. Prints a
 # Markdown table of wall, CPU and peak RSS per stage and the work folder's size. DuckDB and
 # pyspark come from PyPI into bench/work/spark-venv (made once); Spark needs a JRE (Debian's
 # default-jre-headless). The work folder is bench/work/stage/ (about 2.5 times the corpus).
@@ -76,6 +77,12 @@ for engine in ${engines//,/ }; do
     if cmp -s "$work/one.json" "$work/$engine.json"; then same+=("$engine: same bytes"); else same+=("$engine: DIFFERENT"); fi
 done
 
+# The candidates (the last engine's) verified in the shards, then the report from their links.
+for ((i = 0; i < shards; i++)); do
+    timed "stage verify $i/$shards" "$dedup" stage verify "$work/w" --shard "$i/$shards" -q
+done
+timed "stage report (verified links)" "$dedup" stage report "$work/w" -q -o "$work/verified.json"
+if cmp -s "$work/one.json" "$work/verified.json"; then same+=("verified: same bytes"); else same+=("verified: DIFFERENT"); fi
 echo "| stage | wall s | CPU s | peak RSS MB |"
 echo "|---|---:|---:|---:|"
 printf '%s\n' "${rows[@]}"

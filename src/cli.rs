@@ -340,8 +340,8 @@ enum Command {
     /// corpus/ -o corpus.dedupx` reads only the files added or changed since.
     Index,
     /// The pipeline as stages with files between them, for more than one machine: `dedup stage
-    /// manifest PATH... -o WORK`, `dedup stage sign WORK --shard I/N` for each I, then `dedup
-    /// stage report WORK -o report.json` (`dedup stage --help`).
+    /// manifest PATH... -o WORK`, `dedup stage sign WORK --shard I/N` for each I, `dedup stage
+    /// candidates WORK`, then `dedup stage report WORK -o report.json` (`dedup stage --help`).
     Stage,
 }
 
@@ -703,6 +703,7 @@ fn checked_config(args: Args) -> Box<Config> {
     override_usage = "dedup stage manifest [OPTIONS] -o WORK <PATH>...\n       \
                       dedup stage sign WORK --shard I/N [-j N] [-q]\n       \
                       dedup stage candidates WORK [-j N] [-q]\n       \
+                      dedup stage verify WORK --shard I/N [-j N] [-q]\n       \
                       dedup stage report WORK [-o FILE] [-j N] [-q]"
 )]
 struct StageArgs {
@@ -710,7 +711,8 @@ struct StageArgs {
     #[arg(value_name = "WORK")]
     work: PathBuf,
 
-    /// `sign`: the shard to scan, I/N (0 ≤ I < N), files I·n/N up to (I+1)·n/N of the manifest.
+    /// `sign`: the shard to scan, I/N (0 ≤ I < N), files I·n/N up to (I+1)·n/N of the manifest;
+    /// `verify`: the shard whose candidates to verify (those whose first paragraph it holds).
     #[arg(long, value_name = "I/N", value_parser = Shard::parse)]
     shard: Option<Shard>,
 
@@ -734,12 +736,13 @@ indexed jobs, a shell loop):
   dedup stage manifest [OPTIONS] PATH... -o WORK   walk and list the files, keep the options
   dedup stage sign WORK --shard I/N                scan shard I of N (any order, anywhere)
   dedup stage candidates WORK                      the band join (or sql/ in a query engine)
+  dedup stage verify WORK --shard I/N              verify shard I of N's candidates (optional)
   dedup stage report WORK [-o FILE]                merge the shards, match, write the report
 
 The report is the one `dedup [OPTIONS] PATH...` writes. The options go to `manifest`; `sign` and
-`report` run with them.";
+`report` run with them. Without `verify`, `report` verifies the candidates itself.";
 
-/// `dedup stage manifest|sign|report ...`; exits with status 2 and a message when the arguments
+/// `dedup stage manifest|sign|candidates|verify|report ...`; exits with status 2 and a message when the arguments
 /// are bad.
 fn parse_stage(mut argv: Vec<OsString>) -> Job {
     let stage = argv.get(2).and_then(|s| s.to_str()).map(str::to_owned);
@@ -747,7 +750,7 @@ fn parse_stage(mut argv: Vec<OsString>) -> Job {
         StageArgs::command()
             .error(
                 clap::error::ErrorKind::InvalidSubcommand,
-                "name a stage: dedup stage manifest|sign|candidates|report ...",
+                "name a stage: dedup stage manifest|sign|candidates|verify|report ...",
             )
             .exit()
     };
@@ -786,19 +789,19 @@ fn parse_stage(mut argv: Vec<OsString>) -> Job {
                 work,
             }
         }
-        Some(name @ ("sign" | "candidates" | "report")) => {
+        Some(name @ ("sign" | "candidates" | "verify" | "report")) => {
             let stage_args = StageArgs::parse_from(
                 std::iter::once(OsString::from(format!("dedup stage {name}")))
                     .chain(argv.drain(3..)),
             );
             let misplaced = match name {
                 "sign" if stage_args.shard.is_none() => Some("sign needs --shard I/N"),
-                "sign" if stage_args.output.is_some() => Some("sign writes into WORK, not -o"),
+                "verify" if stage_args.shard.is_none() => Some("verify needs --shard I/N"),
                 "candidates" | "report" if stage_args.shard.is_some() => {
-                    Some("--shard is for sign: the other stages take every shard")
+                    Some("--shard is for sign and verify: the other stages take every shard")
                 }
-                "candidates" if stage_args.output.is_some() => {
-                    Some("candidates writes into WORK, not -o")
+                "sign" | "candidates" | "verify" if stage_args.output.is_some() => {
+                    Some("only report writes to -o; the other stages write into WORK")
                 }
                 _ => None,
             };
@@ -825,6 +828,7 @@ fn parse_stage(mut argv: Vec<OsString>) -> Job {
             config.output = stage_args.output;
             let stage = match (name, stage_args.shard) {
                 ("sign", Some(shard)) => Stage::Sign(shard),
+                ("verify", Some(shard)) => Stage::Verify(shard),
                 ("candidates", _) => Stage::Candidates,
                 _ => Stage::Report,
             };

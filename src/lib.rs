@@ -119,6 +119,7 @@ pub fn run_stage(
     in_pool(config, |config| match which {
         stage::Stage::Sign(shard) => stage::sign(config, manifest, work, shard),
         stage::Stage::Candidates => stage::candidates(config, manifest, work),
+        stage::Stage::Verify(shard) => stage::verify(config, manifest, work, shard),
         stage::Stage::Report => stage::report(config, manifest, work),
     })
 }

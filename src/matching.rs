@@ -11,8 +11,9 @@
 //! [`group_exact`] (units, and template links between units with equal masked keys),
 //! [`band_pairs`] (unit pairs sharing an LSH band key; or drawn outside the run, by `dedup stage
 //! candidates` or the shipped SQL, [`BandPairs::of_first_paragraphs`]) with
-//! [`with_content_candidates`], then [`verify`] on the sets re-read for those pairs. Nothing
-//! estimated from the sketch reaches the report. A band bucket holding more than `bucket_cap`
+//! [`with_content_candidates`], then [`verify_candidates`] and [`resolve`] on the sets re-read
+//! for those pairs (the first of the two also in `dedup stage verify`). Nothing estimated from
+//! the sketch reaches the report. A band bucket holding more than `bucket_cap`
 //! units (boilerplate shared by very many paragraphs) is not expanded into all its pairs: each of
 //! its units is compared with the bucket's first unit only, and the bucket is counted in
 //! [`Matches::oversized_buckets`].
@@ -160,8 +161,12 @@ impl KeyFilter {
     }
 }
 
+/// A candidate pair that passed the first round of verification, and how it relates.
+pub type Verified = (u32, u32, Link);
+
 /// How a verified candidate pair relates.
-enum Link {
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Link {
     Near,
     Template,
     /// Their figures conflict only in the datelines: near when their files are copies.
@@ -494,28 +499,39 @@ impl<'a> FileCopies<'a> {
     }
 }
 
-/// Verifies the candidate pairs on the real sets and records the links in `near` and
-/// `templates` ([`Matches::near`], [`Matches::templates`]).
-///
-/// Two rounds: first every pair whose figures agree or conflict in the text; then the pairs
-/// whose conflict is confined to their datelines, near when their files are copies of each other
-/// once the first round's near links count as copies (`copies` keeps them), templates otherwise.
-pub fn verify(
-    near: &mut Vec<(u32, u32)>,
-    templates: &mut Vec<(u32, u32)>,
+/// Verifies the candidate pairs on the real sets, in two rounds: this one, every pair whose
+/// figures agree or conflict in the text, then [`resolve`], which records the links in `near`
+/// and `templates` ([`Matches::near`], [`Matches::templates`]) and settles the pairs whose
+/// conflict is confined to their datelines. Returns each pair that passes with how it relates, in
+/// the candidates' order (`dedup stage verify` runs this round on a shard's candidates).
+pub fn verify_candidates(
     candidates: &[(u32, u32)],
     sets: &SetArena,
     threshold: f64,
-    copies: &mut FileCopies<'_>,
-) {
+) -> Vec<Verified> {
     let masked = |a: u32, b: u32| masked_alike(&sets.get(a), &sets.get(b), threshold);
-    let verified: Vec<(u32, u32, Link)> = candidates
+    candidates
         .par_iter()
         .filter_map(|&(a, b)| {
             verify_pair(&sets.get(a), &sets.get(b), threshold, || masked(a, b))
                 .map(|link| (a, b, link))
         })
-        .collect();
+        .collect()
+}
+
+/// The second round of verification: the pairs `verified` by [`verify_candidates`] made links,
+/// those whose conflict is confined to their datelines near when their files are copies of each
+/// other once the first round's near links count as copies (`copies` keeps them), templates
+/// otherwise.
+pub fn resolve(
+    near: &mut Vec<(u32, u32)>,
+    templates: &mut Vec<(u32, u32)>,
+    verified: Vec<Verified>,
+    sets: &SetArena,
+    threshold: f64,
+    copies: &mut FileCopies<'_>,
+) {
+    let masked = |a: u32, b: u32| masked_alike(&sets.get(a), &sets.get(b), threshold);
     let mut dateline_only = Vec::new();
     for (a, b, link) in verified {
         match link {

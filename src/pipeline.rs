@@ -30,7 +30,7 @@ use crate::corpus::{Corpus, FileEntry};
 use crate::error::{Error, ExitStatus, Problem, Problems, Written};
 use crate::fingerprint::{Fingerprinter, Fingerprints};
 use crate::index;
-use crate::matching::{self, BandPairs, FileCopies, InputUnits, Matches};
+use crate::matching::{self, BandPairs, FileCopies, InputUnits, Matches, Verified};
 use crate::messages;
 use crate::output;
 use crate::partial::{self, Partials};
@@ -132,7 +132,14 @@ pub(crate) fn match_and_report(
     };
     let (mut matches, candidates, unit_keys) = matcher.candidates(fingerprints, drawn);
     timings.lap("candidates");
-    let mut clusters = matcher.clusters(&mut matches, candidates.near, &unit_keys, &mut errors);
+    let verified = drawn.and_then(|d| d.verified.as_deref());
+    let mut clusters = matcher.clusters(
+        &mut matches,
+        candidates.near,
+        verified,
+        &unit_keys,
+        &mut errors,
+    );
     // With `--reference`, clusters of reference text only are counted, never listed: nothing
     // after this reads them, so the shared text and the report cost what the inputs hold.
     let reference_clusters = clusters.len();
@@ -427,6 +434,9 @@ fn holds_files(paths: &[walk::Entry], input: &Path) -> bool {
 pub(crate) struct Drawn {
     pub pairs: Vec<(u32, u32)>,
     pub oversized: usize,
+    /// The candidates' first round of verification done outside (`dedup stage verify`): pairs
+    /// of first paragraphs with how they relate, each candidate that passed once.
+    pub verified: Option<Vec<Verified>>,
 }
 
 /// The band join alone (`dedup stage candidates`): the pairs of units that share a band key, as
@@ -453,7 +463,44 @@ pub(crate) fn draw_band_pairs(
     Drawn {
         pairs,
         oversized: band.oversized,
+        verified: None,
     }
+}
+
+/// `dedup stage verify`: the first round of verification of the candidates (band pairs
+/// `drawn` outside, and the content candidates) whose first unit's first paragraph lies in a
+/// file `in_shard` says is the shard's (a file of `corpus`): the pairs that pass, as pairs of
+/// first paragraphs with how they relate, the number of pairs verified, and the problems met
+/// reading them again.
+pub(crate) fn verify_shard(
+    config: &Config,
+    corpus: &Corpus,
+    fingerprints: Fingerprints,
+    drawn: &Drawn,
+    in_shard: impl Fn(u32) -> bool,
+) -> (Vec<Verified>, usize, Problems) {
+    let fingerprinter = Fingerprinter::new(config.fingerprint_params());
+    let timings = Timings::from_env();
+    let matcher = Matcher {
+        corpus,
+        fingerprinter: &fingerprinter,
+        config,
+        timings: &timings,
+    };
+    let (matches, candidates, unit_keys) = matcher.candidates(fingerprints, Some(drawn));
+    drop(unit_keys);
+    let first = |u: u32| matches.units.first(u);
+    let mine: Vec<(u32, u32)> = (candidates.near.into_iter())
+        .filter(|&(a, _)| in_shard(corpus.paragraphs[first(a) as usize].file))
+        .collect();
+    let mut problems = Problems::default();
+    let units = linked_units(mine.iter().copied());
+    let sets = matcher.load(&matches, &units, Contents::Verify, &mut problems);
+    let verified = matching::verify_candidates(&mine, &sets, config.threshold);
+    let verified = (verified.into_iter())
+        .map(|(a, b, link)| (first(a), first(b), link))
+        .collect();
+    (verified, mine.len(), problems)
 }
 
 /// What the matching phases share.
@@ -523,22 +570,45 @@ impl Matcher<'_> {
         &self,
         matches: &mut Matches,
         near: Vec<(u32, u32)>,
+        verified: Option<&[Verified]>,
         unit_keys: &[UnitKey],
         errors: &mut Problems,
     ) -> Vec<Cluster> {
+        // Verified outside (`dedup stage verify`, pairs of first paragraphs): as unit pairs, in
+        // the candidates' order, as the first round gives them; only their units are read.
+        let verified = verified.map(|verified| {
+            let unit = |p: u32| {
+                matches
+                    .unit_of
+                    .get(p)
+                    .expect("a verified paragraph has a unit")
+            };
+            let mut pairs: Vec<Verified> = (verified.iter())
+                .map(|&(a, b, link)| (unit(a), unit(b), link))
+                .collect();
+            pairs.par_sort_unstable_by_key(|&(a, b, _)| (a, b));
+            pairs
+        });
         // The sets are re-read in two rounds, each freed before the next, so that only one kind
         // is held at a time: these, then in phase 5 the token hashes and winnowed fingerprints.
-        let units = linked_units(near.iter().chain(&matches.templates));
+        let units = match &verified {
+            None => linked_units(near.iter().chain(&matches.templates).copied()),
+            Some(verified) => linked_units(
+                (verified.iter().map(|&(a, b, _)| (a, b))).chain(matches.templates.iter().copied()),
+            ),
+        };
         let mut sets = self.load(matches, &units, Contents::Verify, errors);
         drop(units);
         self.timings.lap("re-read");
         let threshold = self.config.threshold;
+        let verified =
+            verified.unwrap_or_else(|| matching::verify_candidates(&near, &sets, threshold));
+        drop(near);
         let (paragraphs, files) = (&self.corpus.paragraphs, self.corpus.files.len());
         let mut copies = FileCopies::new(paragraphs, files, &matches.units, &matches.unit_of);
         let (links, templates) = (&mut matches.near, &mut matches.templates);
-        matching::verify(links, templates, &near, &sets, threshold, &mut copies);
-        drop(near);
-        sets.retain(&linked_units(links.iter().chain(templates.iter())));
+        matching::resolve(links, templates, verified, &sets, threshold, &mut copies);
+        sets.retain(&linked_units(links.iter().chain(templates.iter()).copied()));
         alloc::give_back_freed_memory();
         self.timings.lap("verify");
         let same_story = |a, b| copies.same_story(a, b);
@@ -561,7 +631,13 @@ impl Matcher<'_> {
         let partial_round = || {
             candidates.retain_unclustered(&cluster::groups_of_units(matches, clusters));
             let mut problems = Problems::default();
-            let units = linked_units(candidates.pairs.iter().chain(&candidates.headlines));
+            let units = linked_units(
+                candidates
+                    .pairs
+                    .iter()
+                    .chain(&candidates.headlines)
+                    .copied(),
+            );
             let sets = self.load(matches, &units, Contents::Partial, &mut problems);
             drop(units);
             let partials = partial::find_partials(&sets, &candidates, self.config.partial_params());
@@ -606,8 +682,8 @@ impl Matcher<'_> {
 }
 
 /// The units in `pairs`, sorted, each once.
-fn linked_units<'a>(pairs: impl Iterator<Item = &'a (u32, u32)>) -> Vec<u32> {
-    let mut units: Vec<u32> = pairs.flat_map(|&(a, b)| [a, b]).collect();
+fn linked_units(pairs: impl Iterator<Item = (u32, u32)>) -> Vec<u32> {
+    let mut units: Vec<u32> = pairs.flat_map(|(a, b)| [a, b]).collect();
     units.par_sort_unstable();
     units.dedup();
     units

@@ -17,9 +17,12 @@
 //! 3. [`candidates`]: the band join, pairs of units sharing a band key, written to
 //!    `candidates/band-pairs.parquet` and `candidates/oversized.parquet`; the same files as the
 //!    shipped SQL (`sql/`) writes when a query engine runs it on the tables of step 2;
-//! 4. [`report`]: the shards of one N merged, in file order, into the scan of every file, then
-//!    the band candidates read, verified, clustered, shared text found and the report written,
-//!    as one run does them.
+//! 4. [`verify`] (optional): shard I of N's candidates (those whose first paragraph lies in its
+//!    files) verified on the real sets, the paragraphs read again, those that pass written to
+//!    `links/shard-I-of-N.parquet`;
+//! 5. [`report`]: the shards of one N merged, in file order, into the scan of every file, then
+//!    the band candidates read, verified (or their links read, when `verify` ran), clustered,
+//!    shared text found and the report written, as one run does them.
 //!
 //! A paragraph's id derives from its file id and its place in the file, never from a shard. Every
 //! file of the work folder carries its format version and the hash of the settings it was made
@@ -36,6 +39,7 @@ use crate::config::Config;
 use crate::error::{Error, Problem, Problems, Written};
 use crate::fingerprint::{Claims, Fingerprinter};
 use crate::index;
+use crate::matching::{Link, Verified};
 use crate::pipeline::{self, Drawn, Outcome};
 use crate::progress::Progress;
 use crate::read;
@@ -56,6 +60,9 @@ const SIGNED: &str = "sign";
 
 /// The folder of the band candidates in the work folder.
 const CANDIDATES: &str = "candidates";
+
+/// The folder of the candidates verified by `dedup stage verify`, a table a shard.
+const LINKS: &str = "links";
 
 /// The one-row table of the settings the shipped SQL reads, in the work folder.
 const SETTINGS_TABLE: &str = "settings.parquet";
@@ -146,6 +153,8 @@ pub enum Stage {
     Sign(Shard),
     /// `dedup stage candidates WORK`.
     Candidates,
+    /// `dedup stage verify WORK --shard I/N`.
+    Verify(Shard),
     /// `dedup stage report WORK`.
     Report,
 }
@@ -648,7 +657,7 @@ impl Merged {
         progress: &Progress,
     ) -> Result<Merged, Error> {
         check_settings(config, manifest, &work.join(MANIFEST))?;
-        let count = shard_count(&work.join(SIGNED))?;
+        let count = shard_count(&work.join(SIGNED), "json", "sign", "signed")?;
         let settings = serde_json::to_value(config.settings()).expect("settings serialize");
         let fingerprinter = Fingerprinter::new(config.fingerprint_params());
         let scanner = pipeline::scanner(config, &fingerprinter, progress);
@@ -698,6 +707,27 @@ impl Merged {
         Ok(Merged { scan, file_of_id })
     }
 
+    /// The manifest id of each file of the scan.
+    fn id_of_file(&self) -> Vec<i64> {
+        let mut id_of_file = vec![0; self.scan.corpus.files.len()];
+        for (id, file) in self.file_of_id.iter().enumerate() {
+            if let Some(file) = file {
+                id_of_file[*file as usize] = id as i64;
+            }
+        }
+        id_of_file
+    }
+
+    /// `(manifest file id, place in the file)` of each paragraph id of the scan, given
+    /// [`Merged::id_of_file`].
+    fn place(&self, id_of_file: &[i64], ranges: &[scan::FileRanges], p: u32) -> (i64, i64) {
+        let file = self.scan.corpus.paragraphs[p as usize].file as usize;
+        (
+            id_of_file[file],
+            i64::from(p) - ranges[file].paragraphs.start as i64,
+        )
+    }
+
     /// The paragraph id of `(manifest file id, place in the file)`, if the scan holds it.
     fn paragraph(&self, ranges: &[scan::FileRanges], file: i64, place: i64) -> Option<u32> {
         let file = *self.file_of_id.get(usize::try_from(file).ok()?)?;
@@ -712,31 +742,14 @@ impl Merged {
 /// `b_file`, `b_paragraph`: the first paragraphs of two units sharing a band key, `a` first,
 /// each pair once) and `candidates/oversized.parquet` (`buckets`: band buckets over the cap).
 pub fn candidates(config: &Config, manifest: &Manifest, work: &Path) -> Result<Outcome, Error> {
-    let Merged {
-        mut scan,
-        file_of_id,
-    } = Merged::read(config, manifest, work, &Progress::default())?;
+    let mut merged = Merged::read(config, manifest, work, &Progress::default())?;
+    let scan = &mut merged.scan;
     let drawn = pipeline::draw_band_pairs(config, &scan.corpus, &mut scan.fingerprints);
-    let mut id_of_file = vec![0; scan.corpus.files.len()];
-    for (id, file) in file_of_id.iter().enumerate() {
-        if let Some(file) = file {
-            id_of_file[*file as usize] = id as i64;
-        }
-    }
-    let ranges = scan::file_ranges(&scan.corpus);
-    let place = |p: u32| {
-        let file = scan.corpus.paragraphs[p as usize].file as usize;
-        (
-            id_of_file[file],
-            i64::from(p) - ranges[file].paragraphs.start as i64,
-        )
-    };
+    let id_of_file = merged.id_of_file();
+    let ranges = scan::file_ranges(&merged.scan.corpus);
+    let place = |p: u32| merged.place(&id_of_file, &ranges, p);
     let folder = work.join(CANDIDATES);
-    std::fs::create_dir_all(&folder).map_err(|error| Error::Output {
-        what: Written::Stage,
-        path: Some(folder.clone()),
-        error,
-    })?;
+    create_folder(&folder)?;
     let names = ["a_file", "a_paragraph", "b_file", "b_paragraph"];
     let pairs = folder.join("band-pairs.parquet");
     write_table(&pairs, "band_pairs", &names, manifest, |rows| {
@@ -768,15 +781,124 @@ pub fn candidates(config: &Config, manifest: &Manifest, work: &Path) -> Result<O
     })
 }
 
+/// The folder `folder`, made if it is not there.
+fn create_folder(folder: &Path) -> Result<(), Error> {
+    std::fs::create_dir_all(folder).map_err(|error| Error::Output {
+        what: Written::Stage,
+        path: Some(folder.to_owned()),
+        error,
+    })
+}
+
+/// The columns of a table of verified candidates (`links/shard-I-of-N.parquet`): the first
+/// paragraphs of two units, and how they relate ([`link_code`]).
+const LINK_COLUMNS: [&str; 5] = ["a_file", "a_paragraph", "b_file", "b_paragraph", "link"];
+
+/// How a verified pair relates, as a links table writes it: 0 near, 1 template, 2 conflicting in
+/// the datelines only (settled in `report`, once it knows which files are copies).
+fn link_code(link: Link) -> i64 {
+    match link {
+        Link::Near => 0,
+        Link::Template => 1,
+        Link::DatelineOnly => 2,
+    }
+}
+
+/// `dedup stage verify`: the candidates (band pairs of `work`/candidates and the content
+/// candidates) whose first paragraph is in a file of `shard`, verified on the real sets (their
+/// paragraphs read again from the corpus), and those that pass written to
+/// `links/shard-I-of-N.parquet` ([`LINK_COLUMNS`]). Optional: `report` verifies the candidates
+/// itself when there is no `links` folder, and takes the links of every shard when there is one.
+pub fn verify(
+    config: &Config,
+    manifest: &Manifest,
+    work: &Path,
+    shard: Shard,
+) -> Result<Outcome, Error> {
+    let mut merged = Merged::read(config, manifest, work, &Progress::default())?;
+    let drawn = read_candidates(&merged, &work.join(CANDIDATES), manifest)?;
+    let id_of_file = merged.id_of_file();
+    let files = shard.files(manifest.files.len());
+    let in_shard = |file: u32| files.contains(&(id_of_file[file as usize] as usize));
+    let fingerprints = std::mem::take(&mut merged.scan.fingerprints);
+    let corpus = &merged.scan.corpus;
+    let (verified, pairs, problems) =
+        pipeline::verify_shard(config, corpus, fingerprints, &drawn, in_shard);
+    let ranges = scan::file_ranges(corpus);
+    let place = |p: u32| merged.place(&id_of_file, &ranges, p);
+    let folder = work.join(LINKS);
+    create_folder(&folder)?;
+    let path = folder.join(format!("{}.parquet", shard.stem()));
+    write_table(&path, "links", &LINK_COLUMNS, manifest, |rows| {
+        for &(a, b, link) in &verified {
+            let ((a_file, a_at), (b_file, b_at)) = (place(a), place(b));
+            rows.push(&[a_file, a_at, b_file, b_at, link_code(link)])?;
+        }
+        Ok(())
+    })?;
+    let outcome = said(config, &[], problems.into_vec());
+    if !config.quiet {
+        crate::messages::message(format_args!(
+            "shard {} of {}: {} links from {pairs} candidate pairs written to {}",
+            shard.index,
+            shard.count,
+            verified.len(),
+            walk::display_path(&path)
+        ));
+    }
+    Ok(outcome)
+}
+
+/// The links of every shard in `folder` (`dedup stage verify`), as pairs of paragraph ids of
+/// `merged`; `None` when there is no such folder.
+fn read_links(
+    merged: &Merged,
+    folder: &Path,
+    manifest: &Manifest,
+) -> Result<Option<Vec<Verified>>, Error> {
+    if !folder.exists() {
+        return Ok(None);
+    }
+    let count = shard_count(folder, "parquet", "verify", "verified")?;
+    let ranges = scan::file_ranges(&merged.scan.corpus);
+    let mut verified = Vec::new();
+    for index in 0..count {
+        let path = folder.join(format!("{}.parquet", Shard { index, count }.stem()));
+        let columns = read_table(&path, &LINK_COLUMNS, manifest)?;
+        let [a_file, a_at, b_file, b_at, link] = &columns[..] else {
+            unreachable!("five columns asked for")
+        };
+        for i in 0..a_file.len() {
+            let a = merged.paragraph(&ranges, a_file[i], a_at[i]);
+            let b = merged.paragraph(&ranges, b_file[i], b_at[i]);
+            let link = match link[i] {
+                0 => Some(Link::Near),
+                1 => Some(Link::Template),
+                2 => Some(Link::DatelineOnly),
+                _ => None,
+            };
+            let Some(((a, b), link)) = a.zip(b).zip(link) else {
+                return Err(Error::Stage(format!(
+                    "{}: row {i} names no paragraph the shards hold, or no link; verify again",
+                    walk::display_path(&path)
+                )));
+            };
+            verified.push((a, b, link));
+        }
+    }
+    Ok(Some(verified))
+}
+
 /// `dedup stage report`: the shards in `work`/sign merged into the scan of every file, the band
-/// candidates of `work`/candidates read, and the rest matched and reported as `dedup PATH...`
-/// does it.
+/// candidates of `work`/candidates read (and their verification, when `dedup stage verify` ran
+/// for every shard), and the rest matched and reported as `dedup PATH...` does it.
 pub fn report(config: &Config, manifest: &Manifest, work: &Path) -> Result<Outcome, Error> {
     let timings = Timings::from_env();
     let progress = Progress::new(!config.quiet, manifest.files.len());
     let merged = Merged::read(config, manifest, work, &progress)?;
     timings.lap("merge");
-    let drawn = read_candidates(&merged, &work.join(CANDIDATES), manifest)?;
+    let mut drawn = read_candidates(&merged, &work.join(CANDIDATES), manifest)?;
+    drawn.verified = read_links(&merged, &work.join(LINKS), manifest)?;
     timings.lap("read candidates");
     let mut errors = Problems::default();
     errors.extend(manifest.errors.iter().cloned());
@@ -830,20 +952,22 @@ fn read_candidates(merged: &Merged, folder: &Path, manifest: &Manifest) -> Resul
     Ok(Drawn {
         pairs: drawn,
         oversized: buckets[0].iter().sum::<i64>().max(0) as usize,
+        verified: None,
     })
 }
 
-/// The N of the shards in `signed` (`shard-I-of-N.json`), when there are all N of one N.
-fn shard_count(signed: &Path) -> Result<usize, Error> {
-    let shown = walk::display_path(signed);
-    let listing = std::fs::read_dir(signed).map_err(|e| Error::Stage(format!("{shown}: {e}")))?;
+/// The N of the shards in `folder` (`shard-I-of-N.EXTENSION`, written by `dedup stage STAGE`;
+/// `done` says what it did), when there are all N of one N.
+fn shard_count(folder: &Path, extension: &str, stage: &str, done: &str) -> Result<usize, Error> {
+    let shown = walk::display_path(folder);
+    let listing = std::fs::read_dir(folder).map_err(|e| Error::Stage(format!("{shown}: {e}")))?;
     let mut found: BTreeMap<usize, Vec<usize>> = BTreeMap::new();
     for entry in listing.flatten() {
         let name = entry.file_name();
         let Some(name) = name.to_str() else { continue };
         let parsed = name
             .strip_prefix("shard-")
-            .and_then(|n| n.strip_suffix(".json"))
+            .and_then(|n| n.strip_suffix(extension)?.strip_suffix('.'))
             .and_then(|n| n.split_once("-of-"))
             .and_then(|(i, n)| Some((i.parse().ok()?, n.parse().ok()?)));
         if let Some((i, n)) = parsed {
@@ -853,7 +977,7 @@ fn shard_count(signed: &Path) -> Result<usize, Error> {
     let counts: Vec<usize> = found.keys().copied().collect();
     match counts.as_slice() {
         [] => Err(Error::Stage(format!(
-            "{shown}: no shard; run dedup stage sign WORK --shard I/N for every I first"
+            "{shown}: no shard; run dedup stage {stage} WORK --shard I/N for every I first"
         ))),
         [n] => {
             let mut have = found[n].clone();
@@ -865,7 +989,7 @@ fn shard_count(signed: &Path) -> Result<usize, Error> {
             match missing.is_empty() {
                 true => Ok(*n),
                 false => Err(Error::Stage(format!(
-                    "{shown}: shards {} not signed yet",
+                    "{shown}: shards {} not {done} yet",
                     missing.join(", ")
                 ))),
             }

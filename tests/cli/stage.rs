@@ -217,6 +217,46 @@ fn a_missing_or_foreign_shard_is_refused_by_name() {
 }
 
 #[test]
+fn candidates_verified_in_shards_give_the_bytes_of_one_run() {
+    let dir = tempdir();
+    corpus(dir.path());
+    let mut args = vec!["new", "-q"];
+    args.extend(OPTIONS);
+    let whole = ok(run_in(dir.path(), &args));
+    // Verified in as many shards as were signed, in fewer and in more.
+    for (signed, verified) in [(1, 1), (4, 2), (2, 5)] {
+        let work = format!("work-{signed}-{verified}");
+        let order: Vec<usize> = (0..signed).collect();
+        staged(dir.path(), &work, signed, &order, "2");
+        let mut passed = 0;
+        for i in (0..verified).rev() {
+            let shard = format!("{i}/{verified}");
+            let run = run_in(dir.path(), &["stage", "verify", &work, "--shard", &shard]);
+            assert_eq!(run.code, 0, "verify {shard}: {}", run.stderr);
+            let said = run.stderr.split_whitespace().collect::<Vec<_>>();
+            let at = said.iter().position(|w| *w == "links").unwrap();
+            passed += said[at - 1].parse::<usize>().unwrap();
+        }
+        assert!(passed > 0, "{signed}, {verified}");
+        let run = ok(run_in(dir.path(), &["stage", "report", &work, "-q"]));
+        assert!(
+            run.stdout == whole.stdout,
+            "signed in {signed}, verified in {verified}: the report differs from one run's"
+        );
+    }
+    // The report takes the links of every shard, and names those missing.
+    let links = dir.path().join("work-4-2/links");
+    std::fs::remove_file(links.join("shard-00001-of-00002.parquet")).unwrap();
+    let run = run_in(dir.path(), &["stage", "report", "work-4-2", "-q"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(
+        run.stderr.contains("1/2 not verified yet"),
+        "{}",
+        run.stderr
+    );
+}
+
+#[test]
 fn what_cannot_be_staged_is_refused_before_any_work() {
     let dir = tempdir();
     corpus(dir.path());
@@ -241,9 +281,10 @@ fn what_cannot_be_staged_is_refused_before_any_work() {
         ),
         (
             vec!["stage", "candidates", "new", "-o", "x"],
-            "candidates writes into work",
+            "only report writes to -o",
         ),
-        (vec!["stage", "verify", "work"], "name a stage"),
+        (vec!["stage", "verify", "work"], "verify needs --shard"),
+        (vec!["stage", "merge", "work"], "name a stage"),
     ] {
         let run = run_in(dir.path(), &args);
         assert_eq!(run.code, 2, "{args:?}: {}", run.stderr);
