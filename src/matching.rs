@@ -597,7 +597,8 @@ mod tests {
 
     #[test]
     fn with_a_reference_the_band_pairs_with_input_text_are_all_found() {
-        use crate::fingerprint::{FileFingerprints, Fingerprinter, Params};
+        use crate::config::Config;
+        use crate::fingerprint::{FileFingerprints, Fingerprinter};
         use crate::normalize::{Options, normalize};
         let base = [
             "the ferry to the island runs twice a day in summer and once a day in the winter",
@@ -611,17 +612,7 @@ mod tests {
                 false => format!("{} update {i}", base[i % 3]),
             })
             .collect();
-        let params = Params {
-            shingle: 2,
-            min_words: 8,
-            bands: 42,
-            rows: 3,
-            ignore_figures: false,
-            exact_only: false,
-            seed_shingle: 3,
-            window: 6,
-        };
-        let fingerprinter = Fingerprinter::new(params);
+        let fingerprinter = Fingerprinter::new(Config::default().fingerprint_params());
         let fingerprints = || {
             let mut fps = Fingerprints::default();
             for t in &texts {
