@@ -739,8 +739,8 @@ indexed jobs, a shell loop):
   dedup stage verify WORK --shard I/N              verify shard I of N's candidates (optional)
   dedup stage report WORK [-o FILE]                merge the shards, match, write the report
 
-The report is the one `dedup [OPTIONS] PATH...` writes. The options go to `manifest`; `sign` and
-`report` run with them. Without `verify`, `report` verifies the candidates itself.";
+The report is the one `dedup [OPTIONS] PATH...` writes. The options go to `manifest`; every later
+stage runs with them. Without `verify`, `report` verifies the candidates itself.";
 
 /// `dedup stage manifest|sign|candidates|verify|report ...`; exits with status 2 and a message when the arguments
 /// are bad.

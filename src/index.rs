@@ -210,10 +210,9 @@ fn open(
     read_options: &read::ReadOptions,
 ) -> Result<(Scan, Vec<(u64, u64)>), String> {
     let name = crate::walk::display_path(path);
-    let file = std::fs::File::open(path).map_err(|e| format!("{name}: {e}"))?;
-    // SAFETY: the index is read in place; an index is replaced by renaming a new file over it
-    // (`dedup index` writes through a temporary file), never changed where it lies.
-    let bytes = unsafe { memmap2::Mmap::map(&file) }.map_err(|e| format!("{name}: {e}"))?;
+    // Read into memory, not mapped: an index cut short or rewritten in place while a run reads
+    // it (`cp` over it) must be refused with a message, not kill the run with SIGBUS.
+    let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
     let (body, checksum) = bytes.split_at(bytes.len().saturating_sub(8));
     let mut r = Reader { bytes: body };
     let cut = |_: io::Error| format!("{name}: the index is cut short or damaged; write it again");

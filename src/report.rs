@@ -629,9 +629,12 @@ pub fn build<'a>(
     let listed_passages: Vec<usize> = (0..found.passages.len())
         .filter(|&i| !(is_reference(found.passages[i].a) && is_reference(found.passages[i].b)))
         .collect();
-    // The files listed: every input, and the reference files that hold a member or side of
-    // something listed (a reference of thousands of files is not repeated in every gate report).
-    let mut listed_files: Vec<bool> = corpus.files.iter().map(|f| !f.reference).collect();
+    // The files listed: every input, the reference files skipped, and those that hold a member
+    // or side of something listed (a reference of thousands of files is not repeated in every
+    // gate report).
+    let mut listed_files: Vec<bool> = (corpus.files.iter())
+        .map(|f| !f.reference || f.skipped.is_some())
+        .collect();
     {
         let mut list = |p: u32| listed_files[corpus.paragraphs[p as usize].file as usize] = true;
         for &i in &listed_clusters {

@@ -143,6 +143,33 @@ fn the_reference_is_matched_against_the_inputs_never_against_itself() {
 }
 
 #[test]
+fn reference_files_listed_are_those_with_a_finding_and_those_skipped() {
+    let dir = tempdir();
+    corpus(dir.path());
+    write_tree(
+        dir.path(),
+        &[("held/picture.dat", b"\x00\x01\x02 binary \x00")],
+    );
+    let report = ok_report(&run_in(
+        dir.path(),
+        &["new", "--reference", "held", "-o", "-"],
+    ));
+    let files = report["files"].as_array().unwrap();
+    let skipped: Vec<&Value> = files.iter().filter(|f| f["skipped"].is_string()).collect();
+    assert_eq!(skipped.len(), 1, "{files:?}");
+    assert_eq!(skipped[0]["path"], "held/picture.dat");
+    let read = files
+        .iter()
+        .filter(|f| f["reference"] == true && !f["skipped"].is_string());
+    let read = read.count() as u64;
+    assert!(read >= 1, "the reference files the batch copies are listed");
+    assert!(
+        read < report["summary"]["reference"]["files"].as_u64().unwrap(),
+        "a reference file that holds nothing listed is only counted: {files:?}"
+    );
+}
+
+#[test]
 fn stdin_against_a_reference_folder_is_the_copy() {
     let dir = tempdir();
     let batch = corpus(dir.path());
