@@ -132,7 +132,7 @@ pub(crate) fn match_and_report(
     };
     let (mut matches, candidates, unit_keys) = matcher.candidates(fingerprints, drawn);
     timings.lap("candidates");
-    let verified = drawn.and_then(|d| d.verified.as_deref());
+    let verified = drawn.and_then(|d| d.verified.as_ref());
     let mut clusters = matcher.clusters(
         &mut matches,
         candidates.near,
@@ -434,9 +434,16 @@ fn holds_files(paths: &[walk::Entry], input: &Path) -> bool {
 pub(crate) struct Drawn {
     pub pairs: Vec<(u32, u32)>,
     pub oversized: usize,
-    /// The candidates' first round of verification done outside (`dedup stage verify`): pairs
-    /// of first paragraphs with how they relate, each candidate that passed once.
-    pub verified: Option<Vec<Verified>>,
+    /// The candidates' first round of verification done outside (`dedup stage verify`).
+    pub verified: Option<Verification>,
+}
+
+/// The first round of verification of every candidate, done outside (`dedup stage verify`).
+pub(crate) struct Verification {
+    /// Pairs of first paragraphs with how they relate, each candidate that passed once.
+    pub pairs: Vec<Verified>,
+    /// The problems met reading their paragraphs again.
+    pub problems: Vec<Problem>,
 }
 
 /// The band join alone (`dedup stage candidates`): the pairs of units that share a band key, as
@@ -570,20 +577,22 @@ impl Matcher<'_> {
         &self,
         matches: &mut Matches,
         near: Vec<(u32, u32)>,
-        verified: Option<&[Verified]>,
+        verified: Option<&Verification>,
         unit_keys: &[UnitKey],
         errors: &mut Problems,
     ) -> Vec<Cluster> {
         // Verified outside (`dedup stage verify`, pairs of first paragraphs): as unit pairs, in
-        // the candidates' order, as the first round gives them; only their units are read.
+        // the candidates' order, as the first round gives them; only their units are read, and
+        // the problems met reading the others come with them.
         let verified = verified.map(|verified| {
+            errors.extend(verified.problems.iter().cloned());
             let unit = |p: u32| {
                 matches
                     .unit_of
                     .get(p)
                     .expect("a verified paragraph has a unit")
             };
-            let mut pairs: Vec<Verified> = (verified.iter())
+            let mut pairs: Vec<Verified> = (verified.pairs.iter())
                 .map(|&(a, b, link)| (unit(a), unit(b), link))
                 .collect();
             pairs.par_sort_unstable_by_key(|&(a, b, _)| (a, b));

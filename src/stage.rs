@@ -39,8 +39,8 @@ use crate::config::Config;
 use crate::error::{Error, Problem, Problems, Written};
 use crate::fingerprint::{Claims, Fingerprinter};
 use crate::index;
-use crate::matching::{Link, Verified};
-use crate::pipeline::{self, Drawn, Outcome};
+use crate::matching::Link;
+use crate::pipeline::{self, Drawn, Outcome, Verification};
 use crate::progress::Progress;
 use crate::read;
 use crate::report::Summary;
@@ -172,6 +172,45 @@ impl Stamped for Manifest {
     fn stamp(&self) -> (&str, u32) {
         (&self.schema, self.version)
     }
+}
+
+impl Stamped for VerifiedShard {
+    const SCHEMA: &'static str = "dedup-stage-verified";
+    fn stamp(&self) -> (&str, u32) {
+        (&self.schema, self.version)
+    }
+}
+
+/// What `dedup stage verify` did besides its links table (`WORK/links/shard-I-of-N.json`).
+#[derive(Debug, Serialize, Deserialize)]
+struct VerifiedShard {
+    /// `dedup-stage-verified`.
+    schema: String,
+    /// [`VERSION`].
+    version: u32,
+    /// I.
+    shard: usize,
+    /// N.
+    shards: usize,
+    /// What the links were verified from ([`drawn_stamp`]): the shards' paragraphs and the
+    /// candidates, so that links left from an earlier signing or draw are refused.
+    drawn: String,
+    /// The problems met reading the paragraphs again, carried to the report.
+    errors: Vec<Problem>,
+}
+
+/// The xxh3-64, in hex, of every paragraph's exact key in the merged `scan` and of the candidate
+/// pairs `drawn`: what a shard's links were verified from.
+fn drawn_stamp(scan: &Scan, drawn: &Drawn) -> String {
+    let mut hash = xxhash_rust::xxh3::Xxh3::new();
+    for p in 0..scan.corpus.paragraphs.len() as u32 {
+        hash.update(&scan.fingerprints.key(p).exact.to_le_bytes());
+    }
+    for &(a, b) in &drawn.pairs {
+        hash.update(&a.to_le_bytes());
+        hash.update(&b.to_le_bytes());
+    }
+    format!("{:016x}", hash.digest())
 }
 
 impl Stamped for ShardProblems {
@@ -817,6 +856,7 @@ pub fn verify(
 ) -> Result<Outcome, Error> {
     let mut merged = Merged::read(config, manifest, work, &Progress::default())?;
     let drawn = read_candidates(&merged, &work.join(CANDIDATES), manifest)?;
+    let stamp = drawn_stamp(&merged.scan, &drawn);
     let id_of_file = merged.id_of_file();
     let files = shard.files(manifest.files.len());
     let in_shard = |file: u32| files.contains(&(id_of_file[file as usize] as usize));
@@ -836,7 +876,16 @@ pub fn verify(
         }
         Ok(())
     })?;
-    let outcome = said(config, &[], problems.into_vec());
+    let verified_shard = VerifiedShard {
+        schema: VerifiedShard::SCHEMA.to_owned(),
+        version: VERSION,
+        shard: shard.index,
+        shards: shard.count,
+        drawn: stamp,
+        errors: problems.into_vec(),
+    };
+    write_json(&path.with_extension("json"), &verified_shard)?;
+    let outcome = said(config, &[], verified_shard.errors);
     if !config.quiet {
         crate::messages::message(format_args!(
             "shard {} of {}: {} links from {pairs} candidate pairs written to {}",
@@ -850,20 +899,34 @@ pub fn verify(
 }
 
 /// The links of every shard in `folder` (`dedup stage verify`), as pairs of paragraph ids of
-/// `merged`; `None` when there is no such folder.
+/// `merged`, with the problems met making them; `None` when there is no such folder. Refused when
+/// they were verified from other shards' paragraphs or other candidates than `drawn`.
 fn read_links(
     merged: &Merged,
+    drawn: &Drawn,
     folder: &Path,
     manifest: &Manifest,
-) -> Result<Option<Vec<Verified>>, Error> {
+) -> Result<Option<Verification>, Error> {
     if !folder.exists() {
         return Ok(None);
     }
-    let count = shard_count(folder, "parquet", "verify", "verified")?;
+    let count = shard_count(folder, "json", "verify", "verified")?;
+    let stamp = drawn_stamp(&merged.scan, drawn);
     let ranges = scan::file_ranges(&merged.scan.corpus);
-    let mut verified = Vec::new();
+    let (mut verified, mut problems) = (Vec::new(), Vec::new());
     for index in 0..count {
         let path = folder.join(format!("{}.parquet", Shard { index, count }.stem()));
+        let json = path.with_extension("json");
+        let done: VerifiedShard = read_stamped(&json, "")?;
+        if (done.shard, done.shards) != (index, count) || done.drawn != stamp {
+            return Err(Error::Stage(format!(
+                "{}: verified from other shards or candidates than these; verify again \
+                 (or remove {} to let report verify)",
+                walk::display_path(&json),
+                walk::display_path(folder)
+            )));
+        }
+        problems.extend(done.errors);
         let columns = read_table(&path, &LINK_COLUMNS, manifest)?;
         let [a_file, a_at, b_file, b_at, link] = &columns[..] else {
             unreachable!("five columns asked for")
@@ -886,7 +949,10 @@ fn read_links(
             verified.push((a, b, link));
         }
     }
-    Ok(Some(verified))
+    Ok(Some(Verification {
+        pairs: verified,
+        problems,
+    }))
 }
 
 /// `dedup stage report`: the shards in `work`/sign merged into the scan of every file, the band
@@ -898,7 +964,7 @@ pub fn report(config: &Config, manifest: &Manifest, work: &Path) -> Result<Outco
     let merged = Merged::read(config, manifest, work, &progress)?;
     timings.lap("merge");
     let mut drawn = read_candidates(&merged, &work.join(CANDIDATES), manifest)?;
-    drawn.verified = read_links(&merged, &work.join(LINKS), manifest)?;
+    drawn.verified = read_links(&merged, &drawn, &work.join(LINKS), manifest)?;
     timings.lap("read candidates");
     let mut errors = Problems::default();
     errors.extend(manifest.errors.iter().cloned());

@@ -244,9 +244,31 @@ fn candidates_verified_in_shards_give_the_bytes_of_one_run() {
             "signed in {signed}, verified in {verified}: the report differs from one run's"
         );
     }
+    // Links left from an earlier signing are refused: a file changed and the shards signed again.
+    let mut seeds: Vec<_> = std::fs::read_dir(dir.path().join("new/seeds"))
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    seeds.sort();
+    let text = std::fs::read_to_string(&seeds[0]).unwrap();
+    std::fs::write(&seeds[0], text.to_uppercase().replace(' ', " and ")).unwrap();
+    for i in 0..4 {
+        let shard = format!("{i}/4");
+        run_in(
+            dir.path(),
+            &["stage", "sign", "work-4-2", "--shard", &shard],
+        );
+    }
+    assert_eq!(
+        run_in(dir.path(), &["stage", "candidates", "work-4-2"]).code,
+        0
+    );
+    let run = run_in(dir.path(), &["stage", "report", "work-4-2", "-q"]);
+    assert_eq!(run.code, 2, "{}", run.stderr);
+    assert!(run.stderr.contains("verify again"), "{}", run.stderr);
     // The report takes the links of every shard, and names those missing.
     let links = dir.path().join("work-4-2/links");
-    std::fs::remove_file(links.join("shard-00001-of-00002.parquet")).unwrap();
+    std::fs::remove_file(links.join("shard-00001-of-00002.json")).unwrap();
     let run = run_in(dir.path(), &["stage", "report", "work-4-2", "-q"]);
     assert_eq!(run.code, 2, "{}", run.stderr);
     assert!(
