@@ -129,6 +129,7 @@ pub(crate) fn match_and_report(
         fingerprinter: &fingerprinter,
         config,
         timings,
+        partials: true,
     };
     let (mut matches, candidates, unit_keys) = matcher.candidates(fingerprints, drawn);
     timings.lap("candidates");
@@ -493,6 +494,7 @@ pub(crate) fn verify_shard(
         fingerprinter: &fingerprinter,
         config,
         timings: &timings,
+        partials: false,
     };
     let (matches, candidates, unit_keys) = matcher.candidates(fingerprints, Some(drawn));
     drop(unit_keys);
@@ -516,6 +518,9 @@ struct Matcher<'a> {
     fingerprinter: &'a Fingerprinter,
     config: &'a Config,
     timings: &'a Timings,
+    /// Whether phase 3 draws the partial candidates too (not in `dedup stage verify`, which
+    /// verifies the near candidates only).
+    partials: bool,
 }
 
 /// Candidate pairs of units: near and template candidates from the LSH bands, and partial
@@ -554,7 +559,10 @@ impl Matcher<'_> {
         let near =
             matching::with_content_candidates(&mut matches, &fingerprints, band, inputs.as_ref());
         alloc::give_back_freed_memory();
-        let mut partial = partial::candidates(&matches, &fingerprints, cap, inputs.as_ref());
+        let mut partial = match self.partials {
+            true => partial::candidates(&matches, &fingerprints, cap, inputs.as_ref()),
+            false => partial::Candidates::default(),
+        };
         if let Some(inputs) = &inputs {
             partial.pairs.retain(|&pair| inputs.either(pair));
             partial.headlines.retain(|&pair| inputs.either(pair));
