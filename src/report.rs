@@ -34,7 +34,7 @@ use crate::read;
 pub struct Found<'a> {
     /// Units and links.
     pub matches: &'a Matches,
-    /// Duplicate and template clusters.
+    /// Duplicate and template clusters; with `--reference`, none of reference text only.
     pub clusters: &'a [Cluster],
     /// Partial matches between units.
     pub partials: &'a Partials,
@@ -614,12 +614,9 @@ pub fn build<'a>(
     errors.extend(span_errors);
     let errors = errors.into_vec();
 
-    // With `--reference`, what holds reference text only is not listed, and what is counted
-    // is the inputs'.
+    // With `--reference`, what holds reference text only is not listed (the clusters were
+    // left out before: `found.reference_clusters`), and what is counted is the inputs'.
     let is_reference = |p: u32| corpus.is_reference(p);
-    let listed_clusters: Vec<usize> = (0..clusters.len())
-        .filter(|&i| !clusters[i].members.iter().all(|&(p, _)| is_reference(p)))
-        .collect();
     let listed_partials: Vec<usize> = (0..partial_spans.pairs.len())
         .filter(|&i| {
             let pair = &partial_spans.pairs[i];
@@ -637,8 +634,8 @@ pub fn build<'a>(
         .collect();
     {
         let mut list = |p: u32| listed_files[corpus.paragraphs[p as usize].file as usize] = true;
-        for &i in &listed_clusters {
-            clusters[i].members.iter().for_each(|&(p, _)| list(p));
+        for cluster in clusters {
+            cluster.members.iter().for_each(|&(p, _)| list(p));
         }
         for &i in &listed_partials {
             let pair = &partial_spans.pairs[i];
@@ -668,11 +665,11 @@ pub fn build<'a>(
         .files
         .iter()
         .any(|f| f.reference)
-        .then(|| ReferenceSummary {
+        .then_some(ReferenceSummary {
             files: reference_files,
             paragraphs: reference_paragraphs,
             bytes: reference_bytes,
-            clusters_not_listed: clusters.len() - listed_clusters.len() + found.reference_clusters,
+            clusters_not_listed: found.reference_clusters,
         });
     let mut summary = Summary {
         files,
@@ -680,7 +677,7 @@ pub fn build<'a>(
         paragraphs,
         bytes,
         short_paragraphs: corpus.short_paragraphs[0],
-        clusters: listed_clusters.len(),
+        clusters: clusters.len(),
         partial_matches: listed_partials.len(),
         partial_matches_omitted,
         passages: listed_passages.len(),
@@ -692,7 +689,7 @@ pub fn build<'a>(
         ..Summary::default()
     };
     let mut file_duplicates = vec![(0usize, 0u64); corpus.files.len()];
-    for cluster in listed_clusters.iter().map(|&i| &clusters[i]) {
+    for cluster in clusters {
         match cluster.kind {
             Kind::Exact => summary.exact_clusters += 1,
             Kind::Near => summary.near_clusters += 1,
@@ -725,8 +722,7 @@ pub fn build<'a>(
         }
         None => (Vec::new(), None),
     };
-    let cluster_reports = Section::new(listed_clusters.len(), move |i| {
-        let i = listed_clusters[i];
+    let cluster_reports = Section::new(clusters.len(), move |i| {
         let c = &clusters[i];
         let mut members: Vec<Member> = c
             .members
