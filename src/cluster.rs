@@ -14,12 +14,11 @@
 //! is alike to the representative once figures are masked (the similarity of the figure-masked
 //! sets, reported, is at least the threshold). See `stars` for the rule.
 
-use std::collections::HashMap;
 use std::fmt;
 
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use xxhash_rust::xxh3::{Xxh3Builder, xxh3_64};
+use xxhash_rust::xxh3::xxh3_64;
 
 use crate::fingerprint::Key;
 use crate::matching::Matches;
@@ -356,42 +355,61 @@ fn stars_with(
 /// prefix) meet. Each unit is listed under its prefix's elements (one more each, against
 /// rounding); empty sets, which only an empty set can match, are listed apart.
 struct PrefixIndex {
-    /// Each unit's prefix (the elements it is listed under), by position in the component.
-    prefixes: Vec<Vec<u64>>,
-    /// Element → positions whose prefix holds it, ascending.
-    postings: HashMap<u64, Vec<u32>, Xxh3Builder>,
+    /// Each unit's prefix (the elements it is listed under), by position in the component: the
+    /// prefix of position `i` ends at `prefix_ends[i]`.
+    prefixes: Vec<u64>,
+    prefix_ends: Vec<u32>,
+    /// `(element, position)` of every prefix element, sorted: an element's positions, ascending.
+    postings: Vec<(u64, u32)>,
     /// The positions of the units with an empty set, ascending.
     empty: Vec<u32>,
 }
 
 impl PrefixIndex {
     fn new<'a>(len: usize, set_at: &impl Fn(usize) -> &'a [u64], threshold: f64) -> Self {
-        let mut frequency: HashMap<u64, u32, Xxh3Builder> = Default::default();
-        for i in 0..len {
-            for &element in set_at(i) {
-                *frequency.entry(element).or_default() += 1;
-            }
+        // Every element at every position, sorted by element: the length of an element's run is
+        // its frequency. Then by position, rarest first.
+        let mut placed: Vec<(u64, u32)> = (0..len)
+            .flat_map(|i| set_at(i).iter().map(move |&e| (e, i as u32)))
+            .collect();
+        placed.sort_unstable();
+        let mut ranked: Vec<(u32, u32, u64)> = Vec::with_capacity(placed.len());
+        for run in placed.chunk_by(|a, b| a.0 == b.0) {
+            ranked.extend(run.iter().map(|&(e, i)| (i, run.len() as u32, e)));
         }
-        let mut postings: HashMap<u64, Vec<u32>, Xxh3Builder> = Default::default();
-        let mut empty = Vec::new();
-        let prefixes = (0..len as u32)
-            .map(|i| {
-                let set = set_at(i as usize);
-                if set.is_empty() {
-                    empty.push(i);
-                }
-                let overlap = ((threshold * set.len() as f64).ceil() as usize).saturating_sub(1);
-                let mut prefix = set.to_vec();
-                prefix.sort_unstable_by_key(|e| (frequency[e], *e));
-                prefix.truncate(set.len() - overlap.min(set.len()) + 1);
-                for &element in &prefix {
-                    postings.entry(element).or_default().push(i);
-                }
-                prefix
+        drop(placed);
+        ranked.sort_unstable();
+        let (mut prefixes, mut prefix_ends, mut empty) =
+            (Vec::new(), Vec::with_capacity(len), Vec::new());
+        let mut rest = &ranked[..];
+        for i in 0..len {
+            let size = set_at(i).len();
+            if size == 0 {
+                empty.push(i as u32);
+            }
+            let (set, after) = rest.split_at(size);
+            rest = after;
+            let overlap = ((threshold * size as f64).ceil() as usize).saturating_sub(1);
+            let keep = (size - overlap.min(size) + 1).min(size);
+            prefixes.extend(set[..keep].iter().map(|&(_, _, e)| e));
+            prefix_ends.push(prefixes.len() as u32);
+        }
+        let mut postings: Vec<(u64, u32)> = (0..len)
+            .flat_map(|i| {
+                let start = if i == 0 {
+                    0
+                } else {
+                    prefix_ends[i - 1] as usize
+                };
+                prefixes[start..prefix_ends[i] as usize]
+                    .iter()
+                    .map(move |&e| (e, i as u32))
             })
             .collect();
+        postings.sort_unstable();
         PrefixIndex {
             prefixes,
+            prefix_ends,
             postings,
             empty,
         }
@@ -400,17 +418,22 @@ impl PrefixIndex {
     /// The positions after `r`, not yet placed, whose units may be near the unit at `r`: into
     /// `out`, ascending.
     fn partners(&self, r: usize, placed: &[bool], out: &mut Vec<usize>) {
-        let later = |&&i: &&u32| i as usize > r && !placed[i as usize];
-        match self.prefixes[r].is_empty() {
-            true => out.extend(self.empty.iter().filter(later).map(|&i| i as usize)),
+        let later = |&i: &u32| i as usize > r && !placed[i as usize];
+        let start = if r == 0 {
+            0
+        } else {
+            self.prefix_ends[r - 1] as usize
+        };
+        let prefix = &self.prefixes[start..self.prefix_ends[r] as usize];
+        match prefix.is_empty() {
+            true => out.extend(self.empty.iter().copied().filter(later).map(|i| i as usize)),
             false => {
-                for element in &self.prefixes[r] {
-                    out.extend(
-                        self.postings[element]
-                            .iter()
-                            .filter(later)
-                            .map(|&i| i as usize),
-                    );
+                for &element in prefix {
+                    let from = self.postings.partition_point(|&(e, _)| e < element);
+                    let postings = self.postings[from..]
+                        .iter()
+                        .take_while(|&&(e, _)| e == element);
+                    out.extend(postings.map(|&(_, i)| i).filter(later).map(|i| i as usize));
                 }
                 out.sort_unstable();
                 out.dedup();

@@ -557,8 +557,8 @@ fn tokenize_ascii(bytes: &[u8], options: Options, out: &mut Tokens) -> Option<bo
             text.push(b' ');
         }
         let begin = text.len();
-        // The token is copied as it is scanned, one class lookup a byte; `classes` are its
-        // bytes' classes or'ed together, `last` the class of the byte before `i`.
+        // The token is scanned, one class lookup a byte, then copied; `classes` are its bytes'
+        // classes or'ed together, `last` the class of the byte before `i`.
         let (mut classes, mut last) = (0, 0);
         while i < n {
             let c = class(i);
@@ -568,11 +568,11 @@ fn tokenize_ascii(bytes: &[u8], options: Options, out: &mut Tokens) -> Option<bo
             {
                 break;
             }
-            // Letters, digits and , . / : - all have bit 0x20 set but the capital letters.
-            text.push(bytes[i] | 0x20);
             (classes, last) = (classes | c, c);
             i += 1;
         }
+        // Letters, digits and , . / : - all have bit 0x20 set but the capital letters.
+        text.extend(bytes[start..i].iter().map(|&b| b | 0x20));
         let digit = classes & DIGIT != 0;
         initialism |= i - start == 1
             && i + 1 < n

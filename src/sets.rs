@@ -246,6 +246,19 @@ fn shared_unless_below(
 }
 
 impl Sets {
+    /// The lengths of its parts in the order of [`SetArena`]'s ends: shingles, figure shingles,
+    /// tokens, winnowed fingerprints, sources and shingle repeats.
+    fn lengths(&self) -> [u32; 6] {
+        [
+            self.shingles.len() as u32,
+            self.figure_shingles.len() as u32,
+            self.tokens.len() as u32,
+            self.winnowed.len() as u32,
+            self.sources.len() as u32,
+            self.repeat_at.len() as u32,
+        ]
+    }
+
     /// Adds the items of the paragraph ([`list_items`] of its bytes and tokens), if it is a list
     /// of names, to its figure shingles, one under [`LIST_SHINGLE`] each.
     pub fn add_list_items(&mut self, bytes: &[u8], tokens: &normalize::Tokens) {
@@ -317,11 +330,12 @@ impl SetsRef<'_> {
         scratch.sort_unstable();
         // Two sorted runs merged: the shingles without a figure, and the masked hashes of those
         // with one (the figure shingles are sorted by masked hash).
-        let mut plain = self
-            .shingles
-            .iter()
-            .copied()
-            .filter(|s| scratch.binary_search(s).is_err())
+        let mut figures = scratch.iter().copied().peekable();
+        let mut plain = (self.shingles.iter().copied())
+            .filter(|&s| {
+                while figures.next_if(|&f| f < s).is_some() {}
+                figures.peek() != Some(&s)
+            })
             .peekable();
         let mut masked = self.figure_shingles.iter().map(|&(m, _)| m).peekable();
         loop {
@@ -618,8 +632,8 @@ impl SetArena {
         self.sources.shrink_to_fit();
     }
 
-    /// Appends one slot's sets, for no unit yet: a piece of an arena, built apart and then
-    /// appended ([`SetArena::append`]).
+    /// Appends one slot's sets, for no unit yet.
+    #[cfg(test)]
     fn push_slot(&mut self, sets: &Sets) {
         // Only the parts asked for were computed; the others are empty.
         self.shingles.extend_from_slice(&sets.shingles);
@@ -641,38 +655,84 @@ impl SetArena {
         ]);
     }
 
-    /// Reserves room for appending `pieces`, so that their copies grow each array once.
-    fn reserve<'p>(&mut self, pieces: impl Iterator<Item = &'p SetArena> + Clone) {
-        let total = |part: fn(&SetArena) -> usize| pieces.clone().map(part).sum::<usize>();
-        self.ends.reserve(total(|p| p.ends.len()));
-        self.words.reserve(total(|p| p.words.len()));
-        self.shingles.reserve(total(|p| p.shingles.len()));
-        self.shingle_at.reserve(total(|p| p.shingle_at.len()));
-        self.repeat_at.reserve(total(|p| p.repeat_at.len()));
-        self.figure_shingles
-            .reserve(total(|p| p.figure_shingles.len()));
-        self.tokens.reserve(total(|p| p.tokens.len()));
-        self.winnowed.reserve(total(|p| p.winnowed.len()));
-        self.sources.reserve(total(|p| p.sources.len()));
-    }
-
-    /// Appends the slots of `piece` ([`SetArena::push_slot`]), the sets of `units` in order.
-    fn append(&mut self, piece: SetArena, units: &[u32]) {
-        let base = self.ends.last().copied().unwrap_or_default();
-        for (&unit, end) in units.iter().zip(&piece.ends) {
-            self.slot_of[unit as usize] = self.ends.len() as u32;
-            self.ends.push(std::array::from_fn(|i| base[i] + end[i]));
+    /// Appends the sets `read` of `units` (in order; `None`: not read, left without a slot). The
+    /// arrays grow once and each piece of [`PIECE`] paragraphs is copied into its own part of them
+    /// on its own thread, where its paragraphs' vectors are freed.
+    fn append_read(&mut self, units: impl Iterator<Item = u32>, mut read: Vec<Option<Sets>>) {
+        // Each piece's length in every array, and the slots' ends, here in order.
+        let mut end = self.ends.last().copied().unwrap_or_default();
+        let mut piece_lengths = Vec::with_capacity(read.len().div_ceil(PIECE));
+        for (piece, units) in read.chunks(PIECE).zip(&mut chunks_of(units, PIECE)) {
+            let mut lengths = [0u32; 6];
+            for (sets, unit) in piece.iter().zip(units) {
+                let Some(sets) = sets else { continue };
+                let parts = sets.lengths();
+                for i in 0..6 {
+                    lengths[i] += parts[i];
+                    end[i] += parts[i];
+                }
+                self.slot_of[unit as usize] = self.ends.len() as u32;
+                self.ends.push(end);
+                self.words.push(sets.words);
+            }
+            piece_lengths.push(lengths);
         }
-        self.words.extend_from_slice(&piece.words);
-        self.shingles.extend_from_slice(&piece.shingles);
-        self.shingle_at.extend_from_slice(&piece.shingle_at);
-        self.repeat_at.extend_from_slice(&piece.repeat_at);
-        self.figure_shingles
-            .extend_from_slice(&piece.figure_shingles);
-        self.tokens.extend_from_slice(&piece.tokens);
-        self.winnowed.extend_from_slice(&piece.winnowed);
-        self.sources.extend_from_slice(&piece.sources);
+        let at = |i: usize| piece_lengths.iter().map(move |l| l[i] as usize);
+        let shingles = grow(&mut self.shingles, end[0], at(0));
+        let shingle_at = grow(&mut self.shingle_at, end[0], at(0));
+        let figure_shingles = grow(&mut self.figure_shingles, end[1], at(1));
+        let tokens = grow(&mut self.tokens, end[2], at(2));
+        let winnowed = grow(&mut self.winnowed, end[3], at(3));
+        let sources = grow(&mut self.sources, end[4], at(4));
+        let repeat_at = grow(&mut self.repeat_at, end[5], at(5));
+        let parts = (shingles.into_iter().zip(shingle_at))
+            .zip(figure_shingles.into_iter().zip(tokens))
+            .zip(winnowed.into_iter().zip(sources))
+            .zip(repeat_at);
+        let pieces: Vec<_> = parts.zip(read.chunks_mut(PIECE)).collect();
+        pieces.into_par_iter().for_each(|(parts, piece)| {
+            let ((((mut s, mut sa), (mut f, mut t)), (mut w, mut so)), mut r) = parts;
+            for sets in piece.iter_mut().filter_map(Option::take) {
+                put(&mut s, &sets.shingles);
+                put(&mut sa, &sets.shingle_at);
+                put(&mut f, &sets.figure_shingles);
+                put(&mut t, &sets.tokens);
+                put(&mut w, &sets.winnowed);
+                put(&mut so, &sets.sources);
+                put(&mut r, &sets.repeat_at);
+            }
+        });
     }
+}
+
+/// `items` in runs of `size`.
+fn chunks_of<T>(mut items: impl Iterator<Item = T>, size: usize) -> impl Iterator<Item = Vec<T>> {
+    std::iter::from_fn(move || Some(items.by_ref().take(size).collect()))
+}
+
+/// Grows `v` to `len` elements and returns the new part cut into consecutive slices of `lengths`.
+fn grow<T: Copy + Default>(
+    v: &mut Vec<T>,
+    len: u32,
+    lengths: impl Iterator<Item = usize>,
+) -> Vec<&mut [T]> {
+    let old = v.len();
+    v.resize(len as usize, T::default());
+    let mut rest = &mut v[old..];
+    lengths
+        .map(|n| {
+            let (part, tail) = std::mem::take(&mut rest).split_at_mut(n);
+            rest = tail;
+            part
+        })
+        .collect()
+}
+
+/// Copies `items` to the front of `to` and moves `to` past them.
+fn put<T: Copy>(to: &mut &mut [T], items: &[T]) {
+    let (part, rest) = std::mem::take(to).split_at_mut(items.len());
+    part.copy_from_slice(items);
+    *to = rest;
 }
 
 #[cfg(test)]
@@ -689,15 +749,6 @@ impl SetArena {
         }
         arena
     }
-}
-
-/// The sets of some paragraphs of a block, gathered on one thread: their arena, the units they
-/// are of, and the `(unit, next copy to read)` of those that could not be read.
-#[derive(Default)]
-struct Piece {
-    arena: SetArena,
-    units: Vec<u32>,
-    retry: Vec<(u32, u32)>,
 }
 
 /// Re-reads the first paragraphs of `units` (sorted, without repeats) and computes their sets,
@@ -724,7 +775,7 @@ pub fn load(
         let mut retry = Vec::new();
         for block in wanted.chunks(BLOCK) {
             let read: Vec<u32> = block.iter().map(|&(_, read)| read).collect();
-            let (sets, block_problems) = corpus.reread_with(&read, |_, text| {
+            let (mut sets, block_problems) = corpus.reread_with(&read, |_, text| {
                 normalized(text, options, |tokens| {
                     let content = wire::content(text, tokens);
                     let mut sets = fingerprinter.sets_with(tokens, content.as_ref(), contents);
@@ -735,38 +786,16 @@ pub fn load(
                 })
             });
             problems.extend(block_problems);
-            // The sets are gathered into flat pieces in parallel (each paragraph's own vectors
-            // freed there), and the pieces appended here in order.
-            let mut sets = sets;
-            let pieces: Vec<Piece> = block
-                .par_chunks(PIECE)
-                .zip(sets.par_chunks_mut(PIECE))
-                .map(|(wanted, sets)| {
-                    let mut piece = Piece::default();
-                    for (&(unit, read), sets) in wanted.iter().zip(sets) {
-                        match sets.take() {
-                            Some(mut sets) => {
-                                // Sources in a copy's bytes are not those of the unit's first
-                                // paragraph.
-                                if read != matches.units.first(unit) {
-                                    sets.sources.clear();
-                                }
-                                piece.arena.push_slot(&sets);
-                                piece.units.push(unit);
-                            }
-                            None => piece
-                                .retry
-                                .extend(matches.next_copy(read).map(|next| (unit, next))),
-                        }
-                    }
-                    piece
-                })
-                .collect();
-            arena.reserve(pieces.iter().map(|p| &p.arena));
-            for piece in pieces {
-                arena.append(piece.arena, &piece.units);
-                retry.extend(piece.retry);
+            for (&(unit, read), sets) in block.iter().zip(&mut sets) {
+                match sets {
+                    // Sources in a copy's bytes are not those of the unit's first paragraph.
+                    Some(sets) if read != matches.units.first(unit) => sets.sources.clear(),
+                    Some(_) => {}
+                    None => retry.extend(matches.next_copy(read).map(|next| (unit, next))),
+                }
             }
+            let units = block.iter().map(|&(unit, _)| unit);
+            arena.append_read(units, sets);
         }
         retry.sort_unstable_by_key(|&(_, read)| read);
         wanted = retry;
