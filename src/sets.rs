@@ -655,16 +655,17 @@ impl SetArena {
         ]);
     }
 
-    /// Appends the sets `read` of `units` (in order; `None`: not read, left without a slot). The
-    /// arrays grow once and each piece of [`PIECE`] paragraphs is copied into its own part of them
-    /// on its own thread, where its paragraphs' vectors are freed.
-    fn append_read(&mut self, units: impl Iterator<Item = u32>, mut read: Vec<Option<Sets>>) {
+    /// Appends the sets `read` of the units of `wanted` (`(unit, paragraph read)`, in order;
+    /// `None`: not read, left without a slot). The arrays grow once and each piece of [`PIECE`]
+    /// paragraphs is copied into its own part of them on its own thread, where its paragraphs'
+    /// vectors are freed.
+    fn append_read(&mut self, wanted: &[(u32, u32)], mut read: Vec<Option<Sets>>) {
         // Each piece's length in every array, and the slots' ends, here in order.
         let mut end = self.ends.last().copied().unwrap_or_default();
         let mut piece_lengths = Vec::with_capacity(read.len().div_ceil(PIECE));
-        for (piece, units) in read.chunks(PIECE).zip(&mut chunks_of(units, PIECE)) {
+        for (piece, wanted) in read.chunks(PIECE).zip(wanted.chunks(PIECE)) {
             let mut lengths = [0u32; 6];
-            for (sets, unit) in piece.iter().zip(units) {
+            for (sets, &(unit, _)) in piece.iter().zip(wanted) {
                 let Some(sets) = sets else { continue };
                 let parts = sets.lengths();
                 for i in 0..6 {
@@ -703,11 +704,6 @@ impl SetArena {
             }
         });
     }
-}
-
-/// `items` in runs of `size`.
-fn chunks_of<T>(mut items: impl Iterator<Item = T>, size: usize) -> impl Iterator<Item = Vec<T>> {
-    std::iter::from_fn(move || Some(items.by_ref().take(size).collect()))
 }
 
 /// Grows `v` to `len` elements and returns the new part cut into consecutive slices of `lengths`.
@@ -794,8 +790,7 @@ pub fn load(
                     None => retry.extend(matches.next_copy(read).map(|next| (unit, next))),
                 }
             }
-            let units = block.iter().map(|&(unit, _)| unit);
-            arena.append_read(units, sets);
+            arena.append_read(block, sets);
         }
         retry.sort_unstable_by_key(|&(_, read)| read);
         wanted = retry;
