@@ -461,6 +461,8 @@ fn has_initialism(bytes: &[u8], tokens: &[Token]) -> bool {
 /// path of the tokenizers.
 fn join_initialisms(bytes: &[u8], options: Options, out: &mut Tokens) {
     let old = std::mem::take(out);
+    out.text.reserve(old.text.len());
+    out.tokens.reserve(old.tokens.len());
     let mut i = 0;
     while i < old.tokens.len() {
         let mut end = i + 1;

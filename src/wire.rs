@@ -109,6 +109,8 @@ pub fn content(bytes: &[u8], tokens: &Tokens) -> Option<Content> {
         ..Content::default()
     };
     let out = &mut content.tokens;
+    out.text.reserve(tokens.text.len());
+    out.tokens.reserve(tokens.tokens.len());
     for t in tokens.tokens.iter().filter(|t| !in_markup(t)) {
         if !out.text.is_empty() {
             out.text.push(' ');
