@@ -482,34 +482,25 @@ impl Fingerprints {
     /// Reads what [`Fingerprints::encode`] wrote.
     pub(crate) fn decode(r: &mut crate::index::Reader<'_>) -> std::io::Result<Fingerprints> {
         let keys_len = r.count(48)?;
-        let keys = r
-            .records::<48>(keys_len)?
-            .map(|k| {
-                let u32_at = |i: usize| u32::from_le_bytes(k[i..i + 4].try_into().expect("4"));
-                Key {
-                    exact: u128::from_le_bytes(k[..16].try_into().expect("16")),
-                    masked: u128::from_le_bytes(k[16..32].try_into().expect("16")),
-                    words: u32_at(32),
-                    band_row: u32_at(36),
-                    winnow_start: u32_at(40),
-                    winnow_len: u32_at(44),
-                }
-            })
-            .collect();
+        let keys = r.records::<48, _>(keys_len, |k| {
+            let u32_at = |i: usize| u32::from_le_bytes(k[i..i + 4].try_into().expect("4"));
+            Key {
+                exact: u128::from_le_bytes(k[..16].try_into().expect("16")),
+                masked: u128::from_le_bytes(k[16..32].try_into().expect("16")),
+                words: u32_at(32),
+                band_row: u32_at(36),
+                winnow_start: u32_at(40),
+                winnow_len: u32_at(44),
+            }
+        })?;
         let bands = r.u32()? as usize;
         let rows = r.count(4 * bands.max(1))?;
         let band_keys = (0..bands)
-            .map(|_| Ok(r.records::<4>(rows)?.map(u32::from_le_bytes).collect()))
+            .map(|_| r.records::<4, _>(rows, u32::from_le_bytes))
             .collect::<std::io::Result<_>>()?;
         let winnowed_len = r.count(12)?;
-        let winnowed = r
-            .records::<8>(winnowed_len)?
-            .map(u64::from_le_bytes)
-            .collect();
-        let winnow_contexts = r
-            .records::<4>(winnowed_len)?
-            .map(u32::from_le_bytes)
-            .collect();
+        let winnowed = r.records::<8, _>(winnowed_len, u64::from_le_bytes)?;
+        let winnow_contexts = r.records::<4, _>(winnowed_len, u32::from_le_bytes)?;
         let contents_len = r.count(20)?;
         let contents = (0..contents_len)
             .map(|_| Ok((r.u32()?, r.u128()?)))

@@ -210,12 +210,13 @@ fn open(
     read_options: &read::ReadOptions,
 ) -> Result<(Scan, Vec<(u64, u64)>), String> {
     let name = crate::walk::display_path(path);
-    // Read into memory, not mapped: an index cut short or rewritten in place while a run reads
-    // it (`cp` over it) must be refused with a message, not kill the run with SIGBUS.
-    let bytes = std::fs::read(path).map_err(|e| format!("{name}: {e}"))?;
-    let (body, checksum) = bytes.split_at(bytes.len().saturating_sub(8));
-    let mut r = Reader { bytes: body };
-    let cut = |_: io::Error| format!("{name}: the index is cut short or damaged; write it again");
+    let unreadable = |e: io::Error| format!("{name}: {e}");
+    // Read a window at a time, not mapped: an index cut short or rewritten in place while a run
+    // reads it (`cp` over it) must be refused with a message, not kill the run with SIGBUS.
+    let mut file = std::fs::File::open(path).map_err(unreadable)?;
+    let len = file.metadata().map_err(unreadable)?.len();
+    let mut r = Reader::new(&mut file, len.saturating_sub(8));
+    let cut = |_: io::Error| damaged(&name);
     if r.take(8).map_err(cut)? != MAGIC {
         return Err(format!("{name}: not a dedup index"));
     }
@@ -225,32 +226,47 @@ fn open(
             "{name}: index format {version}; this dedup reads format {VERSION}: write it again"
         ));
     }
-    // The checksum is worked out on one thread while the rest is decoded on the other; nothing
-    // decoded is used unless it matches.
-    let (sound, decoded) = rayon::join(
-        || checksum == xxhash_rust::xxh3::xxh3_64(body).to_le_bytes(),
-        || -> Result<_, String> {
-            let written: serde_json::Value = serde_json::from_slice(r.bytes_field().map_err(cut)?)
-                .map_err(|e| format!("{name}: {e}"))?;
-            let wanted = shaping_settings(settings);
-            if written != wanted {
-                return Err(format!(
-                    "{name}: written with other settings ({}); write it again with these, or run \
-                     with those",
-                    differences(&written, &wanted)
-                ));
-            }
-            let decoded = decode(&mut r, read_options).map_err(cut)?;
-            match r.bytes.is_empty() {
-                true => Ok(decoded),
-                false => Err(cut(io::ErrorKind::InvalidData.into())),
-            }
-        },
-    );
-    if !sound {
+    let decoded = decode_with_settings(&mut r, settings, read_options, &name);
+    // Nothing decoded is used unless the checksum matches: an index whose settings differ or
+    // that cannot be decoded is read to its end all the same, so that a damaged one is called
+    // damaged.
+    let digest = r.digest().map_err(cut)?;
+    let mut checksum = [0u8; 8];
+    file.read_exact(&mut checksum).map_err(cut)?;
+    if checksum != digest.to_le_bytes() {
         return Err(cut(io::ErrorKind::InvalidData.into()));
     }
     decoded
+}
+
+/// The message for the index `name` cut short or damaged.
+fn damaged(name: &str) -> String {
+    format!("{name}: the index is cut short or damaged; write it again")
+}
+
+/// The settings of the index `name` checked against this run's, then the scan it holds.
+fn decode_with_settings(
+    r: &mut Reader<'_>,
+    settings: &serde_json::Value,
+    read_options: &read::ReadOptions,
+    name: &str,
+) -> Result<(Scan, Vec<(u64, u64)>), String> {
+    let cut = |_: io::Error| damaged(name);
+    let written: serde_json::Value = serde_json::from_slice(r.bytes_field().map_err(cut)?)
+        .map_err(|e| format!("{name}: {e}"))?;
+    let wanted = shaping_settings(settings);
+    if written != wanted {
+        return Err(format!(
+            "{name}: written with other settings ({}); write it again with these, or run with \
+             those",
+            differences(&written, &wanted)
+        ));
+    }
+    let decoded = decode(r, read_options).map_err(cut)?;
+    match r.left() {
+        0 => Ok(decoded),
+        _ => Err(cut(io::ErrorKind::InvalidData.into())),
+    }
 }
 
 /// What `dedup index --update` did with the files.
@@ -489,28 +505,25 @@ fn decode(
         });
     }
     let paragraphs = r.count(40)?;
-    corpus.paragraphs = r
-        .records::<40>(paragraphs)?
-        .map(|p| {
-            let u32_at = |i: usize| u32::from_le_bytes(p[i..i + 4].try_into().expect("4"));
-            let u64_at = |i: usize| u64::from_le_bytes(p[i..i + 8].try_into().expect("8"));
-            Paragraph {
-                file: u32_at(0),
-                document: u32_at(4),
-                index: u32_at(8),
-                bytes_hash: u32_at(12),
-                span: Span {
-                    line: u32_at(16),
-                    end_line: u32_at(20),
-                    start: u64_at(24) as usize,
-                    end: u64_at(32) as usize,
-                },
-            }
-        })
-        .collect();
+    corpus.paragraphs = r.records::<40, _>(paragraphs, |p| {
+        let u32_at = |i: usize| u32::from_le_bytes(p[i..i + 4].try_into().expect("4"));
+        let u64_at = |i: usize| u64::from_le_bytes(p[i..i + 8].try_into().expect("8"));
+        Paragraph {
+            file: u32_at(0),
+            document: u32_at(4),
+            index: u32_at(8),
+            bytes_hash: u32_at(12),
+            span: Span {
+                line: u32_at(16),
+                end_line: u32_at(20),
+                start: u64_at(24) as usize,
+                end: u64_at(32) as usize,
+            },
+        }
+    })?;
     corpus.short_paragraphs[1] = r.u64()? as usize;
     let fingerprints = Fingerprints::decode(r)?;
-    if fingerprints.keys().len() != corpus.paragraphs.len() || !r.bytes.is_empty() {
+    if fingerprints.keys().len() != corpus.paragraphs.len() || r.left() != 0 {
         return Err(bad());
     }
     let scan = Scan {
@@ -603,35 +616,88 @@ impl<'a> Writer<'a> {
     }
 }
 
-/// Reads what [`Writer`] wrote; an error when the bytes run out.
+/// Reads what [`Writer`] wrote from a stream of `len` bytes, through a window of about
+/// [`WINDOW`] bytes (an index is never held whole in memory besides what it decodes to), working
+/// out the xxh3-64 of the bytes as they are read; an error when the bytes run out.
 pub(crate) struct Reader<'a> {
-    bytes: &'a [u8],
+    source: &'a mut dyn Read,
+    /// Bytes of the stream not yet read into the window.
+    unread: u64,
+    window: Vec<u8>,
+    /// Where the bytes of the window not yet taken start.
+    at: usize,
+    hasher: xxhash_rust::xxh3::Xxh3,
 }
 
+/// The bytes a [`Reader`] reads at once.
+const WINDOW: usize = 1 << 20;
+
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize) -> io::Result<&'a [u8]> {
-        if self.bytes.len() < n {
+    pub(crate) fn new(source: &'a mut dyn Read, len: u64) -> Self {
+        Reader {
+            source,
+            unread: len,
+            window: Vec::new(),
+            at: 0,
+            hasher: xxhash_rust::xxh3::Xxh3::new(),
+        }
+    }
+
+    /// The bytes not yet taken.
+    fn left(&self) -> u64 {
+        (self.window.len() - self.at) as u64 + self.unread
+    }
+
+    /// Makes the next `n` bytes ready in the window.
+    fn fill(&mut self, n: usize) -> io::Result<()> {
+        let ready = self.window.len() - self.at;
+        if ready >= n {
+            return Ok(());
+        }
+        if (n - ready) as u64 > self.unread {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
-        let (head, rest) = self.bytes.split_at(n);
-        self.bytes = rest;
-        Ok(head)
+        self.window.drain(..self.at);
+        self.at = 0;
+        let more = (n - ready).max(WINDOW).min(self.unread as usize);
+        self.window.resize(ready + more, 0);
+        self.source.read_exact(&mut self.window[ready..])?;
+        self.hasher.update(&self.window[ready..]);
+        self.unread -= more as u64;
+        Ok(())
+    }
+
+    fn take(&mut self, n: usize) -> io::Result<&[u8]> {
+        self.fill(n)?;
+        let taken = &self.window[self.at..self.at + n];
+        self.at += n;
+        Ok(taken)
     }
 
     fn array<const N: usize>(&mut self) -> io::Result<[u8; N]> {
         Ok(self.take(N)?.try_into().expect("N bytes taken"))
     }
 
-    /// The next `n` records of `N` bytes, taken at once: an array of a million integers is one
-    /// bounds check, not a million.
-    pub(crate) fn records<const N: usize>(
+    /// The next `n` records of `N` bytes, each turned into a `T` by `f`, a window at a time: an
+    /// array of a million integers is a few bounds checks, not a million.
+    pub(crate) fn records<const N: usize, T>(
         &mut self,
         n: usize,
-    ) -> io::Result<impl Iterator<Item = [u8; N]> + 'a> {
-        let bytes = self.take(n.checked_mul(N).ok_or(io::ErrorKind::UnexpectedEof)?)?;
-        Ok(bytes
-            .chunks_exact(N)
-            .map(|c| c.try_into().expect("N bytes a chunk")))
+        f: impl Fn([u8; N]) -> T,
+    ) -> io::Result<Vec<T>> {
+        let mut left = n
+            .checked_mul(N)
+            .filter(|&bytes| bytes as u64 <= self.left())
+            .ok_or(io::ErrorKind::UnexpectedEof)?;
+        let mut records = Vec::with_capacity(n);
+        while left > 0 {
+            let step = left.min(WINDOW.div_ceil(N) * N);
+            let bytes = self.take(step)?;
+            let record = |c: &[u8]| f(c.try_into().expect("N bytes a chunk"));
+            records.extend(bytes.chunks_exact(N).map(record));
+            left -= step;
+        }
+        Ok(records)
     }
 
     pub(crate) fn u8(&mut self) -> io::Result<u8> {
@@ -642,8 +708,10 @@ impl<'a> Reader<'a> {
         self.array().map(u32::from_le_bytes)
     }
 
-    fn peek_u32(&self) -> io::Result<u32> {
-        Reader { bytes: self.bytes }.u32()
+    fn peek_u32(&mut self) -> io::Result<u32> {
+        self.fill(4)?;
+        let bytes = &self.window[self.at..self.at + 4];
+        Ok(u32::from_le_bytes(bytes.try_into().expect("4 bytes")))
     }
 
     pub(crate) fn u64(&mut self) -> io::Result<u64> {
@@ -658,15 +726,24 @@ impl<'a> Reader<'a> {
     /// damaged count cannot ask for more memory than the file holds.
     pub(crate) fn count(&mut self, size: usize) -> io::Result<usize> {
         let n = self.u64()?;
-        if n.saturating_mul(size as u64) > self.bytes.len() as u64 {
+        if n.saturating_mul(size as u64) > self.left() {
             return Err(io::ErrorKind::UnexpectedEof.into());
         }
         Ok(n as usize)
     }
 
-    fn bytes_field(&mut self) -> io::Result<&'a [u8]> {
+    fn bytes_field(&mut self) -> io::Result<&[u8]> {
         let n = self.u32()? as usize;
         self.take(n)
+    }
+
+    /// Reads the rest of the stream, and returns the xxh3-64 of all of it.
+    fn digest(mut self) -> io::Result<u64> {
+        while self.unread > 0 {
+            self.at = self.window.len();
+            self.fill(1)?;
+        }
+        Ok(self.hasher.digest())
     }
 }
 
@@ -697,7 +774,8 @@ mod tests {
     #[test]
     fn a_count_larger_than_the_bytes_left_is_refused_before_allocating() {
         let bytes = [u64::MAX.to_le_bytes().as_slice(), &[0u8; 16]].concat();
-        let mut r = Reader { bytes: &bytes };
+        let mut source = &bytes[..];
+        let mut r = Reader::new(&mut source, bytes.len() as u64);
         assert!(r.count(48).is_err());
     }
 }

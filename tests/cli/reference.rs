@@ -419,6 +419,22 @@ fn an_index_made_with_other_settings_or_stale_files_is_refused_by_name() {
             run.stderr
         );
     }
+    // An index cut short anywhere (read a window at a time, it is known short only at the end).
+    for len in [index.len() / 2, index.len() - 8, index.len() - 1] {
+        std::fs::write(dir.path().join("short.dedupx"), &index[..len]).unwrap();
+        let run = run_in(
+            dir.path(),
+            &["new", "--reference", "short.dedupx", "-o", "-"],
+        );
+        assert_eq!(run.code, 2, "{len} bytes: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{len} bytes");
+        assert!(
+            run.stderr
+                .contains("short.dedupx: the index is cut short or damaged"),
+            "{len} bytes: {}",
+            run.stderr
+        );
+    }
     // dedup index writes a file, never stdout.
     let no_file = run_in(dir.path(), &["index", "held"]);
     assert_eq!(no_file.code, 2);
