@@ -18,7 +18,7 @@
 //! its units is compared with the bucket's first unit only, and the bucket is counted in
 //! [`Matches::oversized_buckets`].
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use rayon::prelude::*;
 
@@ -226,19 +226,21 @@ pub fn group_exact(fps: &Fingerprints) -> Matches {
         ..Matches::default()
     };
 
-    // Masked-key groups: units equal but for their figures are templates of one another.
-    let mut first_with_masked: HashMap<u128, u32> = HashMap::new();
-    for u in 0..m.units.len() as u32 {
-        let key = fps.key(m.units.first(u));
-        if key.masked != key.exact {
-            match first_with_masked.get(&key.masked) {
-                Some(&first) => m.templates.push((first, u)),
-                None => {
-                    first_with_masked.insert(key.masked, u);
-                }
-            }
-        }
-    }
+    // Masked-key groups: units equal but for their figures are templates of one another, each
+    // paired with the first unit of its masked key, the pairs in the order of their later unit.
+    let mut masked: Vec<(u128, u32)> = (0..m.units.len() as u32)
+        .into_par_iter()
+        .filter_map(|u| {
+            let key = fps.key(m.units.first(u));
+            (key.masked != key.exact).then_some((key.masked, u))
+        })
+        .collect();
+    masked.par_sort_unstable();
+    m.templates = masked
+        .chunk_by(|a, b| a.0 == b.0)
+        .flat_map(|same| same[1..].iter().map(|&(_, u)| (same[0].1, u)))
+        .collect();
+    m.templates.par_sort_unstable_by_key(|&(_, u)| u);
     m
 }
 
