@@ -153,9 +153,13 @@ pub fn read(
     settings: &serde_json::Value,
     read_options: &read::ReadOptions,
 ) -> Result<Scan, String> {
-    let (mut scan, stamps) = open(path, settings, read_options)?;
-    // One stat a file, on every thread: a reference of many small files is mostly this.
-    let problems: Vec<Problem> = (scan.corpus.files.par_iter().zip(&stamps))
+    open(path, settings, read_options, true).map(|(scan, _)| scan)
+}
+
+/// A problem for each of `files` missing on disk, or changed since its `stamps` were taken. One
+/// stat a file, on every thread: a reference of many small files is mostly this.
+fn changed_files(files: &[FileEntry], stamps: &[(u64, u64)]) -> Vec<Problem> {
+    (files.par_iter().zip(stamps))
         .filter_map(|(file, &stamp)| {
             let problem = match std::fs::metadata(file.path()) {
                 Err(e) => format!("in the reference index: {e}"),
@@ -166,9 +170,7 @@ pub fn read(
             };
             Some(Problem::new(file.path(), problem))
         })
-        .collect();
-    problems.into_iter().for_each(|p| scan.errors.push(p));
-    Ok(scan)
+        .collect()
 }
 
 /// The index at `path` to update, as [`read()`] reads it but with its files' lengths on disk and
@@ -182,7 +184,7 @@ pub fn read_earlier(
     if !path.exists() {
         return Ok(None);
     }
-    let (scan, stamps) = open(path, settings, read_options)?;
+    let (scan, stamps) = open(path, settings, read_options, false)?;
     Ok(Some(Earlier { scan, stamps }))
 }
 
@@ -200,14 +202,16 @@ pub(crate) fn read_scan(
     settings: &serde_json::Value,
     read_options: &read::ReadOptions,
 ) -> Result<Scan, String> {
-    open(path, settings, read_options).map(|(scan, _)| scan)
+    open(path, settings, read_options, false).map(|(scan, _)| scan)
 }
 
-/// The index's header checked against this run's settings, and the scan it holds.
+/// The index's header checked against this run's settings, and the scan it holds; with
+/// `check_files`, its files missing or changed on disk are errors in the scan.
 fn open(
     path: &Path,
     settings: &serde_json::Value,
     read_options: &read::ReadOptions,
+    check_files: bool,
 ) -> Result<(Scan, Vec<(u64, u64)>), String> {
     let name = crate::walk::display_path(path);
     let unreadable = |e: io::Error| format!("{name}: {e}");
@@ -226,7 +230,7 @@ fn open(
             "{name}: index format {version}; this dedup reads format {VERSION}: write it again"
         ));
     }
-    let decoded = decode_with_settings(&mut r, settings, read_options, &name);
+    let decoded = decode_with_settings(&mut r, settings, read_options, check_files, &name);
     // Nothing decoded is used unless the checksum matches: an index whose settings differ or
     // that cannot be decoded is read to its end all the same, so that a damaged one is called
     // damaged.
@@ -249,6 +253,7 @@ fn decode_with_settings(
     r: &mut Reader<'_>,
     settings: &serde_json::Value,
     read_options: &read::ReadOptions,
+    check_files: bool,
     name: &str,
 ) -> Result<(Scan, Vec<(u64, u64)>), String> {
     let cut = |_: io::Error| damaged(name);
@@ -262,7 +267,7 @@ fn decode_with_settings(
             differences(&written, &wanted)
         ));
     }
-    let decoded = decode(r, read_options).map_err(cut)?;
+    let decoded = decode(r, read_options, check_files).map_err(cut)?;
     match r.left() {
         0 => Ok(decoded),
         _ => Err(cut(io::ErrorKind::InvalidData.into())),
@@ -433,9 +438,12 @@ fn differences(written: &serde_json::Value, wanted: &serde_json::Value) -> Strin
 }
 
 /// The scan an index holds, and each file's length on disk and modification time then.
+/// The scan an index holds; with `check_files`, its files are looked at on disk
+/// ([`changed_files`]) while the rest is decoded.
 fn decode(
     r: &mut Reader<'_>,
     read_options: &read::ReadOptions,
+    check_files: bool,
 ) -> io::Result<(Scan, Vec<(u64, u64)>)> {
     let mut corpus = Corpus::new(read_options.clone());
     let mut stamps = Vec::new();
@@ -482,6 +490,37 @@ fn decode(
         file.records = records;
         corpus.files.push(file);
     }
+    let files = &corpus.files;
+    let (problems, rest) = rayon::join(
+        || match check_files {
+            true => changed_files(files, &stamps),
+            false => Vec::new(),
+        },
+        || decode_paragraphs(r),
+    );
+    let (documents, paragraphs, short, fingerprints) = rest?;
+    if fingerprints.keys().len() != paragraphs.len() || r.left() != 0 {
+        return Err(bad());
+    }
+    corpus.documents = documents;
+    corpus.paragraphs = paragraphs;
+    corpus.short_paragraphs[1] = short;
+    let mut scan = Scan {
+        corpus,
+        fingerprints,
+        ..Scan::default()
+    };
+    problems.into_iter().for_each(|p| scan.errors.push(p));
+    Ok((scan, stamps))
+}
+
+/// What an index holds after its files: the documents, the paragraphs, the count of the short
+/// ones and the fingerprints.
+type Paragraphs = (Vec<DocumentEntry>, Vec<Paragraph>, usize, Fingerprints);
+
+fn decode_paragraphs(r: &mut Reader<'_>) -> io::Result<Paragraphs> {
+    let bad = || io::Error::from(io::ErrorKind::InvalidData);
+    let mut documents = Vec::new();
     for _ in 0..r.u64()? {
         let file = r.u32()?;
         let record = Some(r.u32()?).filter(|&n| n != u32::MAX);
@@ -497,7 +536,7 @@ fn decode(
                     .into_boxed_str(),
             ),
         };
-        corpus.documents.push(DocumentEntry {
+        documents.push(DocumentEntry {
             file,
             record,
             offset,
@@ -505,7 +544,7 @@ fn decode(
         });
     }
     let paragraphs = r.count(40)?;
-    corpus.paragraphs = r.records::<40, _>(paragraphs, |p| {
+    let paragraphs = r.records::<40, _>(paragraphs, |p| {
         let u32_at = |i: usize| u32::from_le_bytes(p[i..i + 4].try_into().expect("4"));
         let u64_at = |i: usize| u64::from_le_bytes(p[i..i + 8].try_into().expect("8"));
         Paragraph {
@@ -521,17 +560,9 @@ fn decode(
             },
         }
     })?;
-    corpus.short_paragraphs[1] = r.u64()? as usize;
+    let short = r.u64()? as usize;
     let fingerprints = Fingerprints::decode(r)?;
-    if fingerprints.keys().len() != corpus.paragraphs.len() || r.left() != 0 {
-        return Err(bad());
-    }
-    let scan = Scan {
-        corpus,
-        fingerprints,
-        ..Scan::default()
-    };
-    Ok((scan, stamps))
+    Ok((documents, paragraphs, short, fingerprints))
 }
 
 /// A file's length on disk and modification time (ns since the epoch); zeros when unknown.
@@ -620,7 +651,7 @@ impl<'a> Writer<'a> {
 /// [`WINDOW`] bytes (an index is never held whole in memory besides what it decodes to), working
 /// out the xxh3-64 of the bytes as they are read; an error when the bytes run out.
 pub(crate) struct Reader<'a> {
-    source: &'a mut dyn Read,
+    source: &'a mut (dyn Read + Send),
     /// Bytes of the stream not yet read into the window.
     unread: u64,
     window: Vec<u8>,
@@ -633,7 +664,7 @@ pub(crate) struct Reader<'a> {
 const WINDOW: usize = 1 << 20;
 
 impl<'a> Reader<'a> {
-    pub(crate) fn new(source: &'a mut dyn Read, len: u64) -> Self {
+    pub(crate) fn new(source: &'a mut (dyn Read + Send), len: u64) -> Self {
         Reader {
             source,
             unread: len,
