@@ -632,29 +632,6 @@ impl SetArena {
         self.sources.shrink_to_fit();
     }
 
-    /// Appends one slot's sets, for no unit yet.
-    #[cfg(test)]
-    fn push_slot(&mut self, sets: &Sets) {
-        // Only the parts asked for were computed; the others are empty.
-        self.shingles.extend_from_slice(&sets.shingles);
-        self.shingle_at.extend_from_slice(&sets.shingle_at);
-        self.repeat_at.extend_from_slice(&sets.repeat_at);
-        self.words.push(sets.words);
-        self.figure_shingles
-            .extend_from_slice(&sets.figure_shingles);
-        self.tokens.extend_from_slice(&sets.tokens);
-        self.winnowed.extend_from_slice(&sets.winnowed);
-        self.sources.extend_from_slice(&sets.sources);
-        self.ends.push([
-            self.shingles.len() as u32,
-            self.figure_shingles.len() as u32,
-            self.tokens.len() as u32,
-            self.winnowed.len() as u32,
-            self.sources.len() as u32,
-            self.repeat_at.len() as u32,
-        ]);
-    }
-
     /// Appends the sets `read` of the units of `wanted` (`(unit, paragraph read)`, in order;
     /// `None`: not read, left without a slot). The arrays grow once and each piece of [`PIECE`]
     /// paragraphs is copied into its own part of them on its own thread, where its paragraphs'
@@ -739,10 +716,9 @@ impl SetArena {
             slot_of: vec![NONE; units],
             ..SetArena::default()
         };
-        for (unit, sets) in sets {
-            arena.slot_of[unit as usize] = arena.ends.len() as u32;
-            arena.push_slot(&sets);
-        }
+        let (units, sets): (Vec<u32>, Vec<Sets>) = sets.into_iter().unzip();
+        let wanted: Vec<(u32, u32)> = units.iter().map(|&u| (u, u)).collect();
+        arena.append_read(&wanted, sets.into_iter().map(Some).collect());
         arena
     }
 }

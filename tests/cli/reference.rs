@@ -393,45 +393,38 @@ fn an_index_made_with_other_settings_or_stale_files_is_refused_by_name() {
     let cut = run_in(dir.path(), &["new", "--reference", "cut.dedupx", "-o", "-"]);
     assert_eq!(cut.code, 2);
     assert!(cut.stderr.contains("cut.dedupx"), "{}", cut.stderr);
-    // Any byte of an index changed, in the header, the fingerprints or the checksum: refused
-    // as damaged before anything in it is used, never a panic nor a silently different answer.
+    // Any byte of an index changed, in the header, the fingerprints or the checksum, or the
+    // index cut short anywhere (read a window at a time, it is known short only at its end):
+    // refused as damaged before anything in it is used, never a panic nor a silently different
+    // answer.
     let index = std::fs::read(dir.path().join("held.dedupx")).unwrap();
-    for at in [
+    let changed = [
         20,
         index.len() / 3,
         index.len() / 2,
         index.len() - 20,
         index.len() - 1,
-    ] {
+    ];
+    let changed = changed.into_iter().map(|at| {
         let mut damaged = index.clone();
         damaged[at] ^= 0x10;
+        (format!("byte {at} changed"), damaged)
+    });
+    let short = [index.len() / 2, index.len() - 8, index.len() - 1];
+    let short =
+        (short.into_iter()).map(|len| (format!("cut to {len} bytes"), index[..len].to_vec()));
+    for (what, damaged) in changed.chain(short) {
         std::fs::write(dir.path().join("damaged.dedupx"), &damaged).unwrap();
         let run = run_in(
             dir.path(),
             &["new", "--reference", "damaged.dedupx", "-o", "-"],
         );
-        assert_eq!(run.code, 2, "byte {at}: {}", run.stderr);
-        assert!(run.stdout.is_empty(), "byte {at}");
+        assert_eq!(run.code, 2, "{what}: {}", run.stderr);
+        assert!(run.stdout.is_empty(), "{what}");
         assert!(
             run.stderr
                 .contains("damaged.dedupx: the index is cut short or damaged"),
-            "byte {at}: {}",
-            run.stderr
-        );
-    }
-    // An index cut short anywhere (read a window at a time, it is known short only at the end).
-    for len in [index.len() / 2, index.len() - 8, index.len() - 1] {
-        std::fs::write(dir.path().join("short.dedupx"), &index[..len]).unwrap();
-        let run = run_in(
-            dir.path(),
-            &["new", "--reference", "short.dedupx", "-o", "-"],
-        );
-        assert_eq!(run.code, 2, "{len} bytes: {}", run.stderr);
-        assert!(run.stdout.is_empty(), "{len} bytes");
-        assert!(
-            run.stderr
-                .contains("short.dedupx: the index is cut short or damaged"),
-            "{len} bytes: {}",
+            "{what}: {}",
             run.stderr
         );
     }
