@@ -373,11 +373,17 @@ impl PrefixIndex {
             .flat_map(|i| set_at(i).iter().map(move |&e| (e, i as u32)))
             .collect();
         placed.sort_unstable();
-        let mut ranked: Vec<(u32, u32, u64)> = Vec::with_capacity(placed.len());
-        for run in placed.chunk_by(|a, b| a.0 == b.0) {
-            ranked.extend(run.iter().map(|&(e, i)| (i, run.len() as u32, e)));
-        }
-        drop(placed);
+        let runs: Vec<u32> = (placed.chunk_by(|a, b| a.0 == b.0))
+            .map(|run| run.len() as u32)
+            .collect();
+        let frequency = runs
+            .iter()
+            .flat_map(|&n| std::iter::repeat_n(n, n as usize));
+        // Collected in the place of `placed`: (element, position) and (position, frequency,
+        // element) take 16 bytes each.
+        let mut ranked: Vec<(u32, u32, u64)> = (placed.into_iter().zip(frequency))
+            .map(|((e, i), f)| (i, f, e))
+            .collect();
         ranked.sort_unstable();
         let (mut prefixes, mut prefix_ends, mut empty) =
             (Vec::new(), Vec::with_capacity(len), Vec::new());
@@ -394,37 +400,34 @@ impl PrefixIndex {
             prefixes.extend(set[..keep].iter().map(|&(_, _, e)| e));
             prefix_ends.push(prefixes.len() as u32);
         }
-        let mut postings: Vec<(u64, u32)> = (0..len)
-            .flat_map(|i| {
-                let start = if i == 0 {
-                    0
-                } else {
-                    prefix_ends[i - 1] as usize
-                };
-                prefixes[start..prefix_ends[i] as usize]
-                    .iter()
-                    .map(move |&e| (e, i as u32))
-            })
-            .collect();
-        postings.sort_unstable();
-        PrefixIndex {
+        let mut index = PrefixIndex {
             prefixes,
             prefix_ends,
-            postings,
+            postings: Vec::new(),
             empty,
-        }
+        };
+        index.postings = (0..len)
+            .flat_map(|i| index.prefix(i).iter().map(move |&e| (e, i as u32)))
+            .collect();
+        index.postings.sort_unstable();
+        index
+    }
+
+    /// The prefix of the unit at position `i`.
+    fn prefix(&self, i: usize) -> &[u64] {
+        let start = if i == 0 {
+            0
+        } else {
+            self.prefix_ends[i - 1] as usize
+        };
+        &self.prefixes[start..self.prefix_ends[i] as usize]
     }
 
     /// The positions after `r`, not yet placed, whose units may be near the unit at `r`: into
     /// `out`, ascending.
     fn partners(&self, r: usize, placed: &[bool], out: &mut Vec<usize>) {
         let later = |&i: &u32| i as usize > r && !placed[i as usize];
-        let start = if r == 0 {
-            0
-        } else {
-            self.prefix_ends[r - 1] as usize
-        };
-        let prefix = &self.prefixes[start..self.prefix_ends[r] as usize];
+        let prefix = self.prefix(r);
         match prefix.is_empty() {
             true => out.extend(self.empty.iter().copied().filter(later).map(|i| i as usize)),
             false => {

@@ -493,7 +493,12 @@ impl Fingerprints {
                 winnow_len: u32_at(44),
             }
         })?;
+        // No banding has more bands than a signature has values: a damaged count cannot ask
+        // for billions of (empty) bands.
         let bands = r.u32()? as usize;
+        if bands > MAX_SIGNATURE {
+            return Err(std::io::ErrorKind::InvalidData.into());
+        }
         let rows = r.count(4 * bands.max(1))?;
         let band_keys = (0..bands)
             .map(|_| r.records::<4, _>(rows, u32::from_le_bytes))

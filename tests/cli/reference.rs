@@ -393,8 +393,8 @@ fn an_index_made_with_other_settings_or_stale_files_is_refused_by_name() {
     let cut = run_in(dir.path(), &["new", "--reference", "cut.dedupx", "-o", "-"]);
     assert_eq!(cut.code, 2);
     assert!(cut.stderr.contains("cut.dedupx"), "{}", cut.stderr);
-    // Any byte of an index changed, in the header, the fingerprints or the checksum, or the
-    // index cut short anywhere (read a window at a time, it is known short only at its end):
+    // Any byte of an index changed, in the header, the fingerprints or the checksum, the index
+    // cut short anywhere (read a window at a time, it is known short only at its end) or longer:
     // refused as damaged before anything in it is used, never a panic nor a silently different
     // answer.
     let index = std::fs::read(dir.path().join("held.dedupx")).unwrap();
@@ -413,7 +413,8 @@ fn an_index_made_with_other_settings_or_stale_files_is_refused_by_name() {
     let short = [index.len() / 2, index.len() - 8, index.len() - 1];
     let short =
         (short.into_iter()).map(|len| (format!("cut to {len} bytes"), index[..len].to_vec()));
-    for (what, damaged) in changed.chain(short) {
+    let longer = std::iter::once(("a byte added".to_owned(), [&index[..], &[0]].concat()));
+    for (what, damaged) in changed.chain(short).chain(longer) {
         std::fs::write(dir.path().join("damaged.dedupx"), &damaged).unwrap();
         let run = run_in(
             dir.path(),
