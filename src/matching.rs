@@ -23,7 +23,7 @@ use std::collections::HashSet;
 use rayon::prelude::*;
 
 use crate::corpus::Paragraph;
-use crate::fingerprint::Fingerprints;
+use crate::fingerprint::{Fingerprints, Key};
 use crate::sets::SetArena;
 use crate::sets::{Conflict, SetsRef, masked_alike, near_similarity};
 
@@ -187,23 +187,17 @@ pub fn group_exact(fps: &Fingerprints) -> Matches {
         .collect();
     order.par_sort_unstable();
     // Paragraphs grouped by whole key, each group in id order; (first id, start, length) of each.
-    // A paragraph alone under its high half needs no look at its whole key.
+    // Pieces of `order` that start where the high half changes are grouped on every thread.
+    let pieces: Vec<Grouped> = runs_in_pieces(&order, GROUP_PIECE)
+        .into_par_iter()
+        .map(|piece| group_by_whole_key(piece, keys))
+        .collect();
     let mut grouped: Vec<u32> = Vec::with_capacity(order.len());
     let mut groups: Vec<(u32, u32, u32)> = Vec::new();
-    let mut whole: Vec<(u128, u32)> = Vec::new();
-    for same_high in order.chunk_by(|a, b| a.0 == b.0) {
-        if let [(_, id)] = same_high {
-            groups.push((*id, grouped.len() as u32, 1));
-            grouped.push(*id);
-            continue;
-        }
-        whole.clear();
-        whole.extend(same_high.iter().map(|e| (keys[e.1 as usize].exact, e.1)));
-        whole.sort_unstable();
-        for same in whole.chunk_by(|a, b| a.0 == b.0) {
-            groups.push((same[0].1, grouped.len() as u32, same.len() as u32));
-            grouped.extend(same.iter().map(|e| e.1));
-        }
+    for (piece_groups, piece_grouped) in pieces {
+        let base = grouped.len() as u32;
+        groups.extend((piece_groups.iter()).map(|&(first, start, len)| (first, base + start, len)));
+        grouped.extend_from_slice(&piece_grouped);
     }
     drop(order);
     // Units are numbered in the order of their first paragraph.
@@ -242,6 +236,53 @@ pub fn group_exact(fps: &Fingerprints) -> Matches {
         .collect();
     m.templates.par_sort_unstable_by_key(|&(_, u)| u);
     m
+}
+
+/// Entries of the sorted `order` a piece of [`group_exact`]'s grouping takes, about.
+const GROUP_PIECE: usize = 1 << 16;
+
+/// `sorted` cut into pieces of about `size` entries, each starting where the high half of the
+/// key changes, so that no run of equal high halves is cut.
+fn runs_in_pieces(sorted: &[(u64, u32)], size: usize) -> Vec<&[(u64, u32)]> {
+    let mut pieces = Vec::new();
+    let mut rest = sorted;
+    while !rest.is_empty() {
+        let mut end = size.min(rest.len());
+        while end < rest.len() && rest[end].0 == rest[end - 1].0 {
+            end += 1;
+        }
+        let (piece, after) = rest.split_at(end);
+        pieces.push(piece);
+        rest = after;
+    }
+    pieces
+}
+
+/// Groups of paragraphs: (first id, start, length) of each group, and the ids of all in order.
+type Grouped = (Vec<(u32, u32, u32)>, Vec<u32>);
+
+/// The paragraphs of `piece` (sorted by the high half of their exact key, then id) grouped by
+/// whole key, each group in id order. A paragraph alone under its high half needs no look at
+/// its whole key.
+fn group_by_whole_key(piece: &[(u64, u32)], keys: &[Key]) -> Grouped {
+    let mut grouped: Vec<u32> = Vec::with_capacity(piece.len());
+    let mut groups: Vec<(u32, u32, u32)> = Vec::new();
+    let mut whole: Vec<(u128, u32)> = Vec::new();
+    for same_high in piece.chunk_by(|a, b| a.0 == b.0) {
+        if let [(_, id)] = same_high {
+            groups.push((*id, grouped.len() as u32, 1));
+            grouped.push(*id);
+            continue;
+        }
+        whole.clear();
+        whole.extend(same_high.iter().map(|e| (keys[e.1 as usize].exact, e.1)));
+        whole.sort_unstable();
+        for same in whole.chunk_by(|a, b| a.0 == b.0) {
+            groups.push((same[0].1, grouped.len() as u32, same.len() as u32));
+            grouped.extend(same.iter().map(|e| e.1));
+        }
+    }
+    (groups, grouped)
 }
 
 /// The pairs of units that share a band key (per band, a bucket of more than `bucket_cap` units
