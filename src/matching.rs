@@ -105,9 +105,10 @@ pub struct InputUnits(Vec<bool>);
 impl InputUnits {
     /// The units of `m` that hold a paragraph `is_input` says is input text; `None` when every
     /// unit does (a run without `--reference`).
-    pub fn of(m: &Matches, is_input: impl Fn(u32) -> bool) -> Option<Self> {
+    pub fn of(m: &Matches, is_input: impl Fn(u32) -> bool + Sync) -> Option<Self> {
         let units = &m.units;
         let holds: Vec<bool> = (0..units.len() as u32)
+            .into_par_iter()
             .map(|u| units.get(u).iter().any(|&p| is_input(p)))
             .collect();
         (!holds.iter().all(|&h| h)).then_some(InputUnits(holds))
