@@ -843,6 +843,13 @@ fn link_code(link: Link) -> i64 {
     }
 }
 
+/// The link a links table's `code` stands for ([`link_code`]), if any.
+fn link_of(code: i64) -> Option<Link> {
+    [Link::Near, Link::Template, Link::DatelineOnly]
+        .into_iter()
+        .find(|&link| link_code(link) == code)
+}
+
 /// `dedup stage verify`: the candidates (band pairs of `work`/candidates and the content
 /// candidates) whose first paragraph is in a file of `shard`, verified on the real sets (their
 /// paragraphs read again from the corpus), and those that pass written to
@@ -934,13 +941,7 @@ fn read_links(
         for i in 0..a_file.len() {
             let a = merged.paragraph(&ranges, a_file[i], a_at[i]);
             let b = merged.paragraph(&ranges, b_file[i], b_at[i]);
-            let link = match link[i] {
-                0 => Some(Link::Near),
-                1 => Some(Link::Template),
-                2 => Some(Link::DatelineOnly),
-                _ => None,
-            };
-            let Some(((a, b), link)) = a.zip(b).zip(link) else {
+            let Some(((a, b), link)) = a.zip(b).zip(link_of(link[i])) else {
                 return Err(Error::Stage(format!(
                     "{}: row {i} names no paragraph the shards hold, or no link; verify again",
                     walk::display_path(&path)
