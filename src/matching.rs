@@ -390,6 +390,9 @@ pub fn with_content_candidates(
     }
     pairs.par_sort_unstable();
     pairs.dedup();
+    // A pair shares a key in several bands: held through the re-read and the verification, the
+    // pages its repeats filled (three quarters of them on news) go back.
+    pairs.shrink_to_fit();
     m.candidate_pairs = pairs.len();
     pairs
 }

@@ -200,6 +200,8 @@ fn candidates_in_passes(
     }
     pairs.par_sort_unstable();
     pairs.dedup();
+    // Held to the end of the run: the pages the repeats filled go back.
+    pairs.shrink_to_fit();
     boilerplate.sort_unstable();
     Candidates {
         pairs,
