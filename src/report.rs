@@ -14,6 +14,7 @@
 //! the bytes of the report never depend on the thread count or on timing. Field names are the
 //! contract in DESIGN.md.
 
+use std::cmp::Reverse;
 use std::ops::Range;
 
 use rayon::prelude::*;
@@ -186,8 +187,9 @@ pub struct Report<'a> {
     pub partial_matches: Section<'a, PartialReport<'a>>,
     /// Runs of consecutive paragraphs copied from one place to another.
     pub passages: Section<'a, PassageReport<'a>>,
-    /// One entry per file read or skipped.
-    pub files: Vec<FileReport<'a>>,
+    /// One entry per file read or skipped (built when written, like the sections before it: a
+    /// corpus of a million small files would hold them all at once).
+    pub files: Section<'a, FileReport<'a>>,
     /// Files read with a problem that did not stop them being read (invalid UTF-8).
     pub warnings: Vec<Problem>,
     /// Paths that could not be read; the rest of the corpus is still reported.
@@ -195,6 +197,24 @@ pub struct Report<'a> {
     /// The members' texts, for the formats that show them; not in the report.
     #[serde(skip)]
     pub texts: ParagraphTexts<'a>,
+}
+
+impl<'a> Report<'a> {
+    /// The files with duplicated bytes, most first (ties in path order), at most `limit` of
+    /// them, and how many files have duplicated bytes.
+    pub fn most_duplicated_files(&self, limit: usize) -> (Vec<FileReport<'a>>, usize) {
+        let mut duplicated: Vec<(Reverse<u64>, usize)> = (self.files.blocks().flatten())
+            .enumerate()
+            .filter(|(_, f)| f.duplicate_bytes > 0)
+            .map(|(i, f)| (Reverse(f.duplicate_bytes), i))
+            .collect();
+        duplicated.sort_unstable();
+        let most = duplicated.iter().take(limit);
+        (
+            most.map(|&(_, i)| self.files.get(i)).collect(),
+            duplicated.len(),
+        )
+    }
 }
 
 /// Reads paragraphs' original text again from their files, for the formats that show them.
@@ -785,47 +805,47 @@ pub fn build<'a>(
         entry.0 += 1;
         entry.1 += p.len();
     }
-    let files = corpus
-        .files
-        .par_iter()
-        .enumerate()
-        .filter(|&(i, _)| listed_files[i])
-        .map(|(i, f)| {
-            let (paragraphs, bytes) = paragraphs_per_file[i];
-            let (duplicate_paragraphs, duplicate_bytes) = file_duplicates[i];
-            let overlaps: Vec<OverlapReport> = found.overlaps[i]
-                .listed
-                .iter()
-                .map(|o| OverlapReport {
-                    path: corpus.files[o.file as usize].display(),
-                    paragraphs: o.paragraphs,
-                    bytes: o.bytes,
-                    containment: ratio(o.bytes, bytes),
-                })
-                .collect();
-            let overlapping_files = found.overlaps[i].files;
-            let new_duplicate_bytes = new_bytes.as_ref().map(|b| b[i]);
-            FileReport {
-                path: f.display(),
-                paragraphs,
-                bytes,
-                duplicate_paragraphs,
-                duplicate_bytes,
-                duplicate_ratio: ratio(duplicate_bytes, bytes),
-                new_duplicate_bytes,
-                new_duplicate_ratio: new_duplicate_bytes.map(|b| ratio(b, bytes)),
-                overlaps,
-                overlapping_files,
-                skipped: f.skipped,
-                compression: f.compression,
-                encoding: f.decoding.filter(|&d| d != read::Decoding::Utf8),
-                records: f.records,
-                text_bytes: f.skipped.is_none().then_some(f.size),
-                text_hash: f.skipped.is_none().then(|| read::hash_hex(f.hash)),
-                reference: f.reference,
-            }
-        })
+    let listed_files: Vec<u32> = (0..corpus.files.len() as u32)
+        .filter(|&i| listed_files[i as usize])
         .collect();
+    let overlaps = found.overlaps;
+    let files = Section::new(listed_files.len(), move |i| {
+        let i = listed_files[i] as usize;
+        let f = &corpus.files[i];
+        let (paragraphs, bytes) = paragraphs_per_file[i];
+        let (duplicate_paragraphs, duplicate_bytes) = file_duplicates[i];
+        let listed: Vec<OverlapReport> = overlaps[i]
+            .listed
+            .iter()
+            .map(|o| OverlapReport {
+                path: corpus.files[o.file as usize].display(),
+                paragraphs: o.paragraphs,
+                bytes: o.bytes,
+                containment: ratio(o.bytes, bytes),
+            })
+            .collect();
+        let overlapping_files = overlaps[i].files;
+        let new_duplicate_bytes = new_bytes.as_ref().map(|b| b[i]);
+        FileReport {
+            path: f.display(),
+            paragraphs,
+            bytes,
+            duplicate_paragraphs,
+            duplicate_bytes,
+            duplicate_ratio: ratio(duplicate_bytes, bytes),
+            new_duplicate_bytes,
+            new_duplicate_ratio: new_duplicate_bytes.map(|b| ratio(b, bytes)),
+            overlaps: listed,
+            overlapping_files,
+            skipped: f.skipped,
+            compression: f.compression,
+            encoding: f.decoding.filter(|&d| d != read::Decoding::Utf8),
+            records: f.records,
+            text_bytes: f.skipped.is_none().then_some(f.size),
+            text_hash: f.skipped.is_none().then(|| read::hash_hex(f.hash)),
+            reference: f.reference,
+        }
+    });
 
     summary.errors = errors.len();
     Report {

@@ -220,7 +220,7 @@ pub fn check(report: &mut Report<'_>, rules: &Rules) {
         });
     }
     if let Some(limit) = rules.max_file_duplicate_ratio {
-        for file in &report.files {
+        for file in report.files.blocks().flatten() {
             let actual = file.new_duplicate_ratio.unwrap_or(file.duplicate_ratio);
             if actual > limit {
                 violations.push(Violation {

@@ -98,15 +98,9 @@ fn data(report: &Report<'_>) -> Value {
                    "b": place(&p.b), "b_end": p.b.end_line})
         })
         .collect();
-    let mut files: Vec<_> = report
-        .files
-        .iter()
-        .filter(|f| f.duplicate_bytes > 0)
-        .collect();
-    files.sort_by_key(|f| std::cmp::Reverse(f.duplicate_bytes));
+    let (files, _) = report.most_duplicated_files(LISTED);
     let files: Vec<Value> = files
         .iter()
-        .take(LISTED)
         .map(|f| {
             let overlaps: Vec<Value> = f
                 .overlaps

@@ -52,7 +52,7 @@ pub(super) fn write_compact(out: &mut dyn Write, r: &Report<'_>) -> io::Result<(
     field(out, "clusters", &erased::Items(&r.clusters))?;
     field(out, "partial_matches", &erased::Items(&r.partial_matches))?;
     field(out, "passages", &erased::Items(&r.passages))?;
-    field(out, "files", &erased::Slice(&r.files))?;
+    field(out, "files", &erased::Items(&r.files))?;
     field(out, "warnings", &r.warnings)?;
     field(out, "errors", &r.errors)?;
     out.write_all(b"}\n")
@@ -79,19 +79,6 @@ mod erased {
         fn write(&self, out: &mut dyn Write) -> io::Result<()> {
             let section = self.0;
             write_array(out, section.block_ranges(), |i| section.get(i))
-        }
-    }
-
-    /// A slice, serialized a block at a time in parallel.
-    pub struct Slice<'s, T>(pub &'s [T]);
-
-    impl<T: Serialize + Sync> Value for Slice<'_, T> {
-        fn write(&self, out: &mut dyn Write) -> io::Result<()> {
-            let items = self.0;
-            let blocks = (0..items.len())
-                .step_by(crate::report::SECTION_BLOCK)
-                .map(|s| s..(s + crate::report::SECTION_BLOCK).min(items.len()));
-            write_array(out, blocks, |i| &items[i])
         }
     }
 
@@ -153,18 +140,18 @@ mod erased {
 
 /// The report without clusters, partial matches and passages.
 #[derive(Serialize)]
-struct SummaryOnly<'a> {
+struct SummaryOnly<'a, 'r> {
     version: u32,
     tool: &'a crate::report::Tool,
     settings: &'a crate::report::Settings,
     summary: &'a crate::report::Summary,
-    files: &'a [crate::report::FileReport<'a>],
+    files: &'a crate::report::Section<'r, crate::report::FileReport<'r>>,
     warnings: &'a [crate::error::Problem],
     errors: &'a [crate::error::Problem],
 }
 
-impl<'a> SummaryOnly<'a> {
-    fn of(r: &'a Report<'_>) -> Self {
+impl<'a, 'r> SummaryOnly<'a, 'r> {
+    fn of(r: &'a Report<'r>) -> Self {
         SummaryOnly {
             version: r.version,
             tool: &r.tool,

@@ -44,8 +44,10 @@ pub(super) fn write(out: &mut dyn Write, r: &Report<'_>, summary_only: bool) -> 
     if !summary_only {
         write_findings(out, r)?;
     }
-    for f in &r.files {
-        write_line(out, "file", f)?;
+    for block in r.files.blocks() {
+        for f in &block {
+            write_line(out, "file", f)?;
+        }
     }
     for w in &r.warnings {
         write_line(out, "warning", w)?;

@@ -324,21 +324,16 @@ fn files(
     options: TextOptions,
     style: Style,
 ) -> io::Result<()> {
-    let mut files: Vec<_> = report
-        .files
-        .iter()
-        .filter(|f| f.duplicate_bytes > 0)
-        .collect();
+    let (files, with_duplicates) = report.most_duplicated_files(options.limit);
     if files.is_empty() {
         return Ok(());
     }
-    files.sort_by_key(|f| Reverse(f.duplicate_bytes));
     heading(
         out,
         style,
         "Files with most duplicated bytes",
-        files.len().min(options.limit),
         files.len(),
+        with_duplicates,
     )?;
     for f in files.iter().take(options.limit) {
         writeln!(
