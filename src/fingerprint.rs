@@ -420,7 +420,7 @@ impl Fingerprints {
     /// earliest itself, [`Claims`]), and in paragraph order: the same files give the same bytes.
     pub(crate) fn encode(&self, w: &mut crate::index::Writer<'_>) -> std::io::Result<()> {
         // For each paragraph, the copy whose fingerprints it is written with, if any.
-        let mut holder: std::collections::HashMap<u128, u32> = std::collections::HashMap::new();
+        let mut holder: HashMap<u128, u32, Xxh3Builder> = HashMap::default();
         for (id, k) in self.keys.iter().enumerate() {
             if self.fingerprinted(id) {
                 holder.entry(k.exact).or_insert(id as u32);
