@@ -6,7 +6,8 @@
 //! - [`walk`]: PATH arguments to sorted files;
 //! - [`scan`]: per file, [`read`] (bytes to text), [`segment`] (text to paragraphs),
 //!   [`normalize`] (paragraphs to tokens) and [`fingerprint`] (tokens to exact keys, LSH band keys
-//!   and winnowed fingerprints), merged in path order into the [`corpus`]; [`index`]: the scan of
+//!   and winnowed fingerprints), merged in path order into the [`corpus`] ([`prefetch`] asks for
+//!   the next files ahead when the scan waits on the disk); [`index`]: the scan of
 //!   reference files saved (`dedup index`) and read back in place of scanning them;
 //! - [`matching`]: units of exact copies and candidate pairs, verified on the real [`sets`]
 //!   (re-read from the files);
@@ -44,6 +45,7 @@ pub mod output;
 mod partial;
 mod passages;
 mod pipeline;
+mod prefetch;
 mod progress;
 pub mod read;
 mod report;

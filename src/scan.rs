@@ -14,6 +14,7 @@
 use std::io;
 use std::path::Path;
 use std::sync::Arc;
+use std::time::Instant;
 
 use rayon::prelude::*;
 
@@ -24,14 +25,20 @@ use crate::fingerprint::{
 };
 use crate::normalize;
 use crate::partial::headline;
+use crate::prefetch;
 use crate::progress::Progress;
 use crate::read::{self, ReadOptions};
 use crate::segment::{self, Span};
+use crate::timings;
 use crate::walk;
 use crate::wire;
 
 /// Files scanned in parallel before their results are merged.
 const SCAN_CHUNK: usize = 4096;
+
+/// Files of the first chunk: fewer, so that a scan waiting on the disk is seen soon
+/// ([`prefetch`]).
+const FIRST_CHUNK: usize = 512;
 
 /// Paragraphs of one document fingerprinted together, in parallel with the next block.
 const PARAGRAPH_BLOCK: usize = 4096;
@@ -89,13 +96,31 @@ impl Scanner<'_> {
     ) -> Scan {
         // Each file's path moves from its walk entry to its file entry when the file is merged.
         let mut previous: Option<(&mut [walk::Entry], Vec<Scanned>)> = None;
-        for (c, chunk) in paths.chunks_mut(SCAN_CHUNK).enumerate() {
+        let threads = rayon::current_num_threads();
+        // Whether the scan waits on the disk (then files are asked for ahead), and the files
+        // asked for so far.
+        let forced = prefetch::forced();
+        let (mut reading_ahead, mut asked) = (forced.unwrap_or(false), 0);
+        let (mut rest, mut start) = (&mut paths[..], 0);
+        while !rest.is_empty() {
+            // The first chunk is small, so that a scan waiting on the disk is seen early.
+            let size = if start == 0 { FIRST_CHUNK } else { SCAN_CHUNK }.min(rest.len());
+            let (chunk, after) = std::mem::take(&mut rest).split_at_mut(size);
+            rest = after;
+            // This chunk's files and the next's not asked for yet.
+            let mut ahead: Vec<&Path> = Vec::new();
+            if reading_ahead {
+                let next = &rest[..SCAN_CHUNK.min(rest.len())];
+                let not_asked = chunk.iter().chain(next).skip(asked.max(start) - start);
+                ahead.extend(not_asked.filter(|e| e.regular).map(|e| e.path.as_path()));
+                asked = start + chunk.len() + next.len();
+            }
             let scan_chunk = || {
                 chunk
                     .par_iter()
                     .enumerate()
                     .map(|(i, entry)| {
-                        let file = c * SCAN_CHUNK + i;
+                        let file = start + i;
                         if let Some(scanned) = reuse(file) {
                             return scanned;
                         }
@@ -114,7 +139,16 @@ impl Scanner<'_> {
                     self.merge(&mut scan, chunk, scanned);
                 }
             };
-            let (scanned, ()) = rayon::join(scan_chunk, merge_previous);
+            let (wall, cpu) = (Instant::now(), timings::cpu_time());
+            let (scanned, ()) = std::thread::scope(|scope| {
+                if !ahead.is_empty() {
+                    scope.spawn(|| prefetch::prefetch(&ahead));
+                }
+                rayon::join(scan_chunk, merge_previous)
+            });
+            let (wall, cpu) = (wall.elapsed(), timings::cpu_time().saturating_sub(cpu));
+            reading_ahead = forced.unwrap_or(reading_ahead || prefetch::waited(wall, cpu, threads));
+            start += chunk.len();
             previous = Some((chunk, scanned));
         }
         if let Some((chunk, scanned)) = previous {

@@ -141,6 +141,7 @@ impl Manifest {
                 path: PathBuf::from(&f.path),
                 special: f.special,
                 reference: f.reference,
+                regular: false,
             })
             .collect()
     }

@@ -85,21 +85,21 @@ fn peak_resident() -> u64 {
         .map_or(0, |kb| kb * 1024)
 }
 
-/// The CPU time (user and system) the process has used so far, from `/proc/self/stat`; zero
-/// where that cannot be read.
-fn cpu_time() -> Duration {
-    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
-        return Duration::ZERO;
-    };
-    // The fields after the command name (in parentheses, which may hold spaces): utime is the
-    // 14th field of the line, stime the 15th, in clock ticks (100 a second on Linux).
-    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    Duration::from_millis((ticks(11) + ticks(12)) * 10)
+/// The CPU time (user and system, all threads) the process has used so far; zero where that
+/// cannot be read.
+pub(crate) fn cpu_time() -> Duration {
+    #[cfg(unix)]
+    {
+        let mut usage = std::mem::MaybeUninit::<libc::rusage>::zeroed();
+        // SAFETY: getrusage fills the struct it is given; RUSAGE_SELF is always valid.
+        if unsafe { libc::getrusage(libc::RUSAGE_SELF, usage.as_mut_ptr()) } == 0 {
+            // SAFETY: getrusage succeeded, so the struct is filled.
+            let usage = unsafe { usage.assume_init() };
+            let time = |t: libc::timeval| {
+                Duration::new(t.tv_sec.max(0) as u64, (t.tv_usec.max(0) as u32) * 1000)
+            };
+            return time(usage.ru_utime) + time(usage.ru_stime);
+        }
+    }
+    Duration::ZERO
 }

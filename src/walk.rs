@@ -162,6 +162,9 @@ pub struct Entry {
     pub special: bool,
     /// Reached from a `--reference` path: read and matched, but holding no redundant copies.
     pub reference: bool,
+    /// A regular file, by its directory entry (or `stat`): it may be opened ahead of the scan
+    /// ([`crate::prefetch`]), where a FIFO must not be.
+    pub regular: bool,
 }
 
 /// Expands `inputs` into the files to read and the special files met, sorted by path, each
@@ -173,6 +176,7 @@ pub fn walk(inputs: &[PathBuf], options: &WalkOptions) -> (Vec<Entry>, Vec<Probl
         path,
         special: false,
         reference: false,
+        regular: false,
     };
     for input in inputs {
         if input == Path::new(crate::read::STDIN) {
@@ -204,6 +208,7 @@ pub fn walk(inputs: &[PathBuf], options: &WalkOptions) -> (Vec<Entry>, Vec<Probl
                     if explicit || listed {
                         files.push(Entry {
                             special: !explicit && !kind.is_file(),
+                            regular: kind.is_file(),
                             path: entry.into_path(),
                             reference: false,
                         });
@@ -233,6 +238,38 @@ pub fn walk(inputs: &[PathBuf], options: &WalkOptions) -> (Vec<Entry>, Vec<Probl
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[cfg(unix)]
+    #[test]
+    fn only_regular_files_may_be_opened_ahead() {
+        // A FIFO named on the command line is read, but never opened ahead of the scan (the
+        // open would let its writer go, or wait for one); the files of a folder may be.
+        let dir = tempfile::tempdir().unwrap();
+        let (fifo, folder) = (dir.path().join("pipe"), dir.path().join("folder"));
+        let path = std::ffi::CString::new(fifo.as_os_str().as_encoded_bytes()).unwrap();
+        // SAFETY: mkfifo reads the NUL-terminated path it is given.
+        assert_eq!(unsafe { libc::mkfifo(path.as_ptr(), 0o600) }, 0);
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(folder.join("a.txt"), "text").unwrap();
+        let (entries, problems) = walk(&[fifo, folder], &WalkOptions::default());
+        assert!(problems.is_empty(), "{problems:?}");
+        let seen: Vec<(String, bool, bool)> = (entries.iter())
+            .map(|e| {
+                (
+                    e.path.file_name().unwrap().to_string_lossy().into_owned(),
+                    e.special,
+                    e.regular,
+                )
+            })
+            .collect();
+        assert_eq!(
+            seen,
+            [
+                ("a.txt".to_owned(), false, true),
+                ("pipe".to_owned(), false, false)
+            ]
+        );
+    }
 
     #[test]
     fn path_lists_split_on_newlines_or_nul() {

@@ -1,6 +1,6 @@
 //! Same input, same bytes out: for any thread count, any file creation order, any argument order.
 
-use crate::util::{run, run_in, seed_files, tempdir, write_tree};
+use crate::util::{Run, dedup, run, run_in, seed_files, tempdir, write_tree};
 
 #[test]
 fn thread_count_does_not_change_the_report() {
@@ -11,6 +11,48 @@ fn thread_count_does_not_change_the_report() {
     assert!(!one.stdout.is_empty());
     assert_eq!(one.stdout, two.stdout, "-j1 and -j2 differ");
     assert_eq!(one.stdout, four.stdout, "-j1 and -j4 differ");
+}
+
+#[test]
+fn reading_ahead_does_not_change_the_report() {
+    // The scan turns read-ahead on when it waits on the disk; forced on from the first file and
+    // forced off, the report is the same bytes, on one thread and on several. 4,700 files, so
+    // that the scan's first chunk (512 files) and a whole one (4,096) are read ahead and read.
+    let seeds = seed_files();
+    let names: Vec<String> = (0..4700)
+        .map(|i| format!("corpus/{:02}/{i:04}.txt", i % 37))
+        .collect();
+    let texts: Vec<Vec<u8>> = (0..4700)
+        .map(|i| {
+            let (_, seed) = &seeds[i % seeds.len()];
+            [format!("File {i} of the corpus.\n\n").as_bytes(), seed].concat()
+        })
+        .collect();
+    let tree: Vec<(&str, &[u8])> = (names.iter().map(String::as_str))
+        .zip(texts.iter().map(Vec::as_slice))
+        .collect();
+    let dir = tempdir();
+    write_tree(dir.path(), &tree);
+    let with = |read_ahead: &str, threads: &str| -> Run {
+        (dedup().env("DEDUP_READ_AHEAD", read_ahead))
+            .args([threads, "corpus"])
+            .current_dir(dir.path())
+            .output()
+            .expect("cannot start dedup")
+            .into()
+    };
+    let off = with("0", "-j1");
+    assert_eq!(off.code, 0, "{}", off.stderr);
+    assert_eq!(off.json()["summary"]["files"], 4700);
+    assert!(off.json()["summary"]["clusters"].as_u64().unwrap() > 0);
+    for threads in ["-j1", "-j3"] {
+        let on = with("1", threads);
+        assert_eq!(on.code, 0, "{}", on.stderr);
+        assert_eq!(
+            off.stdout, on.stdout,
+            "read-ahead with {threads} changed the report"
+        );
+    }
 }
 
 #[test]

@@ -148,9 +148,10 @@ fn binary_files_are_skipped_and_counted() {
 }
 
 /// Runs `dedup` with `args` in `dir`, failing instead of hanging when it does not finish within a
-/// minute (a FIFO opened without a writer blocks).
-fn run_or_time_out(dir: &Path, args: &[&str]) -> Run {
+/// minute (a FIFO opened without a writer blocks); `read_ahead` sets `DEDUP_READ_AHEAD`.
+fn run_or_time_out(dir: &Path, args: &[&str], read_ahead: &str) -> Run {
     let mut child = dedup()
+        .env("DEDUP_READ_AHEAD", read_ahead)
         .args(args)
         .current_dir(dir)
         .stdout(Stdio::piped())
@@ -181,56 +182,59 @@ fn fifos_and_sockets_inside_a_folder_are_listed_as_skipped_and_never_opened() {
     let fifo = dir.path().join("corpus/pipe.txt");
     mkfifo(&fifo);
     let _socket = std::os::unix::net::UnixListener::bind(dir.path().join("corpus/sock")).unwrap();
-    let run = run_or_time_out(dir.path(), &["corpus"]);
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    // No warning: the summary line is all stderr says.
-    assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
-    assert!(run.stderr.contains("2 files"), "{}", run.stderr);
-    let report = run.json();
-    assert_eq!(report["summary"]["files"], 2);
-    assert_eq!(report["summary"]["files_skipped"], 2);
-    assert_eq!(report["summary"]["warnings"], 0);
-    let files: Vec<(&str, &str)> = report["files"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|f| {
-            (
-                f["path"].as_str().unwrap(),
-                f["skipped"].as_str().unwrap_or(""),
-            )
-        })
-        .collect();
-    assert_eq!(
-        files,
-        [
-            ("corpus/a.txt", ""),
-            ("corpus/b.txt", ""),
-            ("corpus/pipe.txt", "special"),
-            ("corpus/sock", "special"),
-        ]
-    );
-    shared_is_clustered(&run);
+    // Reading ahead (forced from the first file) opens no FIFO either.
+    for read_ahead in ["0", "1"] {
+        let run = run_or_time_out(dir.path(), &["corpus"], read_ahead);
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        // No warning: the summary line is all stderr says.
+        assert_eq!(run.stderr.lines().count(), 1, "{}", run.stderr);
+        assert!(run.stderr.contains("2 files"), "{}", run.stderr);
+        let report = run.json();
+        assert_eq!(report["summary"]["files"], 2);
+        assert_eq!(report["summary"]["files_skipped"], 2);
+        assert_eq!(report["summary"]["warnings"], 0);
+        let files: Vec<(&str, &str)> = report["files"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|f| {
+                (
+                    f["path"].as_str().unwrap(),
+                    f["skipped"].as_str().unwrap_or(""),
+                )
+            })
+            .collect();
+        assert_eq!(
+            files,
+            [
+                ("corpus/a.txt", ""),
+                ("corpus/b.txt", ""),
+                ("corpus/pipe.txt", "special"),
+                ("corpus/sock", "special"),
+            ]
+        );
+        shared_is_clustered(&run);
 
-    // Named on the command line too, the FIFO is read (like `<(zcat a.gz)`), once.
-    let writer = {
-        let fifo = fifo.clone();
-        std::thread::spawn(move || fs::write(fifo, format!("Story P\n\n{SHARED}\n")).unwrap())
-    };
-    let run = run_or_time_out(dir.path(), &["corpus/pipe.txt", "corpus"]);
-    if !writer.is_finished() {
-        // dedup did not open it: let the writer go.
-        drop(fs::File::open(&fifo));
+        // Named on the command line too, the FIFO is read (like `<(zcat a.gz)`), once.
+        let writer = {
+            let fifo = fifo.clone();
+            std::thread::spawn(move || fs::write(fifo, format!("Story P\n\n{SHARED}\n")).unwrap())
+        };
+        let run = run_or_time_out(dir.path(), &["corpus/pipe.txt", "corpus"], read_ahead);
+        if !writer.is_finished() {
+            // dedup did not open it: let the writer go.
+            drop(fs::File::open(&fifo));
+        }
+        writer.join().unwrap();
+        assert_eq!(run.code, 0, "{}", run.stderr);
+        let report = run.json();
+        assert_eq!(report["summary"]["files"], 3);
+        assert_eq!(report["summary"]["files_skipped"], 1);
+        let pipe = &report["files"][2];
+        assert_eq!(pipe["path"], "corpus/pipe.txt");
+        assert!(pipe.get("skipped").is_none(), "{pipe}");
+        assert_eq!(report["clusters"][0]["size"], 3);
     }
-    writer.join().unwrap();
-    assert_eq!(run.code, 0, "{}", run.stderr);
-    let report = run.json();
-    assert_eq!(report["summary"]["files"], 3);
-    assert_eq!(report["summary"]["files_skipped"], 1);
-    let pipe = &report["files"][2];
-    assert_eq!(pipe["path"], "corpus/pipe.txt");
-    assert!(pipe.get("skipped").is_none(), "{pipe}");
-    assert_eq!(report["clusters"][0]["size"], 3);
 }
 
 #[test]
