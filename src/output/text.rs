@@ -335,7 +335,7 @@ fn files(
         files.len(),
         with_duplicates,
     )?;
-    for f in files.iter().take(options.limit) {
+    for f in &files {
         writeln!(
             out,
             "     {:>10} bytes {:>5.1}%  {}",
