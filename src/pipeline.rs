@@ -343,13 +343,11 @@ pub(crate) fn inputs(
     errors.extend(no_files(walked, &references, &walk_errors, config));
     errors.extend(walk_errors);
     // A file of the index reached again under a reference folder is read from the index only.
-    let in_index: std::collections::HashSet<&Path> = indexed.iter().map(|f| f.path()).collect();
-    references.retain(|e| !in_index.contains(e.path.as_path()));
-    let held: std::collections::HashSet<&Path> = references
-        .iter()
-        .map(|e| e.path.as_path())
-        .chain(in_index.iter().copied())
-        .collect();
+    // Then the paths held, the index's and the walked reference files': each hashed once (a
+    // `Path` hashes component by component: with the 1 GB index, 272 k files, two sets took 0.17 s).
+    let mut held: std::collections::HashSet<&Path> = indexed.iter().map(|f| f.path()).collect();
+    references.retain(|e| !held.contains(e.path.as_path()));
+    held.extend(references.iter().map(|e| e.path.as_path()));
     let paths: Vec<walk::Entry> = paths
         .into_iter()
         .filter(|e| !held.contains(e.path.as_path()))
