@@ -26,10 +26,11 @@
 //! piece at a time ([`Fingerprinter::fingerprint_huge`]), so that their tokens are never all held.
 
 use std::cell::RefCell;
-use std::collections::hash_map::{Entry, HashMap};
+use std::collections::HashMap;
 use std::ops::Range;
 use std::sync::Mutex;
 
+use hashbrown::HashTable;
 use xxhash_rust::xxh3::{Xxh3, Xxh3Builder, xxh3_64, xxh3_128};
 
 use crate::normalize::{FIGURE_MASK, Token, Tokens};
@@ -138,7 +139,17 @@ const CLAIM_SHARDS: usize = 64;
 /// copy fingerprinted, shared by the threads of a scan.
 #[derive(Debug)]
 pub struct Claims {
-    shards: Vec<Mutex<HashMap<u128, u128, Xxh3Builder>>>,
+    shards: Vec<Mutex<ClaimShard>>,
+}
+
+/// One shard of [`Claims`]: `(exact key, place)` pairs in the order they were first claimed, and
+/// a table of their positions there hashed by the key's low half (a key is a hash already). Four
+/// bytes a slot where a map of the pairs took 32: the table of a 1 GB corpus of small files
+/// holds 3.7 M keys in twice as many slots, and was 277 MB of the scan's peak.
+#[derive(Debug, Default)]
+struct ClaimShard {
+    claims: Vec<(u128, u128)>,
+    at: HashTable<u32>,
 }
 
 impl Default for Claims {
@@ -160,19 +171,26 @@ impl Claims {
     pub fn claim(&self, exact: u128, place: u128) -> bool {
         let shard = &self.shards[(exact >> 64) as usize % CLAIM_SHARDS];
         // A poisoned shard (a panicking thread) claims nothing: the copy is fingerprinted again.
-        shard
-            .lock()
-            .map_or(true, |mut keys| match keys.entry(exact) {
-                Entry::Vacant(e) => {
-                    e.insert(place);
-                    true
+        let Ok(mut shard) = shard.lock() else {
+            return true;
+        };
+        let ClaimShard { claims, at } = &mut *shard;
+        match at.find(exact as u64, |&i| claims[i as usize].0 == exact) {
+            Some(&i) => {
+                let earliest = &mut claims[i as usize].1;
+                let earlier = place < *earliest;
+                if earlier {
+                    *earliest = place;
                 }
-                Entry::Occupied(mut e) if place < *e.get() => {
-                    e.insert(place);
-                    true
-                }
-                Entry::Occupied(_) => false,
-            })
+                earlier
+            }
+            None => {
+                claims.push((exact, place));
+                let slot = claims.len() as u32 - 1;
+                at.insert_unique(exact as u64, slot, |&i| claims[i as usize].0 as u64);
+                true
+            }
+        }
     }
 }
 
